@@ -1,0 +1,299 @@
+"""Evaluate an applicant against the compiled rule set.
+
+1. Plan (cached per evaluation date and credential selection): which routes and criteria are in effect
+   on ``as_of`` and which version of each test applies.
+2. Read every needed measure from the applicant: once for applicant-level measures, once per program or
+   degree record for record-level ones. Missing facts are found here, before the engine, because an
+   absent value silently reads as "not met" inside durable-rules.
+3. Send the readings to durable-rules as facts and collect the rules that fired: each criterion's
+   met/unmet decision is a rule firing (or not).
+4. Combine with three-valued logic, evaluating every criterion of every route (no short-circuit):
+   a route needs all its entries; a group of alternatives needs one; record-level criteria of a route
+   must all be met by the same record (the same program, the same degree), and the record that comes
+   closest is reported.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from ._errors import UnknownCredentialError
+from ._fields import Scope
+from ._program import Program, Slot, encode_value
+from ._results import (
+    CredentialResult,
+    CriterionResult,
+    Evaluation,
+    GroupResult,
+    RouteResult,
+    StateResult,
+    Status,
+    Verdict,
+)
+from ._ruleset import CredentialDef, CriterionDef, GroupDef, RouteDef, RuleSet, TestVersion
+
+__all__ = ["Evaluator"]
+
+_RECORDS: dict[Scope, str] = {"program": "programs", "degree": "degrees"}
+_RANK = {"met": 2, "unknown": 1, "unmet": 0}
+
+
+def _all(statuses: Iterable[Status]) -> Status:
+    result: Status = "met"
+    for s in statuses:
+        if s == "unmet":
+            return "unmet"
+        if s == "unknown":
+            result = "unknown"
+    return result
+
+
+def _any(statuses: Iterable[Status]) -> Status:
+    result: Status = "unmet"
+    for s in statuses:
+        if s == "met":
+            return "met"
+        if s == "unknown":
+            result = "unknown"
+    return result
+
+
+@dataclass(frozen=True)
+class _Active:
+    criterion: CriterionDef
+    version: TestVersion
+    rule: str
+    slot: Slot
+
+
+@dataclass(frozen=True)
+class _Plan:
+    credentials: tuple[tuple[CredentialDef, tuple[tuple[RouteDef, tuple[Any, ...]], ...]], ...]
+    active: dict[str, _Active]
+    slots: dict[Scope, tuple[Slot, ...]]
+
+
+class Evaluator:
+    """Runs evaluations for one rule set and its compiled program."""
+
+    def __init__(self, rules: RuleSet, program: Program) -> None:
+        self.rules = rules
+        self.program = program
+        self._rules_info = {
+            "name": rules.name,
+            "version": rules.version,
+            "digest": f"sha256:{rules.digest}",
+            "id": rules.version_id,
+        }
+        self._plan = functools.lru_cache(maxsize=128)(self._make_plan)
+
+    # ------------------------------------------------------------------ plan
+
+    def _make_plan(self, as_of: dt.date, selection: tuple[str, ...]) -> _Plan:
+        active: dict[str, _Active] = {}
+
+        def in_effect(crit: CriterionDef) -> bool:
+            if crit.id in active:
+                return True
+            if crit.effective and not crit.effective.contains(as_of):
+                return False
+            for index, version in enumerate(crit.versions):
+                if version.contains(as_of):
+                    rule = self.program.rule_of[(crit.id, index)]
+                    active[crit.id] = _Active(crit, version, rule, self.program.slots[crit.measure.signature])
+                    return True
+            return False
+
+        credentials = []
+        for cid in selection:
+            cred = self.rules.credentials[cid]
+            routes = []
+            for route in cred.routes:
+                if route.effective and not route.effective.contains(as_of):
+                    continue
+                entries: list[Any] = []
+                for entry in route.entries:
+                    if isinstance(entry, GroupDef):
+                        members = tuple(m for m in entry.members if in_effect(m))
+                        if members:
+                            entries.append((entry, members))
+                    elif in_effect(entry):
+                        entries.append(entry)
+                if entries:
+                    routes.append((route, tuple(entries)))
+            credentials.append((cred, tuple(routes)))
+        by_scope: dict[Scope, dict[int, Slot]] = {"applicant": {}, "program": {}, "degree": {}}
+        for act in active.values():
+            by_scope[act.slot.measure.scope][act.slot.index] = act.slot
+        slots = {scope: tuple(s for _, s in sorted(d.items())) for scope, d in by_scope.items()}
+        return _Plan(tuple(credentials), active, slots)
+
+    # ------------------------------------------------------------------ evaluate
+
+    def evaluate(
+        self,
+        applicant: Any,
+        *,
+        as_of: dt.date,
+        credentials: Iterable[str] | None = None,
+        state: str | None = None,
+    ) -> Evaluation:
+        """Evaluate a validated applicant (an instance of the rule set's ``Applicant`` model)."""
+        if credentials is None:
+            selection = tuple(self.rules.credentials)
+        else:
+            selection = tuple(dict.fromkeys(credentials))
+            for cid in selection:
+                if cid not in self.rules.credentials:
+                    raise UnknownCredentialError(cid)
+        plan = self._plan(as_of, selection)
+
+        readings: dict[tuple[Scope, int], dict[int, tuple[Any, Any, tuple[str, ...]]]] = {}
+        facts: list[str] = []
+        records: dict[Scope, list[Any] | None] = {
+            "applicant": [applicant],
+            "program": applicant.programs,
+            "degree": applicant.degrees,
+        }
+        for scope, slots in plan.slots.items():
+            if not slots:
+                continue
+            for index in range(len(records[scope] or ())):
+                values = {
+                    slot.index: slot.measure.read(applicant, as_of, None if scope == "applicant" else index)
+                    for slot in slots
+                }
+                readings[(scope, index)] = values
+                facts.extend(self._facts(slots, values, index))
+        fired = self.program.run(facts)
+
+        evaluator = _Combiner(applicant, plan, readings, fired)
+        results = [evaluator.credential(cred, routes) for cred, routes in plan.credentials]
+        state_result = self._state(state, [c.credential for c in results], as_of) if state else None
+        return Evaluation(as_of=as_of, rules=self._rules_info, credentials=results, state=state_result)
+
+    @staticmethod
+    def _facts(slots: tuple[Slot, ...], values: dict[int, tuple[Any, Any, tuple[str, ...]]], index: int) -> list[str]:
+        low: dict[int, list[str]] = {}
+        high: dict[int, list[str]] = {}
+        for slot in slots:
+            lo, hi, _ = values[slot.index]
+            if lo is None:
+                continue
+            low.setdefault(slot.chunk, []).append(f'"{slot.prop}":{encode_value(lo)}')
+            if hi != lo:
+                high.setdefault(slot.chunk, []).append(f'"{slot.prop}":{encode_value(hi)}')
+        out = [f'{{"i":{index * 2},"t":{chunk},' + ",".join(parts) for chunk, parts in low.items()]
+        out.extend(f'{{"i":{index * 2 + 1},"t":{chunk},' + ",".join(parts) for chunk, parts in high.items())
+        return out
+
+    def _state(self, code: str, credentials: list[CredentialDef], as_of: dt.date) -> StateResult:
+        name = self.rules.vocabularies["us_state"].values.get(code, code)
+        state = self.rules.states.get(code)
+        if state is None:
+            return StateResult(code, name, None)
+        families = {c.family for c in credentials}
+        notes = [
+            n
+            for n in state.notes
+            if (n.effective is None or n.effective.contains(as_of)) and families.intersection(n.families)
+        ]
+        return StateResult(code, name, state, notes)
+
+
+class _Combiner:
+    """Turns readings and firings into results for one evaluation."""
+
+    def __init__(self, applicant: Any, plan: _Plan, readings: dict[Any, Any], fired: set[tuple[str, int]]) -> None:
+        self.applicant = applicant
+        self.plan = plan
+        self.readings = readings
+        self.fired = fired
+
+    def criterion(self, crit: CriterionDef, index: int | None, absent: str | None, group: str | None) -> CriterionResult:
+        """One criterion on one record (``index``), or on no record (``absent``: 'absent' or 'empty')."""
+        act = self.plan.active[crit.id]
+        scope = crit.measure.scope
+        if absent == "absent":
+            return CriterionResult(crit, "unknown", act.version.required, None, None, (_RECORDS[scope],), group)
+        if absent == "empty":
+            return CriterionResult(crit, "unmet", act.version.required, f"no {_RECORDS[scope]} listed", None, (), group)
+        record = 0 if scope == "applicant" else index
+        assert record is not None
+        item = None if scope == "applicant" else f"{_RECORDS[scope]}[{record}]"
+        lo, hi, missing = self.readings[(scope, record)][act.slot.index]
+        describe = crit.measure.describe
+        if lo is None:
+            return CriterionResult(crit, "unknown", act.version.required, None, item, missing, group)
+        low_met = (act.rule, record * 2) in self.fired
+        if hi == lo:
+            status: Status = "met" if low_met else "unmet"
+            return CriterionResult(crit, status, act.version.required, describe(lo), item, (), group)
+        high_met = (act.rule, record * 2 + 1) in self.fired
+        status = "met" if low_met and high_met else "unmet" if not (low_met or high_met) else "unknown"
+        if status == "unknown":
+            actual = f"{describe(lo)} for certain, up to {describe(hi)}"
+            return CriterionResult(crit, status, act.version.required, actual, item, missing, group)
+        return CriterionResult(crit, status, act.version.required, describe(lo), item, (), group)
+
+    def _entries(self, entries: tuple[Any, ...], index: int | None, absent: str | None) -> list[tuple[Status, list[CriterionResult], GroupResult | None]]:
+        out = []
+        for entry in entries:
+            if isinstance(entry, tuple):
+                group, members = entry
+                results = [
+                    self.criterion(m, index, absent if m.scope != "applicant" else None, group.id) for m in members
+                ]
+                status = _any(r.status for r in results)
+                out.append((status, results, GroupResult(group.id, group.label, status)))
+            else:
+                result = self.criterion(entry, index, absent if entry.scope != "applicant" else None, None)
+                out.append((result.status, [result], None))
+        return out
+
+    def route(self, route: RouteDef, entries: tuple[Any, ...]) -> RouteResult:
+        positions: dict[Scope, list[int]] = {"applicant": [], "program": [], "degree": []}
+        for pos, entry in enumerate(entries):
+            scope = entry[0].scope if isinstance(entry, tuple) else entry.scope
+            positions[scope].append(pos)
+        evaluated: dict[int, tuple[Status, list[CriterionResult], GroupResult | None]] = {}
+        for pos, result in zip(positions["applicant"], self._entries(tuple(entries[p] for p in positions["applicant"]), None, None), strict=True):
+            evaluated[pos] = result
+        for scope in ("program", "degree"):
+            picked = positions[scope]  # type: ignore[index]
+            if not picked:
+                continue
+            subset = tuple(entries[p] for p in picked)
+            records = getattr(self.applicant, _RECORDS[scope])  # type: ignore[index]
+            if records is None or not records:
+                best = self._entries(subset, None, "absent" if records is None else "empty")
+            else:
+                best = []
+                best_key: tuple[int, int, int] | None = None
+                for index in range(len(records)):
+                    candidate = self._entries(subset, index, None)
+                    status = _all(s for s, _, _ in candidate)
+                    met = sum(1 for _, rs, _ in candidate for r in rs if r.status == "met")
+                    key = (_RANK[status], met, -index)
+                    if best_key is None or key > best_key:
+                        best, best_key = candidate, key
+            for pos, result in zip(picked, best, strict=True):
+                evaluated[pos] = result
+        ordered = [evaluated[pos] for pos in range(len(entries))]
+        return RouteResult(
+            route=route,
+            status=_all(s for s, _, _ in ordered),
+            criteria=[r for _, rs, _ in ordered for r in rs],
+            groups=[g for _, _, g in ordered if g is not None],
+        )
+
+    def credential(self, cred: CredentialDef, routes: tuple[tuple[RouteDef, tuple[Any, ...]], ...]) -> CredentialResult:
+        results = [self.route(route, entries) for route, entries in routes]
+        verdict: Verdict
+        combined = _any(r.status for r in results)
+        verdict = "eligible" if combined == "met" else "ineligible" if combined == "unmet" else "undetermined"
+        return CredentialResult(cred, verdict, results)

@@ -1,0 +1,114 @@
+"""Which applicant fields a rule may measure, with their scope and type.
+
+Built by reading the applicant models, so the catalogue cannot drift from what the API accepts.
+
+Paths:
+
+* ``birth_date``, ``high_school.<field>``, ``semester_hours.<field>``: scope ``applicant``;
+* ``program.<field>``: scope ``program``, one value per entry of ``programs``;
+* ``degree.<field>``: scope ``degree``, one value per entry of ``degrees``.
+
+Work experience and certifications are read by their own measure kinds, not by paths.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import types
+import typing
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel
+
+from .applicant import ApplicantModels
+
+__all__ = ["FieldSpec", "Scope", "ValueType", "field_catalogue"]
+
+Scope = Literal["applicant", "program", "degree"]
+ValueType = Literal["number", "bool", "date", "enum", "enum_list"]
+
+# scope, path prefix in rules, attribute on Applicant, whether it is a list of records
+SECTIONS: tuple[tuple[Scope, str, str, bool], ...] = (
+    ("applicant", "high_school", "high_school", False),
+    ("applicant", "semester_hours", "semester_hours", False),
+    ("program", "program", "programs", True),
+    ("degree", "degree", "degrees", True),
+)
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    path: str  # as written in rules: program.clock_hours
+    scope: Scope
+    section_attr: str | None  # attribute on Applicant holding the record(s); None for top-level fields
+    attr: str  # attribute on the record
+    type: ValueType
+    vocabulary: str | None  # for enum and enum_list
+    ordered: bool = False  # enum from an ordered vocabulary: compared by rank
+
+    def input_path(self, index: int | None) -> str:
+        """How the API names this input: ``programs[0].clock_hours``, ``programs[].clock_hours``."""
+        if self.section_attr is None:
+            return self.attr
+        if self.scope == "applicant":
+            return f"{self.section_attr}.{self.attr}"
+        where = "[]" if index is None else f"[{index}]"
+        return f"{self.section_attr}{where}.{self.attr}"
+
+
+def _classify(annotation: object, enum_vocab: dict[type[enum.Enum], str]) -> tuple[ValueType, str | None] | None:
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _classify(typing.get_args(annotation)[0], enum_vocab)
+    args = typing.get_args(annotation)
+    if origin in (typing.Union, types.UnionType):
+        inner = [a for a in args if a is not type(None)]
+        return _classify(inner[0], enum_vocab) if len(inner) == 1 else None
+    if origin is list:
+        item = _classify(args[0], enum_vocab)
+        return ("enum_list", item[1]) if item and item[0] == "enum" else None
+    if annotation is bool:
+        return ("bool", None)
+    if annotation in (int, float):
+        return ("number", None)
+    if annotation is dt.date:
+        return ("date", None)
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        vocab = enum_vocab.get(annotation)
+        return ("enum", vocab) if vocab else None
+    return None
+
+
+def field_catalogue(models: ApplicantModels, ordered_vocabularies: set[str]) -> dict[str, FieldSpec]:
+    """Map every measurable path to its spec."""
+    enum_vocab = {cls: name for name, cls in models.enums.items()}
+    catalogue: dict[str, FieldSpec] = {}
+
+    def add(model: type[BaseModel], scope: Scope, prefix: str | None, section_attr: str | None) -> None:
+        for attr, info in model.model_fields.items():
+            kind = _classify(info.annotation, enum_vocab)
+            if kind is None:
+                continue
+            path = attr if prefix is None else f"{prefix}.{attr}"
+            catalogue[path] = FieldSpec(
+                path=path,
+                scope=scope,
+                section_attr=section_attr,
+                attr=attr,
+                type=kind[0],
+                vocabulary=kind[1],
+                ordered=kind[1] in ordered_vocabularies if kind[1] else False,
+            )
+
+    add(models.Applicant, "applicant", None, None)
+    records = {
+        "high_school": models.HighSchool,
+        "semester_hours": models.SemesterHours,
+        "programs": models.TrainingProgram,
+        "degrees": models.Degree,
+    }
+    for scope, prefix, attr, _is_list in SECTIONS:
+        add(records[attr], scope, prefix, attr)
+    return catalogue

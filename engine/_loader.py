@@ -1,0 +1,651 @@
+"""Load a rule set directory, validate it strictly and resolve it.
+
+Layout (anything else in the directory is an error, so a stray script cannot hide in ``rules/``)::
+
+    rules/
+      README.md                 authoring guide (ignored by the loader)
+      index.yaml                name and semantic version
+      vocabulary.yaml           closed vocabularies
+      credentials/<body>/<credential>.yaml
+      states/<st>.yaml
+
+Every problem in every file is collected before failing, each with the file, the key path and the line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from ._dates import duration_code
+from ._errors import RuleProblem, RuleSetError
+from ._fields import field_catalogue
+from ._measures import CompiledMeasure, MeasureError, compile_measure
+from ._ruleset import (
+    CitationRef,
+    CredentialDef,
+    CriterionDef,
+    GroupDef,
+    Op,
+    RouteDef,
+    RuleSet,
+    StateDef,
+    StateNoteDef,
+    TestVersion,
+    UnencodedRouteDef,
+)
+from ._schema import (
+    AnyGroup,
+    Citation,
+    CredentialFile,
+    Duration,
+    IndexFile,
+    StateFile,
+    Test,
+    TimeBetweenMeasure,
+    TimeSinceMeasure,
+    TimeUntilMeasure,
+)
+from ._vocab import Vocabulary, VocabularyFile
+from ._yaml import LineMap, YamlProblemError, read_yaml
+from .applicant import build_models
+
+__all__ = ["load_rule_set"]
+
+M = TypeVar("M", bound=BaseModel)
+
+_ORDER_OPS: dict[str, Op] = {"at_least": "$gte", "more_than": "$gt", "at_most": "$lte", "less_than": "$lt"}
+_ORDER_WORDS = {"at_least": "at least", "more_than": "more than", "at_most": "at most", "less_than": "less than"}
+
+
+class _Problems:
+    """Collects problems for one file, turning key paths into line numbers."""
+
+    def __init__(self, sink: list[RuleProblem], file: str, lines: LineMap) -> None:
+        self.sink, self.file, self.lines = sink, file, lines
+        self.count = 0
+
+    def line_of(self, key: tuple[str | int, ...]) -> int | None:
+        while key:
+            if key in self.lines:
+                return self.lines[key]
+            key = key[:-1]
+        return None
+
+    def add(self, key: str | tuple[str | int, ...], message: str) -> None:
+        parts: tuple[str | int, ...]
+        if isinstance(key, str):
+            parts = tuple(int(p) if p.isdigit() else p for p in key.split(".")) if key else ()
+        else:
+            parts = key
+        dotted = ".".join(str(p) for p in parts)
+        self.sink.append(RuleProblem(self.file, dotted, message, self.line_of(parts)))
+        self.count += 1
+
+
+def _data_path(data: Any, loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
+    """Keep the parts of a pydantic error location that exist in the input data (drop union tags etc.)."""
+    kept: list[str | int] = []
+    current = data
+    for part in loc:
+        if isinstance(current, dict) and part in current:
+            kept.append(part)
+            current = current[part]
+        elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
+            kept.append(part)
+            current = current[part]
+        elif isinstance(current, dict) and isinstance(part, str) and not any(c in part for c in "[]()"):
+            # a key that is missing or unknown: keep it as the last part
+            if part[:1].islower() or part[:1] == "_":
+                kept.append(part)
+            break
+    return tuple(kept)
+
+
+def _validation_problems(exc: ValidationError, data: Any, problems: _Problems) -> None:
+    found: list[tuple[tuple[str | int, ...], str]] = []
+    for error in exc.errors(include_url=False):
+        loc = _data_path(data, tuple(error["loc"]))
+        kind = error["type"]
+        if kind == "extra_forbidden":
+            message = "unknown key"
+        elif kind == "missing":
+            message = "required key is missing"
+        else:
+            message = error["msg"].removeprefix("Value error, ")
+        found.append((loc, message))
+    # A union reports one error per member; keep the most specific locations only.
+    kept = [
+        (loc, msg)
+        for loc, msg in found
+        if not any(len(other) > len(loc) and other[: len(loc)] == loc for other, _ in found)
+    ]
+    for loc, msg in dict.fromkeys(kept):
+        problems.add(loc, msg)
+
+
+def _parse(path: Path, display: str, model: type[M], sink: list[RuleProblem]) -> tuple[M | None, LineMap]:
+    try:
+        data, lines = read_yaml(path, display)
+    except YamlProblemError as exc:
+        sink.append(exc.problem)
+        return None, {}
+    problems = _Problems(sink, display, lines)
+    if not isinstance(data, dict):
+        problems.add("", "expected a mapping at the top level")
+        return None, lines
+    try:
+        return model.model_validate(data), lines
+    except ValidationError as exc:
+        _validation_problems(exc, data, problems)
+        return None, lines
+
+
+def _discover(root: Path, sink: list[RuleProblem]) -> tuple[list[Path], list[Path]]:
+    credentials: list[Path] = []
+    states: list[Path] = []
+    for path in sorted(root.rglob("*")):
+        if path.is_dir():
+            continue
+        rel = path.relative_to(root)
+        parts = rel.parts
+        if rel.name.startswith(".") or rel.as_posix() in ("README.md", "index.yaml", "vocabulary.yaml"):
+            continue
+        if len(parts) == 3 and parts[0] == "credentials" and path.suffix == ".yaml":
+            credentials.append(path)
+        elif len(parts) == 2 and parts[0] == "states" and path.suffix == ".yaml":
+            states.append(path)
+        else:
+            sink.append(
+                RuleProblem(
+                    rel.as_posix(),
+                    "",
+                    "unexpected file: rules/ holds only index.yaml, vocabulary.yaml, "
+                    "credentials/<body>/<credential>.yaml and states/<st>.yaml (data only, no code)",
+                )
+            )
+    return credentials, states
+
+
+def _digest(root: Path, files: Iterable[Path]) -> str:
+    h = hashlib.sha256()
+    for path in sorted(files, key=lambda p: p.relative_to(root).as_posix()):
+        rel = path.relative_to(root).as_posix().encode()
+        content = path.read_bytes()
+        h.update(len(rel).to_bytes(4, "big") + rel + len(content).to_bytes(8, "big") + content)
+    return h.hexdigest()
+
+
+# --------------------------------------------------------------------------------------------- tests
+
+
+def _time_unit(test: Test) -> tuple[str | None, str | None]:
+    """Decide days vs calendar for a time measure from its thresholds. Returns (unit, problem)."""
+    units: set[str] = set()
+    for op in _ORDER_OPS:
+        value = getattr(test, op)
+        values = [d.value for d in value] if isinstance(value, list) else [value] if value is not None else []
+        for v in values:
+            if not isinstance(v, Duration):
+                return None, f"`{op}` of a time measure must be a duration such as {{years: 4}} or {{days: 30}}"
+            units.add("days" if v.unit == "days" else "calendar")
+    if not units:
+        return None, "a time measure is tested with at_least / more_than / at_most / less_than and durations"
+    if len(units) > 1:
+        return None, "do not mix days with months or years in one test: split it into two criteria"
+    return units.pop(), None
+
+
+def _threshold(value: Any, measure: CompiledMeasure, vocab: Vocabulary | None) -> tuple[Any, str]:
+    """Convert one threshold to its engine value and its readable form; raise ValueError if it does not fit."""
+    kind = measure.kind
+    if kind in ("days", "calendar"):
+        assert isinstance(value, Duration)
+        engine = value.amount if kind == "days" else duration_code(**{value.unit: value.amount})
+        return engine, str(value)
+    if kind == "rank":
+        if not isinstance(value, str) or vocab is None or value not in vocab.values:
+            allowed = ", ".join(vocab.values) if vocab else ""
+            raise ValueError(f"`{value}` is not a level of this field; use one of: {allowed}")
+        return vocab.rank(value), value
+    if kind == "number":
+        if isinstance(value, Duration | str):
+            raise ValueError(f"`{value}` is not a number")
+        unit = f" {measure.unit}" if measure.unit else ""
+        text = f"{value:,}" if isinstance(value, int) else f"{value:g}"
+        return value, f"{text}{unit}"
+    raise ValueError(f"{kind} values are not compared with thresholds")
+
+
+def _date_intervals(test: Test) -> list[tuple[dt.date | None, dt.date | None]]:
+    bounds: set[dt.date] = set()
+    for op in _ORDER_OPS:
+        value = getattr(test, op)
+        if isinstance(value, list):
+            for d in value:
+                if d.from_:
+                    bounds.add(d.from_)
+                if d.to:
+                    bounds.add(d.to + dt.timedelta(days=1))
+    if not bounds:
+        return [(None, None)]
+    edges = sorted(bounds)
+    intervals: list[tuple[dt.date | None, dt.date | None]] = [(None, edges[0] - dt.timedelta(days=1))]
+    for a, b in zip(edges, edges[1:], strict=False):
+        intervals.append((a, b - dt.timedelta(days=1)))
+    intervals.append((edges[-1], None))
+    return intervals
+
+
+def _value_at(value: Any, start: dt.date | None) -> Any:
+    """The threshold in force from ``start`` (None: the open beginning), or ``_MISSING``."""
+    if not isinstance(value, list):
+        return value
+    for dated in value:
+        if (dated.from_ is None) if start is None else dated.contains(start):
+            return dated.value
+    return _MISSING
+
+
+_MISSING = object()
+
+
+def _allowed_values(measure: CompiledMeasure, ctx: _Context) -> set[str]:
+    if measure.vocabulary == "credential":
+        return ctx.credential_refs
+    if measure.vocabulary:
+        return set(ctx.vocabularies[measure.vocabulary].values)
+    return set()
+
+
+def _normalize_test(test: Test, measure: CompiledMeasure, ctx: _Context, problems: _Problems, key: str) -> tuple[TestVersion, ...] | None:
+    kind = measure.kind
+    ops = test.operators()
+    vocab = ctx.vocabularies.get(measure.vocabulary or "")
+    allowed_ops = {
+        "number": set(_ORDER_OPS),
+        "days": set(_ORDER_OPS),
+        "calendar": set(_ORDER_OPS),
+        "rank": {*_ORDER_OPS, "one_of"},
+        "enum": {"one_of"},
+        "bool": {"is_"},
+        "list": {"includes_any", "includes_all"},
+    }[kind]
+    bad = [op.rstrip("_") for op in ops if op not in allowed_ops]
+    if bad:
+        allowed = ", ".join(sorted(op.rstrip("_") for op in allowed_ops))
+        problems.add(f"{key}.{bad[0]}", f"`{bad[0]}` does not apply to a {kind} measure; use {allowed}")
+        return None
+
+    if kind == "bool":
+        flag = bool(test.is_)
+        return (TestVersion(None, None, (("is", flag),), "yes" if flag else "no"),)
+
+    if kind in ("enum", "rank") and test.one_of is not None:
+        allowed_values = _allowed_values(measure, ctx)
+        unknown = [v for v in test.one_of if v not in allowed_values]
+        if unknown:
+            problems.add(
+                f"{key}.one_of",
+                f"`{unknown[0]}` is not in the `{measure.vocabulary}` vocabulary; "
+                f"allowed: {', '.join(sorted(allowed_values))}",
+            )
+            return None
+        values = tuple(vocab.rank(v) for v in test.one_of) if kind == "rank" and vocab else tuple(test.one_of)
+        text = test.one_of[0] if len(test.one_of) == 1 else "one of " + ", ".join(test.one_of)
+        return (TestVersion(None, None, (("in", values),), text),)
+
+    if kind == "list":
+        op_name = "includes_any" if test.includes_any is not None else "includes_all"
+        listed: list[str] = getattr(test, op_name)
+        allowed_values = _allowed_values(measure, ctx)
+        unknown = [v for v in listed if v not in allowed_values]
+        if unknown:
+            problems.add(f"{key}.{op_name}", f"`{unknown[0]}` is not a known {measure.vocabulary} value")
+            return None
+        engine_op: Op = "has_any" if op_name == "includes_any" else "has_all"
+        if len(listed) == 1:
+            text = f"includes {listed[0]}"
+        else:
+            text = ("any of " if engine_op == "has_any" else "all of ") + ", ".join(listed)
+        return (TestVersion(None, None, ((engine_op, tuple(listed)),), text),)
+
+    versions: list[TestVersion] = []
+    for start, end in _date_intervals(test):
+        parts: list[tuple[Op, Any]] = []
+        texts: list[str] = []
+        complete = True
+        for op, engine_op_name in _ORDER_OPS.items():
+            raw = getattr(test, op)
+            if raw is None:
+                continue
+            value = _value_at(raw, start)
+            if value is _MISSING:
+                complete = False
+                break
+            try:
+                engine_value, text = _threshold(value, measure, vocab)
+            except ValueError as exc:
+                problems.add(f"{key}.{op}", str(exc))
+                return None
+            parts.append((engine_op_name, engine_value))
+            texts.append(f"{_ORDER_WORDS[op]} {text}")
+        if complete:
+            versions.append(TestVersion(start, end, tuple(parts), " and ".join(texts)))
+    # merge neighbours that ended up identical
+    merged: list[TestVersion] = []
+    for v in versions:
+        if merged and merged[-1].ops == v.ops:
+            merged[-1] = TestVersion(merged[-1].start, v.end, v.ops, v.required)
+        else:
+            merged.append(v)
+    return tuple(merged)
+
+
+# --------------------------------------------------------------------------------------------- files
+
+
+class _Context:
+    def __init__(self, vocabularies: dict[str, Vocabulary], credential_ids: set[str], rs_fields: Any, ranks: dict[str, dict[str, int]]) -> None:
+        self.vocabularies = vocabularies
+        self.credential_ids = credential_ids
+        self.credential_refs = credential_ids | set(vocabularies["other_credential"].values)
+        self.fields = rs_fields
+        self.ranks = ranks
+
+
+def _citations(
+    cites: list[Citation], key: str, sources: dict[str, CitationRef], used: set[str], problems: _Problems
+) -> tuple[CitationRef, ...]:
+    out = []
+    for i, cite in enumerate(cites):
+        ref = sources.get(cite.source)
+        if ref is None:
+            listed = ", ".join(sorted(sources)) or "(none)"
+            problems.add(f"{key}.{i}.source", f"unknown source `{cite.source}`; this file lists: {listed}")
+            continue
+        used.add(cite.source)
+        out.append(CitationRef(ref.source, ref.title, ref.url, ref.kind, ref.retrieved, cite.pinpoint))
+    return tuple(out)
+
+
+def _credential(path: Path, rel: str, data: CredentialFile, lines: LineMap, ctx: _Context, sink: list[RuleProblem]) -> CredentialDef | None:
+    problems = _Problems(sink, rel, lines)
+    body_dir, stem = Path(rel).parts[1], Path(rel).stem
+    expected = f"{body_dir}.{stem}"
+    if data.id != expected:
+        problems.add("id", f"id `{data.id}` does not match the file path (expected `{expected}`)")
+    if data.body.id != body_dir:
+        problems.add("body.id", f"body id `{data.body.id}` does not match the folder `{body_dir}`")
+    if data.family not in ctx.vocabularies["credential_family"].values:
+        problems.add("family", f"`{data.family}` is not in the credential_family vocabulary")
+
+    sources = {
+        key: CitationRef(key, s.title, s.url, s.kind, s.retrieved) for key, s in data.sources.items()
+    }
+    used_sources: set[str] = set()
+
+    def cite(cites: list[Citation], key: str) -> tuple[CitationRef, ...]:
+        return _citations(cites, key, sources, used_sources, problems)
+
+    criteria: dict[str, CriterionDef] = {}
+    for slug, crit in data.criteria.items():
+        key = f"criteria.{slug}"
+        citations = cite(crit.cite, f"{key}.cite")
+        unit = None
+        if isinstance(crit.measure, TimeSinceMeasure | TimeUntilMeasure | TimeBetweenMeasure):
+            unit, why = _time_unit(crit.test)
+            if why:
+                problems.add(f"{key}.test", why)
+                continue
+        try:
+            measure = compile_measure(
+                crit.measure,
+                catalogue=ctx.fields,
+                ranks=ctx.ranks,
+                lab_areas=list(ctx.vocabularies["lab_area"].values),
+                time_unit=unit,  # type: ignore[arg-type]
+                key=f"{key}.measure",
+            )
+        except MeasureError as exc:
+            problems.add(exc.key, str(exc))
+            continue
+        _check_measure_vocabulary(crit.measure, ctx, problems, f"{key}.measure")
+        versions = _normalize_test(crit.test, measure, ctx, problems, f"{key}.test")
+        if versions is None:
+            continue
+        criteria[slug] = CriterionDef(
+            id=f"{data.id}.{slug}",
+            key=slug,
+            credential_id=data.id,
+            label=crit.label,
+            measure=measure,
+            versions=versions,
+            citations=citations,
+            verification=crit.verification or data.verification,
+            note=crit.note,
+            effective=crit.effective,
+        )
+
+    used_criteria: set[str] = set()
+    names: dict[str, str] = {slug: f"criteria.{slug}" for slug in data.criteria}
+
+    def entry(item: str | AnyGroup, key: str) -> CriterionDef | GroupDef | None:
+        if isinstance(item, str):
+            used_criteria.add(item)
+            if item not in data.criteria:
+                problems.add(key, f"unknown criterion `{item}`")
+                return None
+            return criteria.get(item)
+        if item.id in names:
+            problems.add(f"{key}.id", f"id `{item.id}` is already used by {names[item.id]}")
+        names.setdefault(item.id, key)
+        members = []
+        for j, ref in enumerate(item.any):
+            used_criteria.add(ref)
+            if ref not in data.criteria:
+                problems.add(f"{key}.any.{j}", f"unknown criterion `{ref}`")
+            elif ref in criteria:
+                members.append(criteria[ref])
+        if len(members) != len(item.any):
+            return None
+        scopes = {m.scope for m in members} - {"applicant"}
+        if len(scopes) > 1:
+            problems.add(f"{key}.any", "a group cannot mix program and degree criteria")
+            return None
+        return GroupDef(f"{data.id}.{item.id}", item.id, item.label, tuple(members), scopes.pop() if scopes else "applicant")
+
+    common = [entry(item, f"common.{i}") for i, item in enumerate(data.common)]
+    routes: list[RouteDef] = []
+    for r_index, route in enumerate(data.routes):
+        key = f"routes.{r_index}"
+        if route.id in names:
+            problems.add(f"{key}.id", f"id `{route.id}` is already used by {names[route.id]}")
+        names.setdefault(route.id, key)
+        entries = [*common, *(entry(item, f"{key}.criteria.{i}") for i, item in enumerate(route.criteria))]
+        not_evaluated = tuple(
+            (ne.text, cite(ne.cite, f"{key}.not_evaluated.{j}.cite")) for j, ne in enumerate(route.not_evaluated)
+        )
+        seen: set[str] = set()
+        for crit_def in (c for e in entries if e is not None for c in (e.members if isinstance(e, GroupDef) else (e,))):
+            if crit_def.key in seen:
+                problems.add(f"{key}.criteria", f"criterion `{crit_def.key}` appears twice in this route")
+            seen.add(crit_def.key)
+        if any(e is None for e in entries):
+            continue
+        routes.append(
+            RouteDef(
+                id=f"{data.id}.{route.id}",
+                key=route.id,
+                label=route.label,
+                summary=route.summary,
+                entries=tuple(e for e in entries if e is not None),
+                verification=route.verification or data.verification,
+                effective=route.effective,
+                not_evaluated=not_evaluated,
+            )
+        )
+    for slug in data.criteria:
+        if slug not in used_criteria:
+            problems.add(f"criteria.{slug}", "criterion is not used by any route")
+
+    unencoded = tuple(
+        UnencodedRouteDef(u.label, u.reason, cite(u.cite, f"unencoded_routes.{i}.cite"), u.verification)
+        for i, u in enumerate(data.unencoded_routes)
+    )
+    facts = tuple((f, cite(f.cite, f"facts.{i}.cite")) for i, f in enumerate(data.facts))
+    for key in sorted(set(sources) - used_sources):
+        problems.add(f"sources.{key}", "source is never cited")
+    if problems.count:
+        return None
+    return CredentialDef(
+        id=data.id,
+        name=data.name,
+        designation=data.designation,
+        body_id=data.body.id,
+        body_name=data.body.name,
+        body_url=data.body.url,
+        family=data.family,
+        summary=data.summary,
+        verification=data.verification,
+        routes=tuple(routes),
+        criteria=criteria,
+        unencoded_routes=unencoded,
+        facts=facts,
+        uncertain=tuple(data.uncertain),
+        sources=sources,
+        path=rel,
+    )
+
+
+def _check_measure_vocabulary(measure: Any, ctx: _Context, problems: _Problems, key: str) -> None:
+    """Enum values written inside a measure (roles, settings) must be in their vocabularies."""
+    for attr, vocab_name in (("roles", "experience_role"), ("settings", "experience_setting")):
+        values = getattr(measure, attr, None) or []
+        allowed = ctx.vocabularies[vocab_name].values
+        for i, value in enumerate(values):
+            if value not in allowed:
+                problems.add(f"{key}.{attr}.{i}", f"`{value}` is not in the {vocab_name} vocabulary")
+
+
+def _state(rel: str, data: StateFile, lines: LineMap, ctx: _Context, sink: list[RuleProblem]) -> StateDef | None:
+    problems = _Problems(sink, rel, lines)
+    stem = Path(rel).stem
+    if data.code != stem.upper() or stem != stem.lower():
+        problems.add("code", f"code `{data.code}` does not match the file name `{Path(rel).name}`")
+    if data.code not in ctx.vocabularies["us_state"].values:
+        problems.add("code", f"`{data.code}` is not in the us_state vocabulary")
+    sources = {key: CitationRef(key, s.title, s.url, s.kind, s.retrieved) for key, s in data.sources.items()}
+    used: set[str] = set()
+    notes = []
+    seen: set[str] = set()
+    for i, note in enumerate(data.notes):
+        key = f"notes.{i}"
+        if note.id in seen:
+            problems.add(f"{key}.id", f"duplicate note id `{note.id}`")
+        seen.add(note.id)
+        for j, fam in enumerate(note.families):
+            if fam not in ctx.vocabularies["credential_family"].values:
+                problems.add(f"{key}.families.{j}", f"`{fam}` is not in the credential_family vocabulary")
+        for j, ref in enumerate(note.accepts):
+            if ref not in ctx.credential_refs:
+                problems.add(f"{key}.accepts.{j}", f"`{ref}` is not a known credential id")
+        citations = _citations(note.cite, f"{key}.cite", sources, used, problems)
+        notes.append(
+            StateNoteDef(
+                id=f"state.{stem}.{note.id}",
+                title=note.title,
+                kind=note.kind,
+                families=tuple(note.families),
+                summary=note.summary,
+                accepts=tuple(note.accepts),
+                citations=citations,
+                verification=note.verification,
+                effective=note.effective,
+            )
+        )
+    for key in sorted(set(sources) - used):
+        problems.add(f"sources.{key}", "source is never cited")
+    if problems.count:
+        return None
+    return StateDef(data.code, data.name, data.summary, tuple(notes), tuple(data.unconfirmed), rel)
+
+
+def load_rule_set(root: str | Path) -> RuleSet:
+    """Load, validate and resolve the rule set in ``root``.
+
+    Raises:
+        RuleSetError: listing every problem found in every file.
+    """
+    root = Path(root)
+    sink: list[RuleProblem] = []
+    if not root.is_dir():
+        raise RuleSetError([RuleProblem(str(root), "", "rule set directory does not exist")])
+    credential_paths, state_paths = _discover(root, sink)
+
+    def rel(path: Path) -> str:
+        return path.relative_to(root).as_posix()
+
+    index, _ = _parse(root / "index.yaml", "index.yaml", IndexFile, sink)
+    vocab_file, _ = _parse(root / "vocabulary.yaml", "vocabulary.yaml", VocabularyFile, sink)
+    parsed_credentials = [(p, *_parse(p, rel(p), CredentialFile, sink)) for p in credential_paths]
+    parsed_states = [(p, *_parse(p, rel(p), StateFile, sink)) for p in state_paths]
+    if vocab_file is None or index is None:
+        raise RuleSetError(sink)
+
+    vocabularies = dict(vocab_file.vocabularies)
+    credential_ids = {c.id for _, c, _ in parsed_credentials if c is not None}
+    for overlap in sorted(credential_ids & set(vocabularies["other_credential"].values)):
+        sink.append(
+            RuleProblem(
+                "vocabulary.yaml",
+                f"vocabularies.other_credential.values.{overlap}",
+                "this credential now has a rule file; remove it from other_credential",
+            )
+        )
+    models = build_models(vocabularies, sorted(credential_ids))
+    ordered = {name for name, v in vocabularies.items() if v.ordered}
+    ranks = {name: {value: i for i, value in enumerate(vocabularies[name].values)} for name in ordered}
+    ctx = _Context(vocabularies, credential_ids, field_catalogue(models, ordered), ranks)
+
+    credentials: dict[str, CredentialDef] = {}
+    seen_ids: dict[str, str] = {}
+    for path, data, lines in parsed_credentials:
+        if data is None:
+            continue
+        if data.id in seen_ids:
+            _Problems(sink, rel(path), lines).add("id", f"duplicate credential id (also in {seen_ids[data.id]})")
+        seen_ids[data.id] = rel(path)
+        cred = _credential(path, rel(path), data, lines, ctx, sink)
+        if cred is not None:
+            credentials[cred.id] = cred
+    states: dict[str, StateDef] = {}
+    for path, data, lines in parsed_states:
+        if data is None:
+            continue
+        state = _state(rel(path), data, lines, ctx, sink)
+        if state is not None:
+            states[state.code] = state
+    if not credential_paths:
+        sink.append(RuleProblem("credentials/", "", "no credential files found"))
+    if sink:
+        raise RuleSetError(sink)
+    files = [root / "index.yaml", root / "vocabulary.yaml", *credential_paths, *state_paths]
+    return RuleSet(
+        name=index.name,
+        version=index.version,
+        description=index.description,
+        digest=_digest(root, files),
+        root=str(root),
+        vocabularies=vocabularies,
+        credentials=dict(sorted(credentials.items())),
+        states=dict(sorted(states.items())),
+        models=models,
+        fields=ctx.fields,
+    )
+

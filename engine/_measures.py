@@ -1,0 +1,586 @@
+"""Measures: typed values derived from an applicant's facts, which the durable-rules rules then test.
+
+A measure never decides anything: it reads the facts (a field, an age, the time since a date, work
+experience inside a window) and hands durable-rules a number, a flag, a code or a list. The comparison
+against the rule's threshold happens in durable-rules.
+
+A reading is a triple ``(low, high, missing)``:
+
+* fully known: ``low == high`` and ``missing`` is empty;
+* unknown: ``low is None``; ``missing`` names the inputs that would settle it;
+* partly known: ``low`` counts only what certainly qualifies, ``high`` also what might (a job whose
+  supervision is not stated, a certification whose status is not given). Both bounds go to the engine;
+  a criterion is met when its test holds for both, unmet when for neither, unknown otherwise. Measures
+  with two bounds are monotone and tests are intervals or set inclusions, so that rule is exact.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from . import _dates
+from ._fields import FieldSpec, Scope
+from ._schema import (
+    AgeMeasure,
+    CertificationsMeasure,
+    Duration,
+    ExperienceAreasMeasure,
+    ExperienceMeasure,
+    FieldMeasure,
+    Measure,
+    SumMeasure,
+    TimeBetweenMeasure,
+    TimeSinceMeasure,
+    TimeUntilMeasure,
+)
+
+__all__ = ["UNBOUNDED", "CompiledMeasure", "MeasureError", "Reading", "ValueKind", "compile_measure"]
+
+Reading = tuple[Any, Any, tuple[str, ...]]
+ValueKind = Literal["number", "bool", "enum", "rank", "list", "days", "calendar"]
+TimeUnit = Literal["days", "calendar"]
+
+# Upper bound for a total whose size is not known (hours of a job with no hours given).
+UNBOUNDED = 10**12
+_DAYS_PER_YEAR = 365
+
+
+class MeasureError(ValueError):
+    """A measure that does not fit the applicant model; the loader turns it into a RuleProblem."""
+
+    def __init__(self, key: str, message: str) -> None:
+        self.key = key
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class CompiledMeasure:
+    signature: str
+    scope: Scope
+    kind: ValueKind
+    vocabulary: str | None
+    inputs: tuple[str, ...]
+    read: Callable[[Any, dt.date, int | None], Reading]
+    describe: Callable[[Any], str]
+    unit: str | None = None
+
+
+def _fmt_number(value: float) -> str:
+    if value >= UNBOUNDED:
+        return "unbounded"
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+def _describe_plain(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float):
+        return _fmt_number(value)
+    if isinstance(value, list):
+        return ", ".join(value) if value else "none"
+    return str(value)
+
+
+def _enum_value(value: Any) -> Any:
+    return getattr(value, "value", value)
+
+
+def _signature(measure: Measure, extra: dict[str, Any]) -> str:
+    payload = measure.model_dump(mode="json", exclude_none=True, by_alias=True) | extra
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"))
+
+
+def _lookup(catalogue: dict[str, FieldSpec], path: str, key: str) -> FieldSpec:
+    spec = catalogue.get(path)
+    if spec is None:
+        known = ", ".join(sorted(catalogue))
+        raise MeasureError(key, f"`{path}` is not an applicant field; known fields: {known}")
+    return spec
+
+
+def _record_getter(spec: FieldSpec) -> Callable[[Any, int | None], tuple[Any, str]]:
+    """Return a function giving (record or None, concrete input path) for an applicant and item index."""
+    section, attr = spec.section_attr, spec.attr
+    if section is None:
+        return lambda applicant, index: (applicant, attr)
+    if spec.scope == "applicant":
+        return lambda applicant, index: (getattr(applicant, section), f"{section}.{attr}")
+
+    def item(applicant: Any, index: int | None) -> tuple[Any, str]:
+        assert index is not None
+        return getattr(applicant, section)[index], f"{section}[{index}].{attr}"
+
+    return item
+
+
+def _field(m: FieldMeasure, catalogue: dict[str, FieldSpec], ranks: dict[str, dict[str, int]], key: str) -> CompiledMeasure:
+    spec = _lookup(catalogue, m.path, key)
+    if spec.type == "date":
+        raise MeasureError(key, f"`{m.path}` is a date: measure it with time_since, time_until or time_between")
+    get = _record_getter(spec)
+    attr = spec.attr
+    kind: ValueKind
+    describe: Callable[[Any], str] = _describe_plain
+    if spec.type == "enum" and spec.ordered:
+        kind = "rank"
+        rank = ranks[spec.vocabulary or ""]
+        names = {v: k for k, v in rank.items()}
+
+        def convert(v: Any) -> Any:
+            return rank[v.value]
+
+        def describe(value: Any) -> str:
+            return names.get(value, str(value))
+    elif spec.type == "enum":
+        kind = "enum"
+
+        def convert(v: Any) -> Any:
+            return v.value
+    elif spec.type == "enum_list":
+        kind = "list"
+
+        def convert(v: Any) -> Any:
+            return sorted({x.value for x in v})
+    elif spec.type == "bool":
+        kind = "bool"
+
+        def convert(v: Any) -> Any:
+            return v
+    else:
+        kind = "number"
+
+        def convert(v: Any) -> Any:
+            return v
+
+    def read(applicant: Any, as_of: dt.date, index: int | None) -> Reading:
+        record, path = get(applicant, index)
+        value = None if record is None else getattr(record, attr)
+        if value is None:
+            return None, None, (path,)
+        value = convert(value)
+        return value, value, ()
+
+    return CompiledMeasure(
+        signature=_signature(m, {}),
+        scope=spec.scope,
+        kind=kind,
+        vocabulary=spec.vocabulary,
+        inputs=(spec.input_path(None),),
+        read=read,
+        describe=describe,
+    )
+
+
+def _date_spec(catalogue: dict[str, FieldSpec], path: str, key: str) -> FieldSpec:
+    spec = _lookup(catalogue, path, key)
+    if spec.type != "date":
+        raise MeasureError(key, f"`{path}` is not a date field")
+    return spec
+
+
+def _time_describer(unit: TimeUnit, future: str, past: str) -> Callable[[Any], str]:
+    """Describe a signed time difference: ``past`` wraps positive values, ``future`` negative ones."""
+
+    def describe(value: Any) -> str:
+        if unit == "days":
+            n = abs(int(value))
+            text = f"{n} day{'s' if n != 1 else ''}"
+        else:
+            text = _dates.describe_calendar_code(abs(int(value)))
+        return (future if value < 0 else past).format(text)
+
+    return describe
+
+
+def _difference(unit: TimeUnit) -> Callable[[dt.date, dt.date], int]:
+    if unit == "days":
+        return lambda start, end: (end - start).days
+    return _dates.calendar_code
+
+
+def _time_since(m: TimeSinceMeasure | TimeUntilMeasure, catalogue: dict[str, FieldSpec], unit: TimeUnit, key: str) -> CompiledMeasure:
+    spec = _date_spec(catalogue, m.date, key)
+    get = _record_getter(spec)
+    attr = spec.attr
+    diff = _difference(unit)
+    since = isinstance(m, TimeSinceMeasure)
+
+    def read(applicant: Any, as_of: dt.date, index: int | None) -> Reading:
+        record, path = get(applicant, index)
+        day = None if record is None else getattr(record, attr)
+        if day is None:
+            return None, None, (path,)
+        value = diff(day, as_of) if since else diff(as_of, day)
+        return value, value, ()
+
+    describe = (
+        _time_describer(unit, future="in {} (not yet reached)", past="{} ago")
+        if since
+        else _time_describer(unit, future="passed {} ago", past="in {}")
+    )
+    return CompiledMeasure(
+        signature=_signature(m, {"unit": unit}),
+        scope=spec.scope,
+        kind=unit,
+        vocabulary=None,
+        inputs=(spec.input_path(None),),
+        read=read,
+        describe=describe,
+    )
+
+
+def _time_between(m: TimeBetweenMeasure, catalogue: dict[str, FieldSpec], unit: TimeUnit, key: str) -> CompiledMeasure:
+    start_spec = _date_spec(catalogue, m.start, key)
+    end_spec = _date_spec(catalogue, m.end, key)
+    if (start_spec.scope, start_spec.section_attr) != (end_spec.scope, end_spec.section_attr):
+        raise MeasureError(key, "time_between needs two dates of the same record")
+    get_start, get_end = _record_getter(start_spec), _record_getter(end_spec)
+    diff = _difference(unit)
+    zero_when_absent = m.end_absent == "zero"
+
+    def read(applicant: Any, as_of: dt.date, index: int | None) -> Reading:
+        record, start_path = get_start(applicant, index)
+        _, end_path = get_end(applicant, index)
+        start = None if record is None else getattr(record, start_spec.attr)
+        end = None if record is None else getattr(record, end_spec.attr)
+        if start is None:
+            return None, None, (start_path,)
+        if end is None:
+            if not zero_when_absent:
+                return None, None, (end_path,)
+            return 0, 0, ()
+        value = diff(start, end)
+        return value, value, ()
+
+    return CompiledMeasure(
+        signature=_signature(m, {"unit": unit}),
+        scope=start_spec.scope,
+        kind=unit,
+        vocabulary=None,
+        inputs=(start_spec.input_path(None), end_spec.input_path(None)),
+        read=read,
+        describe=_time_describer(unit, future="{} earlier", past="{} later"),
+    )
+
+
+def _sum(m: SumMeasure, catalogue: dict[str, FieldSpec], key: str) -> CompiledMeasure:
+    specs = [_lookup(catalogue, p, key) for p in m.paths]
+    if any(s.type != "number" for s in specs):
+        raise MeasureError(key, "sum adds numeric fields only")
+    if len({(s.scope, s.section_attr) for s in specs}) != 1:
+        raise MeasureError(key, "sum needs fields of the same record")
+    getters = [(_record_getter(s), s.attr) for s in specs]
+
+    def read(applicant: Any, as_of: dt.date, index: int | None) -> Reading:
+        total: float = 0
+        missing = []
+        for get, attr in getters:
+            record, path = get(applicant, index)
+            value = None if record is None else getattr(record, attr)
+            if value is None:
+                missing.append(path)
+            else:
+                total += value
+        if missing:
+            return None, None, tuple(missing)
+        return total, total, ()
+
+    return CompiledMeasure(
+        signature=_signature(m, {}),
+        scope=specs[0].scope,
+        kind="number",
+        vocabulary=None,
+        inputs=tuple(s.input_path(None) for s in specs),
+        read=read,
+        describe=_describe_plain,
+    )
+
+
+def _age(m: AgeMeasure) -> CompiledMeasure:
+    def read(applicant: Any, as_of: dt.date, index: int | None) -> Reading:
+        born = applicant.birth_date
+        if born is None:
+            return None, None, ("birth_date",)
+        age = _dates.full_years(born, as_of)
+        return age, age, ()
+
+    return CompiledMeasure(
+        signature=_signature(m, {}),
+        scope="applicant",
+        kind="number",
+        vocabulary=None,
+        inputs=("birth_date",),
+        read=read,
+        describe=lambda v: f"{v} years old",
+    )
+
+
+def _window_start(as_of: dt.date, within: Duration | None) -> dt.date | None:
+    if within is None:
+        return None
+    return _dates.subtract(as_of, **{within.unit: within.amount})
+
+
+def _union_days(intervals: list[tuple[dt.date, dt.date]]) -> int:
+    """Days covered by the union of inclusive date intervals."""
+    total = 0
+    current_start: dt.date | None = None
+    current_end: dt.date | None = None
+    for start, end in sorted(intervals):
+        if current_end is None or start > current_end + dt.timedelta(days=1):
+            if current_end is not None and current_start is not None:
+                total += (current_end - current_start).days + 1
+            current_start, current_end = start, end
+        elif end > current_end:
+            current_end = end
+    if current_end is not None and current_start is not None:
+        total += (current_end - current_start).days + 1
+    return total
+
+
+def _weekly_hours(entry: Any, as_of: dt.date) -> float | None:
+    if entry.hours_per_week is not None:
+        return float(entry.hours_per_week)
+    if entry.total_hours is not None:
+        days = ((entry.end_date or as_of) - entry.start_date).days + 1
+        return float(entry.total_hours) / (days / 7) if days > 0 else None
+    return None
+
+
+def _entry_hours(entry: Any, start: dt.date, end: dt.date, as_of: dt.date) -> float | None:
+    """Hours of an entry inside [start, end]: hours per week, or total hours spread over its dates."""
+    days_inside = (end - start).days + 1
+    if entry.hours_per_week is not None:
+        return float(entry.hours_per_week) * days_inside / 7
+    if entry.total_hours is not None:
+        entry_days = ((entry.end_date or as_of) - entry.start_date).days + 1
+        return float(entry.total_hours) * days_inside / entry_days if entry_days > 0 else 0.0
+    return None
+
+
+def _experience(m: ExperienceMeasure, catalogue: dict[str, FieldSpec], key: str) -> CompiledMeasure:
+    roles = frozenset(m.roles)
+    settings = frozenset(m.settings) if m.settings else None
+    since_spec = _date_spec(catalogue, m.since, key) if m.since else None
+    if since_spec is not None and since_spec.scope == "applicant":
+        raise MeasureError(key, "`since` must be a date of a program or degree record")
+    since_get = _record_getter(since_spec) if since_spec else None
+    scope: Scope = since_spec.scope if since_spec else "applicant"
+    total = m.total
+    count_attr = total if total not in ("years", "months", "hours") else None
+
+    def read(applicant: Any, as_of: dt.date, index: int | None) -> Reading:
+        entries = applicant.work_experience
+        if since_get is not None and since_spec is not None:
+            record, path = since_get(applicant, index)
+            window_start = getattr(record, since_spec.attr)
+            if window_start is None:
+                return None, None, (path,)
+        else:
+            window_start = _window_start(as_of, m.within)
+        if entries is None:
+            return None, None, ("work_experience",)
+        sure: list[tuple[Any, dt.date, dt.date, int]] = []
+        maybe: list[tuple[Any, dt.date, dt.date, int]] = []
+        missing: list[str] = []
+        for j, entry in enumerate(entries):
+            if entry.role.value not in roles:
+                continue
+            start = entry.start_date if window_start is None else max(entry.start_date, window_start)
+            end = min(entry.end_date or as_of, as_of)
+            if end < start:
+                continue
+            certain = True
+            if m.supervised is not None:
+                if entry.supervised is None:
+                    certain = False
+                    missing.append(f"work_experience[{j}].supervised")
+                elif entry.supervised != m.supervised:
+                    continue
+            if settings is not None:
+                if entry.setting is None:
+                    certain = False
+                    missing.append(f"work_experience[{j}].setting")
+                elif entry.setting.value not in settings:
+                    continue
+            if m.min_hours_per_week is not None:
+                weekly = _weekly_hours(entry, as_of)
+                if weekly is None:
+                    certain = False
+                    missing.append(f"work_experience[{j}].hours_per_week")
+                elif weekly < m.min_hours_per_week:
+                    continue
+            (sure if certain else maybe).append((entry, start, end, j))
+
+        if total in ("years", "months"):
+            per_year = 1 if total == "years" else 12
+            low = _union_days([(s, e) for _, s, e, _ in sure]) * per_year / _DAYS_PER_YEAR
+            high = _union_days([(s, e) for _, s, e, _ in sure + maybe]) * per_year / _DAYS_PER_YEAR if maybe else low
+        else:
+            low = high = 0.0
+            for rows, certain in ((sure, True), (maybe, False)):
+                for entry, s, e, j in rows:
+                    part = _entry_hours(entry, s, e, as_of) if count_attr is None else getattr(entry, count_attr)
+                    if part is None:
+                        # The job qualifies but its size is unknown: it could add any amount.
+                        high = float(UNBOUNDED)
+                        attr_name = "hours_per_week" if count_attr is None else count_attr
+                        missing.append(f"work_experience[{j}].{attr_name}")
+                        continue
+                    if certain:
+                        low += part
+                    high = min(high + part, float(UNBOUNDED))
+        low, high = round(low, 4), round(high, 4)
+        if high == low and not missing:
+            return low, low, ()
+        return low, high, tuple(dict.fromkeys(missing))
+
+    unit = {"years": "years", "months": "months", "hours": "hours"}.get(total, total.replace("_", " "))
+
+    def describe(value: Any) -> str:
+        return f"{_fmt_number(value)} {unit}"
+
+    inputs = ["work_experience"] + ([since_spec.input_path(None)] if since_spec else [])
+    return CompiledMeasure(
+        signature=_signature(m, {}),
+        scope=scope,
+        kind="number",
+        vocabulary=None,
+        inputs=tuple(inputs),
+        read=read,
+        describe=describe,
+        unit=unit,
+    )
+
+
+def _experience_areas(m: ExperienceAreasMeasure, all_areas: list[str]) -> CompiledMeasure:
+    roles = frozenset(m.roles)
+
+    def read(applicant: Any, as_of: dt.date, index: int | None) -> Reading:
+        entries = applicant.work_experience
+        if entries is None:
+            return None, None, ("work_experience",)
+        window_start = _window_start(as_of, m.within)
+        low: set[str] = set()
+        high: set[str] = set()
+        missing = []
+        for j, entry in enumerate(entries):
+            if entry.role.value not in roles:
+                continue
+            end = min(entry.end_date or as_of, as_of)
+            if end < entry.start_date or (window_start is not None and end < window_start):
+                continue
+            if entry.lab_areas is None:
+                high.update(all_areas)
+                missing.append(f"work_experience[{j}].lab_areas")
+            else:
+                areas = {a.value for a in entry.lab_areas}
+                low |= areas
+                high |= areas
+        lo, hi = sorted(low), sorted(high)
+        if lo == hi:
+            return lo, lo, ()
+        return lo, hi, tuple(missing)
+
+    return CompiledMeasure(
+        signature=_signature(m, {}),
+        scope="applicant",
+        kind="list",
+        vocabulary="lab_area",
+        inputs=("work_experience",),
+        read=read,
+        describe=_describe_plain,
+    )
+
+
+def _certifications(m: CertificationsMeasure) -> CompiledMeasure:
+    active_only = m.status == "active"
+
+    def read(applicant: Any, as_of: dt.date, index: int | None) -> Reading:
+        held = applicant.certifications
+        if held is None:
+            return None, None, ("certifications",)
+        window_start = _window_start(as_of, m.earned_within)
+        low: set[str] = set()
+        high: set[str] = set()
+        missing = []
+        for j, cert in enumerate(held):
+            certain = True
+            if active_only:
+                if cert.status is None:
+                    certain = False
+                    missing.append(f"certifications[{j}].status")
+                elif cert.status != "active":
+                    continue
+            if window_start is not None:
+                if cert.earned_date is None:
+                    certain = False
+                    missing.append(f"certifications[{j}].earned_date")
+                elif not window_start <= cert.earned_date <= as_of:
+                    continue
+            credential = cert.credential.value
+            high.add(credential)
+            if certain:
+                low.add(credential)
+        lo, hi = sorted(low), sorted(high)
+        if lo == hi:
+            return lo, lo, ()
+        return lo, hi, tuple(missing)
+
+    return CompiledMeasure(
+        signature=_signature(m, {}),
+        scope="applicant",
+        kind="list",
+        vocabulary="credential",
+        inputs=("certifications",),
+        read=read,
+        describe=_describe_plain,
+    )
+
+
+def compile_measure(
+    measure: Measure,
+    *,
+    catalogue: dict[str, FieldSpec],
+    ranks: dict[str, dict[str, int]],
+    lab_areas: list[str],
+    time_unit: TimeUnit | None,
+    key: str,
+) -> CompiledMeasure:
+    """Turn a validated measure into a reader.
+
+    Args:
+        measure: the measure as written in the rule file.
+        catalogue: the applicant field catalogue.
+        ranks: value → rank for each ordered vocabulary.
+        lab_areas: every laboratory area (the high bound when an entry does not list its areas).
+        time_unit: for time measures, ``days`` or ``calendar``, decided by the test's thresholds.
+        key: where the measure sits in its file, for error messages.
+
+    Raises:
+        MeasureError: the measure does not fit the applicant model.
+    """
+    match measure:
+        case FieldMeasure():
+            return _field(measure, catalogue, ranks, key)
+        case AgeMeasure():
+            return _age(measure)
+        case TimeSinceMeasure() | TimeUntilMeasure():
+            return _time_since(measure, catalogue, time_unit or "calendar", key)
+        case TimeBetweenMeasure():
+            return _time_between(measure, catalogue, time_unit or "calendar", key)
+        case SumMeasure():
+            return _sum(measure, catalogue, key)
+        case ExperienceMeasure():
+            return _experience(measure, catalogue, key)
+        case ExperienceAreasMeasure():
+            return _experience_areas(measure, lab_areas)
+        case CertificationsMeasure():
+            return _certifications(measure)
+    raise MeasureError(key, f"unsupported measure {measure!r}")  # pragma: no cover

@@ -1,0 +1,227 @@
+"""The rule set compiled into one durable-rules ruleset, and the sessions that run it.
+
+Compilation
+-----------
+Every criterion's test becomes a durable-rules rule over one *measure slot* (``m17``); identical tests on
+the same slot share one rule. Slots are packed into *chunks*: one fact per chunk and record carries the
+measured values of all the chunk's slots, and every rule first matches the chunk number ``t``. Packing
+is shaped by what was measured here (see ``benchmarks/README.md``):
+
+* asserting a fact costs far more than testing a rule against it, so few wide facts beat many narrow ones;
+* one fact may satisfy at most 64 sibling conditions (error 303): a chunk holds at most 60 rules;
+* ``create_ruleset`` hangs forever with 512 or more distinct sibling values at one level: chunks are
+  few, and the loader would have to exceed thousands of criteria to come near;
+* a fact holds at most 255 properties (error 302): a chunk holds at most 200 slots.
+
+A value that is only partly known is sent twice: the low bound in the record's normal fact, the high
+bound in a second fact flagged by an odd item code; see ``_measures``.
+
+Sessions
+--------
+Each evaluation gets a fresh session id and its own facts, asserted with ``assert_facts`` (``post`` lets
+one event fire one rule only). A sentinel fact and rule guarantee that something fires, because deleting
+a session in which nothing fired crashes; every pending firing is drained (completed) through the C
+extension before ``delete_state``, because deleting with pending actions crashes; a ruleset allows at
+most 1,024 live sessions, so no session outlives its evaluation. The engine's C code is not thread-safe
+and never releases the GIL, so all calls go through one process-wide lock; processes (uvicorn workers,
+batch workers) give parallelism. The Python ``durable.lang`` host is never created, so its timer threads
+(behind segfaults and wrong answers under concurrency) never run.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import durable_rules_engine as _dre
+
+from ._errors import EngineError, RuleProblem, RuleSetError
+from ._measures import UNBOUNDED, CompiledMeasure
+from ._ruleset import RuleSet
+
+__all__ = ["Program", "encode_value"]
+
+MAX_RULES_PER_CHUNK = 60
+MAX_SLOTS_PER_CHUNK = 200
+MAX_CHUNKS = 400
+SENTINEL_RULE = "s"
+
+_LOCK = threading.Lock()
+_SESSION_COUNTER = itertools.count(1)
+_RULESET_COUNTER = itertools.count(1)
+_FIRED = re.compile(r'^\{"([^"]+)":\s*\{"m":\s*\{"i":\s*(\d+)')
+
+
+def encode_value(value: Any) -> str:
+    """JSON for a measured value that durable-rules' parser accepts (it rejects ``1e-05`` and ``1e+30``)."""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value >= UNBOUNDED:
+            return str(UNBOUNDED)
+        text = f"{value:.6f}".rstrip("0").rstrip(".")
+        return text or "0"
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, list | tuple):
+        return "[" + ",".join(encode_value(v) for v in value) + "]"
+    raise EngineError(f"cannot send {type(value).__name__} to the engine")
+
+
+def _condition(prop: str, op: str, value: Any) -> list[dict[str, Any]]:
+    if op in ("$gte", "$gt", "$lte", "$lt"):
+        return [{op: {prop: value}}]
+    if op == "is":
+        return [{prop: bool(value)}]
+    if op == "in":
+        return [{prop: value[0]}] if len(value) == 1 else [{"$or": [{prop: v} for v in value]}]
+    if op == "has_any":
+        items = [{"$i": v} for v in value]
+        return [{"$iany": {prop: items[0] if len(items) == 1 else {"$or": items}}}]
+    if op == "has_all":
+        return [{"$iany": {prop: {"$i": v}}} for v in value]
+    raise EngineError(f"unknown operator {op}")
+
+
+@dataclass(frozen=True)
+class Slot:
+    index: int
+    measure: CompiledMeasure
+    chunk: int
+    prop: str
+
+
+class Program:
+    """One durable-rules ruleset holding every criterion of a rule set.
+
+    Attributes:
+        slots: measure slots, by measure signature.
+        rule_of: (criterion id, version index) -> rule name.
+    """
+
+    def __init__(self, rules: RuleSet) -> None:
+        measures: dict[str, CompiledMeasure] = {}
+        tests: dict[str, list[tuple[str, int, tuple[tuple[str, Any], ...]]]] = {}
+        for credential in rules.credentials.values():
+            for crit in credential.criteria.values():
+                sig = crit.measure.signature
+                measures.setdefault(sig, crit.measure)
+                for v_index, version in enumerate(crit.versions):
+                    tests.setdefault(sig, []).append((crit.id, v_index, version.ops))
+
+        # Distinct tests per measure, then pack measures into chunks by scope.
+        distinct: dict[str, list[tuple[tuple[str, Any], ...]]] = {
+            sig: list(dict.fromkeys(ops for _, _, ops in entries)) for sig, entries in tests.items()
+        }
+        problems = [
+            RuleProblem("", sig, f"{len(ops)} distinct tests on one measure; the engine allows {MAX_RULES_PER_CHUNK}")
+            for sig, ops in distinct.items()
+            if len(ops) > MAX_RULES_PER_CHUNK
+        ]
+        if problems:
+            raise RuleSetError(problems)
+
+        self.slots: dict[str, Slot] = {}
+        chunk_scope: list[str] = []
+        chunk_rules: list[int] = []
+        chunk_slots: list[int] = []
+        for sig in sorted(measures, key=lambda s: (measures[s].scope, s)):
+            measure = measures[sig]
+            n_rules = len(distinct.get(sig, []))
+            fits = (
+                chunk_scope
+                and chunk_scope[-1] == measure.scope
+                and chunk_rules[-1] + n_rules <= MAX_RULES_PER_CHUNK
+                and chunk_slots[-1] < MAX_SLOTS_PER_CHUNK
+            )
+            if not fits:
+                chunk_scope.append(measure.scope)
+                chunk_rules.append(0)
+                chunk_slots.append(0)
+            chunk_rules[-1] += n_rules
+            chunk_slots[-1] += 1
+            index = len(self.slots)
+            self.slots[sig] = Slot(index, measure, len(chunk_scope) - 1, f"m{index}")
+        if len(chunk_scope) > MAX_CHUNKS:
+            raise RuleSetError([RuleProblem("", "", f"{len(chunk_scope)} chunks exceed the engine's limit")])
+        self.chunk_count = len(chunk_scope)
+
+        definition: dict[str, Any] = {SENTINEL_RULE: {"all": [{"m": {"t": -1}}]}}
+        rule_names: dict[tuple[str, tuple[tuple[str, Any], ...]], str] = {}
+        self.rule_of: dict[tuple[str, int], str] = {}
+        for sig, entries in tests.items():
+            slot = self.slots[sig]
+            for crit_id, v_index, ops in entries:
+                name = rule_names.get((sig, ops))
+                if name is None:
+                    name = f"r{len(rule_names)}"
+                    rule_names[(sig, ops)] = name
+                    conditions: list[dict[str, Any]] = [{"t": slot.chunk}]
+                    for op, value in ops:
+                        conditions.extend(_condition(slot.prop, op, value))
+                    definition[name] = {"all": [{"m": {"$and": conditions}}]}
+                self.rule_of[(crit_id, v_index)] = name
+        self.rule_count = len(rule_names)
+        text = json.dumps(definition, separators=(",", ":"))
+        if re.search(r"\d[eE][+-]?\d", text):
+            raise RuleSetError([RuleProblem("", "", "a threshold needs exponent notation; durable-rules rejects it")])
+        self.definition = definition
+        self.name = f"credcheck-{rules.digest[:12]}-{next(_RULESET_COUNTER)}"
+        with _LOCK:
+            self._handle = _dre.create_ruleset(self.name, text)
+
+    def run(self, facts: Iterable[str]) -> set[tuple[str, int]]:
+        """Assert ``facts`` (JSON objects without their closing brace) in a new session.
+
+        Returns:
+            The (rule name, item code) pairs that fired, sentinel excluded.
+        """
+        with _LOCK:
+            sid = f"e{next(_SESSION_COUNTER)}"
+            tail = f',"sid":"{sid}"}}'
+            payload = "[" + ",".join([f'{{"t":-1{tail}', *(f + tail for f in facts)]) + "]"
+            handle = self._handle
+            try:
+                result = _dre.assert_facts(handle, payload)
+            except _dre.error as exc:  # pragma: no cover - facts are generated and validated by us
+                self._abandon(sid)
+                raise EngineError(f"durable-rules refused the facts: {exc}") from None
+            state = result[1]
+            fired: set[tuple[str, int]] = set()
+            try:
+                started = _dre.start_action_for_state(handle, state)
+                message = started[1] if started else None
+                while message:
+                    match = _FIRED.match(message)
+                    if match is None:
+                        name = next(iter(json.loads(message)))
+                        if name != SENTINEL_RULE:  # pragma: no cover - defensive
+                            raise EngineError(f"unexpected firing {message[:200]}")
+                    else:
+                        fired.add((match.group(1), int(match.group(2))))
+                    message = _dre.complete_and_start_action(handle, state)
+            finally:
+                _dre.delete_state(handle, sid)
+            return fired
+
+    def _abandon(self, sid: str) -> None:  # pragma: no cover - defensive
+        """Drain whatever is pending after a failed assert so the session can be deleted safely."""
+        try:
+            while True:
+                started = _dre.start_action(self._handle)
+                if not started:
+                    break
+                while _dre.complete_and_start_action(self._handle, started[2]):
+                    pass
+            _dre.delete_state(self._handle, sid)
+        except _dre.error:
+            pass

@@ -1,0 +1,220 @@
+"""What an evaluation returns, and its JSON-ready form.
+
+Statuses: a criterion or route is ``met``, ``unmet`` or ``unknown`` (the facts given do not decide it);
+a credential is ``eligible`` (some route met), ``ineligible`` (every route unmet) or ``undetermined``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from ._ruleset import CitationRef, CredentialDef, CriterionDef, RouteDef, StateDef, StateNoteDef
+from ._schema import Verification
+
+__all__ = [
+    "CredentialResult",
+    "CriterionResult",
+    "Evaluation",
+    "GroupResult",
+    "RouteResult",
+    "Status",
+    "Verdict",
+]
+
+Status = Literal["met", "unmet", "unknown"]
+Verdict = Literal["eligible", "ineligible", "undetermined"]
+
+@functools.lru_cache(maxsize=None)
+def verification_dict(v: Verification) -> dict[str, Any]:
+    """JSON form of a verification level (cached: shared, never mutated)."""
+    return {"source": v.source, "confidence": v.confidence, "note": v.note}
+
+
+@functools.lru_cache(maxsize=None)
+def citations_list(citations: tuple[CitationRef, ...]) -> list[dict[str, Any]]:
+    """JSON form of citations (cached: shared, never mutated)."""
+    return [c.as_dict() for c in citations]
+
+
+def _message(label: str, status: Status, required: str, actual: str | None, missing: tuple[str, ...]) -> str:
+    if status == "met":
+        return f"Met: {label}." if actual is None else f"Met: {label} (yours: {actual})."
+    if status == "unmet":
+        yours = "" if actual is None else f"; yours: {actual}"
+        return f"Not met: {label}. Required: {required}{yours}."
+    needs = ", ".join(missing) if missing else "more information"
+    partly = "" if actual is None else f" What is known: {actual}."
+    return f"Unknown: {label}. Needs {needs} to decide.{partly}"
+
+
+@dataclass(slots=True)
+class CriterionResult:
+    criterion: CriterionDef
+    status: Status
+    required: str
+    actual: str | None
+    item: str | None
+    missing: tuple[str, ...]
+    group: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        c = self.criterion
+        return {
+            "id": c.id,
+            "label": c.label,
+            "status": self.status,
+            "required": self.required,
+            "actual": self.actual,
+            "item": self.item,
+            "group": self.group,
+            "missing_inputs": list(self.missing),
+            "message": _message(c.label, self.status, self.required, self.actual, self.missing),
+            "citations": citations_list(c.citations),
+            "verification": verification_dict(c.verification),
+        }
+
+
+@dataclass(slots=True)
+class GroupResult:
+    id: str
+    label: str
+    status: Status
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "label": self.label, "status": self.status}
+
+
+@dataclass(slots=True)
+class RouteResult:
+    route: RouteDef
+    status: Status
+    criteria: list[CriterionResult]
+    groups: list[GroupResult]
+
+    def missing_inputs(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for c in self.criteria:
+            if c.status == "unknown":
+                seen.update(dict.fromkeys(c.missing))
+        return list(seen)
+
+    def as_dict(self) -> dict[str, Any]:
+        r = self.route
+        return {
+            "id": r.id,
+            "label": r.label,
+            "status": self.status,
+            "verification": verification_dict(r.verification),
+            "criteria": [c.as_dict() for c in self.criteria],
+            "groups": [g.as_dict() for g in self.groups],
+            "not_evaluated": [
+                {"text": text, "citations": citations_list(cites)} for text, cites in r.not_evaluated
+            ],
+        }
+
+
+@dataclass(slots=True)
+class CredentialResult:
+    credential: CredentialDef
+    status: Verdict
+    routes: list[RouteResult]
+
+    @property
+    def eligible_routes(self) -> list[str]:
+        return [r.route.id for r in self.routes if r.status == "met"]
+
+    def inputs_needed(self) -> list[str]:
+        """Inputs that could change the verdict: those missing from routes still undecided."""
+        if self.status != "undetermined":
+            return []
+        seen: dict[str, None] = {}
+        for route in self.routes:
+            if route.status == "unknown":
+                seen.update(dict.fromkeys(route.missing_inputs()))
+        return list(seen)
+
+    def as_dict(self) -> dict[str, Any]:
+        c = self.credential
+        return {
+            "id": c.id,
+            "name": c.name,
+            "designation": c.designation,
+            "body": c.body_name,
+            "family": c.family,
+            "status": self.status,
+            "eligible_routes": self.eligible_routes,
+            "inputs_needed": self.inputs_needed(),
+            "verification": verification_dict(c.verification),
+            "routes": [r.as_dict() for r in self.routes],
+            "unencoded_routes": [
+                {
+                    "label": u.label,
+                    "reason": u.reason,
+                    "citations": citations_list(u.citations),
+                    "verification": verification_dict(u.verification),
+                }
+                for u in c.unencoded_routes
+            ],
+        }
+
+
+def effective_dict(obj: Any) -> dict[str, str | None] | None:
+    """JSON form of an effective-date range (both ends inclusive, either may be open)."""
+    if obj is None:
+        return None
+    return {"from": obj.from_.isoformat() if obj.from_ else None, "to": obj.to.isoformat() if obj.to else None}
+
+
+def state_note_dict(note: StateNoteDef) -> dict[str, Any]:
+    return {
+        "id": note.id,
+        "title": note.title,
+        "kind": note.kind,
+        "families": list(note.families),
+        "summary": note.summary,
+        "accepts": list(note.accepts),
+        "citations": citations_list(note.citations),
+        "verification": verification_dict(note.verification),
+        "effective": effective_dict(note.effective),
+    }
+
+
+@dataclass(slots=True)
+class StateResult:
+    code: str
+    name: str
+    state: StateDef | None
+    notes: list[StateNoteDef] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "name": self.name,
+            "researched": self.state is not None,
+            "summary": self.state.summary if self.state else None,
+            "notes": [state_note_dict(n) for n in self.notes],
+        }
+
+
+@dataclass(slots=True)
+class Evaluation:
+    as_of: dt.date
+    rules: dict[str, str]
+    credentials: list[CredentialResult]
+    state: StateResult | None
+
+    @property
+    def eligible(self) -> list[str]:
+        return [c.credential.id for c in self.credentials if c.status == "eligible"]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "as_of": self.as_of.isoformat(),
+            "rules": self.rules,
+            "eligible": self.eligible,
+            "credentials": [c.as_dict() for c in self.credentials],
+            "state": self.state.as_dict() if self.state else None,
+        }

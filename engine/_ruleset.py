@@ -1,0 +1,182 @@
+"""The validated, resolved rule set: what the loader produces and the compiler and evaluator consume.
+
+Everything here is immutable and already cross-checked: citations point at real sources, criteria at
+real applicant fields, thresholds are in engine units, verification levels are inherited.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from ._fields import FieldSpec, Scope
+from ._measures import CompiledMeasure
+from ._schema import CatalogueFact, Effective, Verification
+from ._vocab import Vocabulary
+from .applicant import ApplicantModels
+
+__all__ = [
+    "CitationRef",
+    "CredentialDef",
+    "CriterionDef",
+    "GroupDef",
+    "RouteDef",
+    "RuleSet",
+    "StateDef",
+    "StateNoteDef",
+    "TestVersion",
+    "UnencodedRouteDef",
+]
+
+# Engine operators: ordering compares numbers; `in` is equality with any listed value; `is` a flag;
+# `has_any` / `has_all` test list membership.
+Op = Literal["$gte", "$gt", "$lte", "$lt", "in", "is", "has_any", "has_all"]
+
+
+@dataclass(frozen=True)
+class CitationRef:
+    source: str
+    title: str
+    url: str
+    kind: str
+    retrieved: dt.date
+    pinpoint: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "url": self.url,
+            "pinpoint": self.pinpoint,
+            "source_kind": self.kind,
+            "retrieved": self.retrieved.isoformat(),
+        }
+
+
+@dataclass(frozen=True)
+class TestVersion:
+    """The test of a criterion as it stands between two dates (inclusive; None = open)."""
+
+    start: dt.date | None
+    end: dt.date | None
+    ops: tuple[tuple[Op, Any], ...]
+    required: str
+
+    def contains(self, day: dt.date) -> bool:
+        return (self.start is None or self.start <= day) and (self.end is None or day <= self.end)
+
+
+@dataclass(frozen=True)
+class CriterionDef:
+    id: str
+    key: str
+    credential_id: str
+    label: str
+    measure: CompiledMeasure
+    versions: tuple[TestVersion, ...]
+    citations: tuple[CitationRef, ...]
+    verification: Verification
+    note: str | None
+    effective: Effective | None
+
+    @property
+    def scope(self) -> Scope:
+        return self.measure.scope
+
+
+@dataclass(frozen=True)
+class GroupDef:
+    id: str
+    key: str
+    label: str
+    members: tuple[CriterionDef, ...]
+    scope: Scope
+
+
+@dataclass(frozen=True)
+class RouteDef:
+    id: str
+    key: str
+    label: str
+    summary: str | None
+    entries: tuple[CriterionDef | GroupDef, ...]
+    verification: Verification
+    effective: Effective | None
+    not_evaluated: tuple[tuple[str, tuple[CitationRef, ...]], ...]
+
+    def criteria(self) -> list[CriterionDef]:
+        """Every criterion of the route, groups flattened, in order."""
+        out: list[CriterionDef] = []
+        for entry in self.entries:
+            out.extend(entry.members if isinstance(entry, GroupDef) else (entry,))
+        return out
+
+
+@dataclass(frozen=True)
+class UnencodedRouteDef:
+    label: str
+    reason: str
+    citations: tuple[CitationRef, ...]
+    verification: Verification
+
+
+@dataclass(frozen=True)
+class CredentialDef:
+    id: str
+    name: str
+    designation: str
+    body_id: str
+    body_name: str
+    body_url: str
+    family: str
+    summary: str
+    verification: Verification
+    routes: tuple[RouteDef, ...]
+    criteria: dict[str, CriterionDef]
+    unencoded_routes: tuple[UnencodedRouteDef, ...]
+    facts: tuple[tuple[CatalogueFact, tuple[CitationRef, ...]], ...]
+    uncertain: tuple[str, ...]
+    sources: dict[str, CitationRef]
+    path: str
+
+
+@dataclass(frozen=True)
+class StateNoteDef:
+    id: str
+    title: str
+    kind: str
+    families: tuple[str, ...]
+    summary: str
+    accepts: tuple[str, ...]
+    citations: tuple[CitationRef, ...]
+    verification: Verification
+    effective: Effective | None
+
+
+@dataclass(frozen=True)
+class StateDef:
+    code: str
+    name: str
+    summary: str
+    notes: tuple[StateNoteDef, ...]
+    unconfirmed: tuple[str, ...]
+    path: str
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    name: str
+    version: str
+    description: str
+    digest: str
+    root: str
+    vocabularies: dict[str, Vocabulary]
+    credentials: dict[str, CredentialDef]
+    states: dict[str, StateDef]
+    models: ApplicantModels
+    fields: dict[str, FieldSpec] = field(repr=False)
+
+    @property
+    def version_id(self) -> str:
+        """Semantic version with the content digest as build metadata: ``1.0.0+sha256.3f2a…``."""
+        return f"{self.version}+sha256.{self.digest[:16]}"

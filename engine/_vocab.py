@@ -1,0 +1,80 @@
+"""Closed vocabularies (``rules/vocabulary.yaml``).
+
+Every enumerated value an applicant can send (accreditors, disciplines, roles, states…) is declared once
+in the rule set. The applicant models, the OpenAPI enums and the loader's reference checks all derive
+from here, so adding an accreditor is a data change.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+__all__ = ["REQUIRED_VOCABULARIES", "Vocabulary", "VocabularyFile", "make_enum"]
+
+ValueId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=64)]
+
+# Vocabularies the applicant model is built from. The loader rejects a vocabulary file that lacks one
+# of these or adds one nobody uses, so a typo in a vocabulary name cannot go unnoticed.
+REQUIRED_VOCABULARIES: dict[str, str] = {
+    "high_school_credential": "HighSchoolCredential",
+    "degree_level": "DegreeLevel",
+    "degree_field": "DegreeField",
+    "institution_accreditation": "InstitutionAccreditation",
+    "accreditor": "Accreditor",
+    "discipline": "Discipline",
+    "program_status": "ProgramStatus",
+    "program_award": "ProgramAward",
+    "program_approval": "ProgramApproval",
+    "experience_role": "ExperienceRole",
+    "experience_setting": "ExperienceSetting",
+    "lab_area": "LabArea",
+    "credential_family": "CredentialFamily",
+    "other_credential": "OtherCredential",
+    "us_state": "UsState",
+}
+
+
+class Vocabulary(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    description: str = Field(min_length=1)
+    ordered: bool = False
+    values: dict[ValueId, str] = Field(min_length=1)
+
+    def rank(self, value: str) -> int:
+        """Position of ``value`` in an ordered vocabulary (0-based)."""
+        return list(self.values).index(value)
+
+
+class VocabularyFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    vocabularies: dict[str, Vocabulary]
+
+    @field_validator("vocabularies")
+    @classmethod
+    def _exactly_the_required_ones(cls, value: dict[str, Vocabulary]) -> dict[str, Vocabulary]:
+        missing = sorted(set(REQUIRED_VOCABULARIES) - set(value))
+        extra = sorted(set(value) - set(REQUIRED_VOCABULARIES))
+        problems = []
+        if missing:
+            problems.append(f"missing vocabularies: {', '.join(missing)}")
+        if extra:
+            problems.append(f"unknown vocabularies (not used by the applicant model): {', '.join(extra)}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return value
+
+
+def make_enum(class_name: str, values: list[str]) -> type[enum.Enum]:
+    """A ``str`` Enum whose member names are readable in generated SDKs."""
+    members = {}
+    for value in values:
+        name = value.upper().replace(".", "_").replace("-", "_")
+        if name[0].isdigit():
+            name = f"V_{name}"
+        members[name] = value
+    return enum.Enum(class_name, members, type=str)  # type: ignore[return-value]

@@ -1,0 +1,346 @@
+"""The applicant's facts: the typed input of every evaluation.
+
+The classes are built by :func:`build_models` from the rule set's vocabularies, so every enumerated field
+is a closed set declared in ``rules/vocabulary.yaml``. Every field is optional: pre-screening often knows
+little, and a missing fact makes the criteria that need it ``unknown`` rather than ``unmet``.
+
+An absent list and an empty list mean different things: ``programs`` left out means "not asked", so
+program criteria are ``unknown``; ``programs: []`` means "has none", so they are ``unmet``.
+
+Validation is strict where JSON allows ambiguity (the traps durable-rules and pydantic's lax mode share):
+dates must be ``YYYY-MM-DD`` strings, numbers must be JSON numbers (not ``"5"`` nor ``true``), booleans
+must be ``true``/``false``, and unknown keys are rejected.
+"""
+
+import datetime as dt
+import enum
+import math
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, model_validator
+
+from ._vocab import REQUIRED_VOCABULARIES, Vocabulary, make_enum
+
+__all__ = [
+    "ApplicantModels",
+    "Count",
+    "Hours",
+    "IsoDate",
+    "build_models",
+]
+
+MIN_DATE = dt.date(1900, 1, 1)
+MAX_DATE = dt.date(2100, 12, 31)
+
+
+def _iso_date(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        raise ValueError("expected a date (YYYY-MM-DD), not a date-time")
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"`{value}` is not a calendar date") from None
+    raise ValueError("expected a date as a YYYY-MM-DD string")
+
+
+def _date_bounds(value: dt.date) -> dt.date:
+    if not MIN_DATE <= value <= MAX_DATE:
+        raise ValueError(f"date must be between {MIN_DATE} and {MAX_DATE}")
+    return value
+
+
+def _json_number(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("expected a JSON number")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("expected a finite number")
+    return value
+
+
+def _json_integer(value: Any) -> Any:
+    value = _json_number(value)
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError("expected a whole number")
+        return int(value)
+    return value
+
+
+# The BeforeValidator must come after Field(...): nested the other way round, pydantic emits bogus
+# "ge"/"le" keywords in the JSON schema instead of minimum/maximum.
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date), Field(json_schema_extra={"format": "date"})]
+Hours = Annotated[float, Field(ge=0, le=100_000), BeforeValidator(_json_number)]
+Count = Annotated[int, Field(ge=0, le=1_000_000), BeforeValidator(_json_integer)]
+CreditHours = Annotated[float, Field(ge=0, le=1_000), BeforeValidator(_json_number)]
+WeeklyHours = Annotated[float, Field(ge=0, le=168), BeforeValidator(_json_number)]
+Weeks = Annotated[float, Field(ge=0, le=1_000), BeforeValidator(_json_number)]
+
+MAX_DEGREES = 20
+MAX_PROGRAMS = 20
+MAX_EXPERIENCE = 50
+MAX_CERTIFICATIONS = 50
+
+
+def _checked_dates(model: BaseModel) -> None:
+    for name, value in model:
+        if isinstance(value, dt.date):
+            try:
+                _date_bounds(value)
+            except ValueError as exc:
+                raise ValueError(f"{name}: {exc}") from None
+
+
+@dataclass(frozen=True)
+class ApplicantModels:
+    """The pydantic classes built for one rule set."""
+
+    Applicant: type[BaseModel]
+    HighSchool: type[BaseModel]
+    Degree: type[BaseModel]
+    SemesterHours: type[BaseModel]
+    TrainingProgram: type[BaseModel]
+    WorkExperience: type[BaseModel]
+    CertificationHeld: type[BaseModel]
+    enums: dict[str, type[enum.Enum]]
+    CredentialRef: type[enum.Enum]
+
+
+def build_models(vocabularies: dict[str, Vocabulary], credential_ids: list[str]) -> ApplicantModels:
+    """Build the applicant classes for a rule set.
+
+    Args:
+        vocabularies: the validated vocabularies of ``rules/vocabulary.yaml``.
+        credential_ids: ids of the credentials the rule set defines; together with the
+            ``other_credential`` vocabulary they are what ``certifications[].credential`` accepts.
+    """
+    enums = {
+        name: make_enum(class_name, list(vocabularies[name].values))
+        for name, class_name in REQUIRED_VOCABULARIES.items()
+    }
+    E = enums  # short alias for the annotations below
+    credential_ref = make_enum(
+        "CredentialRef", sorted(credential_ids) + sorted(vocabularies["other_credential"].values)
+    )
+    strict = ConfigDict(extra="forbid", use_enum_values=False, validate_default=False)
+
+    class HighSchool(BaseModel):
+        """High-school completion."""
+
+        model_config = strict
+        credential: E["high_school_credential"] = Field(  # type: ignore[valid-type]
+            description="What the applicant holds: a diploma, a GED or state equivalency, or none."
+        )
+        date: IsoDate | None = Field(None, description="Date the diploma or equivalent was awarded.")
+
+        @model_validator(mode="after")
+        def _dates(self) -> Self:
+            _checked_dates(self)
+            return self
+
+    class Degree(BaseModel):
+        """A college degree."""
+
+        model_config = strict
+        level: E["degree_level"] = Field(description="Degree level.")  # type: ignore[valid-type]
+        field: E["degree_field"] | None = Field(  # type: ignore[valid-type]
+            None, description="Major or field of study, in the rule set's categories."
+        )
+        conferred_date: IsoDate | None = Field(None, description="Date the degree was conferred.")
+        institution_accreditation: E["institution_accreditation"] | None = Field(  # type: ignore[valid-type]
+            None, description="Institutional accreditation of the awarding college or university."
+        )
+
+        @model_validator(mode="after")
+        def _dates(self) -> Self:
+            _checked_dates(self)
+            return self
+
+    class SemesterHours(BaseModel):
+        """College credit earned, in semester hours (multiply quarter hours by 2/3)."""
+
+        model_config = strict
+        total: CreditHours | None = Field(None, description="All college semester hours.")
+        chemistry: CreditHours | None = Field(None, description="Semester hours of chemistry.")
+        biology: CreditHours | None = Field(None, description="Semester hours of biology.")
+        microbiology: CreditHours | None = Field(
+            None, description="Semester hours of microbiology (also counted in biology)."
+        )
+        organic_or_biochemistry: CreditHours | None = Field(
+            None, description="Semester hours of organic chemistry or biochemistry (also counted in chemistry)."
+        )
+        physics: CreditHours | None = Field(None, description="Semester hours of physics.")
+        math: CreditHours | None = Field(None, description="Semester hours of mathematics.")
+
+    class TrainingProgram(BaseModel):
+        """A training or education program: a school program, an apprenticeship or a military course."""
+
+        model_config = strict
+        discipline: E["discipline"] = Field(description="What the program trains for.")  # type: ignore[valid-type]
+        status: E["program_status"] | None = Field(  # type: ignore[valid-type]
+            None, description="Whether the program is completed or still in progress."
+        )
+        start_date: IsoDate | None = Field(None, description="Date the applicant enrolled.")
+        completion_date: IsoDate | None = Field(
+            None, description="Date completed, or the expected completion date while in progress."
+        )
+        accreditor: E["accreditor"] | None = Field(  # type: ignore[valid-type]
+            None,
+            description="Programmatic accreditor of the program (e.g. CAAHEP, ABHES, NAACLS), or `none`.",
+        )
+        accredited_from: IsoDate | None = Field(
+            None,
+            description=(
+                "Give this only when the program's accreditation began after the applicant enrolled: the "
+                "date accreditation began. Left out, the program counts as accredited throughout enrollment."
+            ),
+        )
+        institution_accreditation: E["institution_accreditation"] | None = Field(  # type: ignore[valid-type]
+            None, description="Accreditation of the school that offers the program (USDE/CHEA-recognised or not)."
+        )
+        approvals: list[E["program_approval"]] | None = Field(  # type: ignore[valid-type]
+            None, max_length=20, description="Approvals the program holds from certifying bodies or states."
+        )
+        military: StrictBool | None = Field(
+            None, description="True for a formal medical training program of the US Armed Forces."
+        )
+        postsecondary: StrictBool | None = Field(
+            None, description="True when the program is offered at the postsecondary level."
+        )
+        award: E["program_award"] | None = Field(  # type: ignore[valid-type]
+            None, description="What the program awards on completion."
+        )
+        clock_hours: Hours | None = Field(None, description="Total clock hours, externship included.")
+        didactic_hours: Hours | None = Field(
+            None, description="Classroom (academic contact) hours, practicum/externship excluded."
+        )
+        clinical_hours: Hours | None = Field(
+            None, description="Externship, practicum or clinical hours."
+        )
+        duration_weeks: Weeks | None = Field(None, description="Length of the program in weeks.")
+        venipunctures: Count | None = Field(None, description="Successful venipunctures performed in training.")
+        capillary_punctures: Count | None = Field(
+            None, description="Successful capillary (skin or finger) punctures performed in training."
+        )
+        ekgs: Count | None = Field(None, description="EKGs performed on live individuals in training.")
+        injections: Count | None = Field(
+            None, description="Successful injections (IM, ID or SC) performed in training."
+        )
+        arterial_punctures: Count | None = Field(None, description="Arterial punctures performed in training.")
+
+        @model_validator(mode="after")
+        def _dates(self) -> Self:
+            _checked_dates(self)
+            if self.start_date and self.completion_date and self.completion_date < self.start_date:
+                raise ValueError("completion_date is before start_date")
+            return self
+
+    class WorkExperience(BaseModel):
+        """A period of employment."""
+
+        model_config = strict
+        role: E["experience_role"] = Field(description="What the applicant worked as.")  # type: ignore[valid-type]
+        start_date: IsoDate = Field(description="First day of the job.")
+        end_date: IsoDate | None = Field(None, description="Last day of the job; leave out while ongoing.")
+        hours_per_week: WeeklyHours | None = Field(None, description="Average hours worked per week.")
+        total_hours: Hours | None = Field(
+            None, description="Total hours worked in the period, when hours per week are not known."
+        )
+        supervised: StrictBool | None = Field(
+            None, description="True when the work was supervised by a licensed or certified professional."
+        )
+        setting: E["experience_setting"] | None = Field(  # type: ignore[valid-type]
+            None, description="Where the work was done."
+        )
+        lab_areas: list[E["lab_area"]] | None = Field(  # type: ignore[valid-type]
+            None, max_length=20, description="Clinical laboratory areas worked in."
+        )
+        venipunctures: Count | None = Field(None, description="Documented successful venipunctures on the job.")
+        capillary_punctures: Count | None = Field(
+            None, description="Documented successful capillary (skin) punctures on the job."
+        )
+        ekgs: Count | None = Field(None, description="Documented EKGs performed on the job.")
+        arterial_punctures: Count | None = Field(None, description="Documented arterial punctures on the job.")
+
+        @model_validator(mode="after")
+        def _dates(self) -> Self:
+            _checked_dates(self)
+            if self.end_date and self.end_date < self.start_date:
+                raise ValueError("end_date is before start_date")
+            return self
+
+    class CertificationHeld(BaseModel):
+        """A certification the applicant holds or held."""
+
+        model_config = strict
+        credential: credential_ref = Field(description="Credential id, e.g. `ascp.mlt`.")  # type: ignore[valid-type]
+        earned_date: IsoDate | None = Field(None, description="Date the credential was first earned.")
+        status: Literal["active", "lapsed"] | None = Field(
+            None, description="Whether the credential is current (`active`) or has lapsed."
+        )
+
+        @model_validator(mode="after")
+        def _dates(self) -> Self:
+            _checked_dates(self)
+            return self
+
+    class Applicant(BaseModel):
+        """What is known about the applicant. Every field is optional."""
+
+        model_config = ConfigDict(
+            extra="forbid",
+            json_schema_extra={
+                "examples": [
+                    {
+                        "birth_date": "2001-04-09",
+                        "high_school": {"credential": "diploma", "date": "2019-06-14"},
+                        "programs": [
+                            {
+                                "discipline": "medical-assisting",
+                                "status": "completed",
+                                "completion_date": "2026-05-15",
+                                "accreditor": "CAAHEP",
+                                "clock_hours": 900,
+                                "clinical_hours": 180,
+                            }
+                        ],
+                    }
+                ]
+            },
+        )
+        birth_date: IsoDate | None = Field(None, description="Date of birth (used only to compute age).")
+        high_school: HighSchool | None = Field(None, description="High-school diploma or equivalent.")
+        degrees: list[Degree] | None = Field(None, max_length=MAX_DEGREES, description="College degrees.")
+        semester_hours: SemesterHours | None = Field(None, description="College credit by subject.")
+        programs: list[TrainingProgram] | None = Field(
+            None, max_length=MAX_PROGRAMS, description="Training programs, completed or in progress."
+        )
+        work_experience: list[WorkExperience] | None = Field(
+            None, max_length=MAX_EXPERIENCE, description="Employment history."
+        )
+        certifications: list[CertificationHeld] | None = Field(
+            None, max_length=MAX_CERTIFICATIONS, description="Certifications held now or in the past."
+        )
+
+        @model_validator(mode="after")
+        def _dates(self) -> Self:
+            _checked_dates(self)
+            return self
+
+    for model in (HighSchool, Degree, SemesterHours, TrainingProgram, WorkExperience, CertificationHeld, Applicant):
+        model.__module__ = __name__
+
+    return ApplicantModels(
+        Applicant=Applicant,
+        HighSchool=HighSchool,
+        Degree=Degree,
+        SemesterHours=SemesterHours,
+        TrainingProgram=TrainingProgram,
+        WorkExperience=WorkExperience,
+        CertificationHeld=CertificationHeld,
+        enums=enums,
+        CredentialRef=credential_ref,
+    )
