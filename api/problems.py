@@ -1,0 +1,183 @@
+"""Errors as RFC 9457 problem details (``application/problem+json``).
+
+Every error the service returns has this shape, names the offending field where there is one, and never
+echoes the applicant's values back (they are personal data). Anything unexpected becomes a generic 500
+without internal details; it is logged with the request id only.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+from starlette.routing import Match
+
+from engine import UnknownCredentialError, UnknownStateError
+
+__all__ = ["PROBLEM_TYPES", "FieldError", "Problem", "ProblemError", "install_problem_handlers", "problem_response"]
+
+logger = logging.getLogger("credcheck.api")
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+_BASE = "https://credcheck.dev/problems/"
+
+# type slug -> title. Clients may switch on `type`; these never change meaning.
+PROBLEM_TYPES: dict[str, str] = {
+    "malformed-request": "Malformed request",
+    "invalid-request": "Invalid request",
+    "unauthorized": "Unauthorized",
+    "not-found": "Not found",
+    "method-not-allowed": "Method not allowed",
+    "not-acceptable": "Not acceptable",
+    "payload-too-large": "Payload too large",
+    "unsupported-media-type": "Unsupported media type",
+    "too-many-requests": "Too many requests",
+    "internal-error": "Internal error",
+    "unavailable": "Service unavailable",
+}
+
+
+class FieldError(BaseModel):
+    """One invalid field of a request."""
+
+    model_config = ConfigDict(extra="forbid")
+    field: str = Field(description="Where the error is, e.g. `applicant.programs[0].clock_hours`.")
+    message: str = Field(description="What is wrong with it.")
+    type: str = Field(description="Machine-readable error code, e.g. `missing`, `enum`, `greater_than_equal`.")
+
+
+class Problem(BaseModel):
+    """An error, as RFC 9457 problem details."""
+
+    model_config = ConfigDict(extra="allow")
+    type: str = Field(description="URI identifying the kind of problem.")
+    title: str = Field(description="Short summary of the kind of problem.")
+    status: int = Field(description="HTTP status code.")
+    detail: str | None = Field(None, description="Explanation specific to this occurrence.")
+    instance: str | None = Field(None, description="The request path.")
+    errors: list[FieldError] | None = Field(None, description="Field-level errors (validation problems).")
+
+
+class ProblemError(Exception):
+    """Raise from a route to answer with a problem."""
+
+    def __init__(
+        self, status: int, kind: str, detail: str, *, headers: dict[str, str] | None = None, **extra: Any
+    ) -> None:
+        super().__init__(detail)
+        self.status, self.kind, self.detail, self.headers, self.extra = status, kind, detail, headers, extra
+
+
+def problem_response(
+    request: Request | None,
+    status: int,
+    kind: str,
+    detail: str | None = None,
+    *,
+    errors: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response:
+    body: dict[str, Any] = {
+        "type": _BASE + kind,
+        "title": PROBLEM_TYPES[kind],
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path if request is not None else None,
+    }
+    if errors is not None:
+        body["errors"] = errors
+    body.update(extra)
+    return Response(orjson.dumps(body), status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def _field_path(loc: tuple[Any, ...]) -> str:
+    parts = list(loc)
+    if parts and parts[0] in ("body", "query", "path", "header"):
+        parts = parts[1:]
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif isinstance(part, str) and not any(c in part for c in "[]()"):
+            out += f".{part}" if out else part
+    return out or "body"
+
+
+def _message(error: dict[str, Any]) -> str:
+    # pydantic messages never include the input value, only the rule; keep it that way.
+    return str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+
+
+def validation_errors(exc: RequestValidationError) -> tuple[bool, list[dict[str, str]]]:
+    """Field errors of a validation failure, and whether the body was not JSON at all."""
+    malformed = False
+    errors = []
+    for error in exc.errors():
+        kind = str(error.get("type", "invalid"))
+        if kind in ("json_invalid", "json_type"):
+            malformed = True
+        errors.append({"field": _field_path(tuple(error.get("loc", ()))), "message": _message(error), "type": kind})
+    return malformed, errors
+
+
+def _allowed_methods(app: FastAPI, request: Request) -> list[str]:
+    methods: set[str] = set()
+    for route in app.router.routes:
+        match, _ = route.matches({**request.scope, "method": "GET"})
+        if match in (Match.FULL, Match.PARTIAL):
+            methods.update(getattr(route, "methods", None) or ())
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        malformed, errors = validation_errors(exc)
+        if malformed:
+            return problem_response(request, 400, "malformed-request", "The request body is not valid JSON.")
+        n = len(errors)
+        detail = f"{n} invalid field{'s' if n != 1 else ''}: " + ", ".join(e["field"] for e in errors[:5])
+        return problem_response(request, 422, "invalid-request", detail, errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(_allowed_methods(app, request))
+            return problem_response(request, 405, "method-not-allowed", f"{request.method} is not allowed here.", headers=headers)
+        if exc.status_code == 404:
+            return problem_response(request, 404, "not-found", f"No resource at {request.url.path}.", headers=headers)
+        if exc.status_code == 400:
+            return problem_response(request, 400, "malformed-request", "The request body could not be parsed.", headers=headers)
+        kind = {401: "unauthorized", 406: "not-acceptable", 413: "payload-too-large", 415: "unsupported-media-type", 429: "too-many-requests", 503: "unavailable"}.get(exc.status_code, "invalid-request")
+        return problem_response(request, exc.status_code, kind, str(exc.detail), headers=headers)
+
+    @app.exception_handler(ProblemError)
+    async def _problem(request: Request, exc: ProblemError) -> Response:
+        return problem_response(request, exc.status, exc.kind, exc.detail, headers=exc.headers, **exc.extra)
+
+    @app.exception_handler(UnknownCredentialError)
+    async def _unknown_credential(request: Request, exc: UnknownCredentialError) -> Response:
+        return problem_response(request, 404, "not-found", str(exc))
+
+    @app.exception_handler(UnknownStateError)
+    async def _unknown_state(request: Request, exc: UnknownStateError) -> Response:
+        return problem_response(request, 404, "not-found", str(exc))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        # Log the exception type and the frames it went through, never its message: messages of validation
+        # and parsing errors can quote the applicant's values.
+        frames = "; ".join(f"{f.filename}:{f.lineno} in {f.name}" for f in traceback.extract_tb(exc.__traceback__))
+        logger.error("unhandled %s on %s %s at %s", type(exc).__name__, request.method, request.url.path, frames)
+        return problem_response(request, 500, "internal-error", "An unexpected error occurred.")

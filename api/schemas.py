@@ -1,0 +1,420 @@
+"""Request and response models: the API contract and the source of ``openapi/openapi.json``.
+
+Response bodies are produced by the engine as plain JSON (see ``engine._results``); these models describe
+that JSON for the spec and generated SDKs, and the tests check that real responses conform to them.
+Identifiers in responses (credential ids, families) are plain strings so that an older client keeps
+working when the rule set grows; request fields that select from a closed set are enums built from the
+rule set's vocabularies.
+"""
+
+import datetime as dt
+import enum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from engine import Rulebook
+from engine.applicant import IsoDate
+from engine._vocab import make_enum
+
+__all__ = [
+    "CredentialDetail",
+    "CredentialList",
+    "EligibilityResponse",
+    "Health",
+    "RequestModels",
+    "StateDetail",
+    "build_request_models",
+]
+
+
+_API = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class SourceKind(str, enum.Enum):
+    """Official: the certifying body's or a state's own text. Secondary: anything else."""
+
+    OFFICIAL = "official"
+    SECONDARY = "secondary"
+
+
+class Confidence(str, enum.Enum):
+    """High: official and unambiguous. Medium: official but partial or dated, or agreeing secondary sources.
+    Low: a single secondary source, or conflicting sources."""
+
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
+class CriterionStatus(str, enum.Enum):
+    """met / unmet, or unknown when the facts given do not decide it."""
+
+    MET = "met"
+    UNMET = "unmet"
+    UNKNOWN = "unknown"
+
+
+class CredentialStatus(str, enum.Enum):
+    """eligible: some route is met. ineligible: every route is unmet. undetermined: neither, yet."""
+
+    ELIGIBLE = "eligible"
+    INELIGIBLE = "ineligible"
+    UNDETERMINED = "undetermined"
+
+
+class Verification(BaseModel):
+    """How firm a rule is."""
+
+    model_config = _API
+    source: SourceKind = Field(description="Kind of source the rule rests on.")
+    confidence: Confidence = Field(description="How confident the rule set's reference is in it.")
+    note: str | None = Field(description="What is uncertain, if anything.")
+
+
+class Citation(BaseModel):
+    """Where a rule comes from."""
+
+    model_config = _API
+    title: str = Field(description="Title of the cited document.")
+    url: str = Field(description="Address of the cited document.")
+    pinpoint: str | None = Field(description="Section, category or passage within the document.")
+    source_kind: SourceKind = Field(description="Official or secondary source.")
+    retrieved: dt.date = Field(description="When the maintainers last read the document.")
+
+
+class CriterionResult(BaseModel):
+    """One criterion of one route, evaluated."""
+
+    model_config = _API
+    id: str = Field(description="Stable criterion id, e.g. `aama.cma.accredited-caahep-abhes`.")
+    label: str = Field(description="What the criterion requires, in plain English.")
+    status: CriterionStatus = Field(description="met, unmet or unknown.")
+    required: str = Field(description="The required value, e.g. `at least 720` or `one of CAAHEP, ABHES`.")
+    actual: str | None = Field(description="The applicant's value, when known.")
+    item: str | None = Field(description="The record it was evaluated on, e.g. `programs[0]`.")
+    group: str | None = Field(description="Id of the group of alternatives this criterion belongs to, if any.")
+    missing_inputs: list[str] = Field(description="Inputs that would decide an unknown criterion.")
+    message: str = Field(description="Plain-English explanation.")
+    citations: list[Citation] = Field(description="Sources of the criterion.")
+    verification: Verification = Field(description="How firm the criterion is.")
+
+
+class GroupResult(BaseModel):
+    """A group of alternatives within a route: met when any member is met."""
+
+    model_config = _API
+    id: str = Field(description="Stable group id.")
+    label: str = Field(description="What the group requires.")
+    status: CriterionStatus = Field(description="Status of the group.")
+
+
+class NotEvaluated(BaseModel):
+    """A condition of the route that the service states but does not decide."""
+
+    model_config = _API
+    text: str = Field(description="The condition.")
+    citations: list[Citation] = Field(description="Its sources.")
+
+
+class RouteResult(BaseModel):
+    """One route (pathway) to a credential, evaluated: met only when every entry is met."""
+
+    model_config = _API
+    id: str = Field(description="Stable route id, e.g. `aama.cma.category-1`.")
+    label: str = Field(description="Name of the route.")
+    status: CriterionStatus = Field(description="met, unmet or unknown.")
+    verification: Verification = Field(description="How firm the route is.")
+    criteria: list[CriterionResult] = Field(description="Every criterion of the route, in order.")
+    groups: list[GroupResult] = Field(description="Groups of alternatives in the route.")
+    not_evaluated: list[NotEvaluated] = Field(description="Conditions stated but not decided by the service.")
+
+
+class UnencodedRoute(BaseModel):
+    """A route the sources mention whose criteria the rule set cannot decide."""
+
+    model_config = _API
+    label: str = Field(description="Name of the route.")
+    reason: str = Field(description="Why it is not evaluated.")
+    citations: list[Citation] = Field(description="Sources.")
+    verification: Verification = Field(description="How firm the information is.")
+
+
+class CredentialResult(BaseModel):
+    """One credential, evaluated."""
+
+    model_config = _API
+    id: str = Field(description="Credential id, e.g. `aama.cma`.")
+    name: str = Field(description="Name of the credential.")
+    designation: str = Field(description="Post-nominal designation, e.g. `CMA (AAMA)`.")
+    body: str = Field(description="Certifying body.")
+    family: str = Field(description="Credential family, e.g. `medical-assistant`.")
+    status: CredentialStatus = Field(description="eligible, ineligible or undetermined.")
+    eligible_routes: list[str] = Field(description="Ids of the routes that are met.")
+    inputs_needed: list[str] = Field(description="Inputs that could still decide an undetermined credential.")
+    verification: Verification = Field(description="How firm the credential's rules are overall.")
+    routes: list[RouteResult] = Field(description="Every route in effect on `as_of`, with every criterion.")
+    unencoded_routes: list[UnencodedRoute] = Field(description="Routes mentioned by sources but not evaluated.")
+
+
+class Effective(BaseModel):
+    """Dates something is in effect, both inclusive; null means open-ended."""
+
+    model_config = _API
+    from_: dt.date | None = Field(alias="from", description="First day in effect.")
+    to: dt.date | None = Field(description="Last day in effect.")
+
+
+class StateNote(BaseModel):
+    """A state licensing rule concerning some credential families."""
+
+    model_config = _API
+    id: str = Field(description="Stable note id, e.g. `state.wa.ma-certified`.")
+    title: str = Field(description="Short title.")
+    kind: Literal[
+        "license", "certification", "registration", "permit", "exempt", "no-state-requirement", "informational"
+    ] = Field(description="What the state requires.")
+    families: list[str] = Field(description="Credential families the note concerns.")
+    summary: str = Field(description="What the rule says.")
+    accepts: list[str] = Field(description="National credentials the state accepts as a pathway.")
+    citations: list[Citation] = Field(description="Sources.")
+    verification: Verification = Field(description="How firm the note is.")
+    effective: Effective | None = Field(description="When the rule is in effect, if limited.")
+
+
+class StateResult(BaseModel):
+    """Licensing notes of the requested state that concern the credentials evaluated."""
+
+    model_config = _API
+    code: str = Field(description="USPS code.")
+    name: str = Field(description="Name of the state or territory.")
+    researched: bool = Field(description="False when the rule set has no file for this state yet.")
+    summary: str | None = Field(description="Overview of the state's rules.")
+    notes: list[StateNote] = Field(description="Notes concerning the evaluated credentials' families.")
+
+
+class RulesInfo(BaseModel):
+    """Which rule set produced the answer: pin it to reproduce a result."""
+
+    model_config = _API
+    name: str = Field(description="Name of the rule set.")
+    version: str = Field(description="Semantic version of the rule set.")
+    digest: str = Field(description="SHA-256 of the rule files, `sha256:<hex>`.")
+    id: str = Field(description="Version with the digest as build metadata; also the `X-Rules-Version` header.")
+
+
+class EligibilityResponse(BaseModel):
+    """Every credential evaluated, with the reasons."""
+
+    model_config = _API
+    as_of: dt.date = Field(description="The evaluation date used.")
+    rules: RulesInfo = Field(description="The rule set used.")
+    eligible: list[str] = Field(description="Ids of the credentials the applicant is eligible for.")
+    credentials: list[CredentialResult] = Field(description="Each evaluated credential, in catalogue order.")
+    state: StateResult | None = Field(description="Licensing notes for the requested state, if a state was given.")
+
+
+# ------------------------------------------------------------------------------------------- catalogue
+
+
+class Body(BaseModel):
+    model_config = _API
+    id: str = Field(description="Body id, e.g. `aama`.")
+    name: str = Field(description="Name of the certifying body.")
+    url: str = Field(description="Web site.")
+
+
+class RouteRef(BaseModel):
+    model_config = _API
+    id: str = Field(description="Route id.")
+    label: str = Field(description="Route name.")
+
+
+class CredentialSummary(BaseModel):
+    """A credential in the catalogue."""
+
+    model_config = _API
+    id: str = Field(description="Credential id.")
+    name: str = Field(description="Name.")
+    designation: str = Field(description="Post-nominal designation.")
+    body: Body = Field(description="Certifying body.")
+    family: str = Field(description="Credential family.")
+    summary: str = Field(description="What the credential is and who it is for.")
+    routes: list[RouteRef] = Field(description="Its routes.")
+    verification: Verification = Field(description="How firm its rules are overall.")
+
+
+class CredentialList(BaseModel):
+    """The catalogue."""
+
+    model_config = _API
+    rules: RulesInfo = Field(description="The rule set.")
+    credentials: list[CredentialSummary] = Field(description="Every credential.")
+
+
+class TestVersion(BaseModel):
+    model_config = _API
+    required: str = Field(description="The requirement in this period.")
+    from_: dt.date | None = Field(alias="from", description="First day in effect.")
+    to: dt.date | None = Field(description="Last day in effect.")
+
+
+class CriterionDefinition(BaseModel):
+    """A criterion as defined in the rule set."""
+
+    model_config = _API
+    id: str = Field(description="Stable criterion id.")
+    label: str = Field(description="What it requires.")
+    scope: Literal["applicant", "program", "degree"] = Field(
+        description="applicant: decided once; program/degree: decided per record, all on the same record."
+    )
+    inputs: list[str] = Field(description="Applicant inputs it reads.")
+    group: str | None = Field(description="Group of alternatives it belongs to in this route.")
+    versions: list[TestVersion] = Field(description="The requirement over time.")
+    note: str | None = Field(description="Notes on interpretation.")
+    effective: Effective | None = Field(description="When the criterion is in effect, if limited.")
+    citations: list[Citation] = Field(description="Sources.")
+    verification: Verification = Field(description="How firm it is.")
+
+
+class GroupRef(BaseModel):
+    model_config = _API
+    id: str = Field(description="Group id.")
+    label: str = Field(description="What the group requires.")
+
+
+class RouteDefinition(BaseModel):
+    """A route as defined in the rule set."""
+
+    model_config = _API
+    id: str = Field(description="Route id.")
+    label: str = Field(description="Route name.")
+    summary: str | None = Field(description="Who the route is for.")
+    effective: Effective | None = Field(description="When the route is in effect, if limited.")
+    verification: Verification = Field(description="How firm it is.")
+    criteria: list[CriterionDefinition] = Field(description="Its criteria, in order.")
+    groups: list[GroupRef] = Field(description="Its groups of alternatives.")
+    not_evaluated: list[NotEvaluated] = Field(description="Conditions stated but not decided by the service.")
+
+
+class DatedValue(BaseModel):
+    model_config = _API
+    value: str | int | float | bool = Field(description="The value in this period.")
+    from_: dt.date | None = Field(alias="from", description="First day in effect.")
+    to: dt.date | None = Field(description="Last day in effect.")
+
+
+class CatalogueFact(BaseModel):
+    """A fact users compare (exam, fees, renewal), cited."""
+
+    model_config = _API
+    topic: Literal["exam", "fee", "renewal", "continuing-education", "attempts", "other"] = Field(
+        description="What the fact is about."
+    )
+    label: str = Field(description="What the value is.")
+    value: str | int | float | bool | list[DatedValue] = Field(description="The value, or its values over time.")
+    unit: str | None = Field(description="Unit of the value.")
+    note: str | None = Field(description="Qualifications.")
+    citations: list[Citation] = Field(description="Sources.")
+    verification: Verification = Field(description="How firm it is.")
+
+
+class SourceRef(BaseModel):
+    model_config = _API
+    id: str = Field(description="Source id within the credential's rule file.")
+    title: str = Field(description="Title.")
+    url: str = Field(description="Address.")
+    source_kind: SourceKind = Field(description="Official or secondary.")
+    retrieved: dt.date = Field(description="When the maintainers last read it.")
+
+
+class CredentialDetail(BaseModel):
+    """A credential with every route, criterion, citation and catalogue fact."""
+
+    model_config = _API
+    id: str = Field(description="Credential id.")
+    name: str = Field(description="Name.")
+    designation: str = Field(description="Post-nominal designation.")
+    body: Body = Field(description="Certifying body.")
+    family: str = Field(description="Credential family.")
+    summary: str = Field(description="What the credential is and who it is for.")
+    verification: Verification = Field(description="How firm its rules are overall.")
+    routes: list[RouteDefinition] = Field(description="Every route.")
+    unencoded_routes: list[UnencodedRoute] = Field(description="Routes mentioned by sources but not evaluated.")
+    facts: list[CatalogueFact] = Field(description="Exam, fee and renewal facts.")
+    uncertain: list[str] = Field(description="What the rule set could not confirm.")
+    sources: list[SourceRef] = Field(description="Every source the file cites.")
+
+
+class StateDetail(BaseModel):
+    """A state's licensing notes."""
+
+    model_config = _API
+    code: str = Field(description="USPS code.")
+    name: str = Field(description="Name.")
+    researched: bool = Field(description="False when the rule set has no file for this state yet.")
+    summary: str | None = Field(description="Overview.")
+    notes: list[StateNote] = Field(description="Every note.")
+    unconfirmed: list[str] = Field(description="What could not be confirmed for this state.")
+
+
+class Health(BaseModel):
+    """Liveness."""
+
+    model_config = _API
+    status: Literal["ok"] = Field(description="Always `ok` when the process answers.")
+    rules: RulesInfo = Field(description="The loaded rule set.")
+
+
+# ------------------------------------------------------------------------------------------- requests
+
+
+class RequestModels:
+    """Request models built for one rule set (their enums come from its files)."""
+
+    def __init__(self, book: Rulebook) -> None:
+        self.CredentialId = make_enum("CredentialId", book.credential_ids)
+        self.StateCode = make_enum("StateCode", book.state_codes)
+        applicant_model = book.models.Applicant
+        credential_id = self.CredentialId
+        state_code = self.StateCode
+        example = {
+            "as_of": "2026-11-23",
+            "state": "WA",
+            "applicant": {
+                "high_school": {"credential": "diploma"},
+                "programs": [
+                    {
+                        "discipline": "medical-assisting",
+                        "status": "completed",
+                        "completion_date": "2026-06-12",
+                        "accreditor": "CAAHEP",
+                        "clock_hours": 900,
+                        "clinical_hours": 180,
+                    }
+                ],
+            },
+        }
+
+        class EligibilityRequest(BaseModel):
+            """What to evaluate: the applicant's facts, on which date, for which credentials."""
+
+            model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [example]})
+            as_of: IsoDate | None = Field(
+                None, description="Evaluation date (YYYY-MM-DD). Default: today in UTC. Time windows end on it."
+            )
+            state: state_code | None = Field(  # type: ignore[valid-type]
+                None, description="USPS code of a state, DC or territory, for its licensing notes."
+            )
+            credentials: Annotated[list[credential_id], Field(min_length=1, max_length=100)] | None = Field(  # type: ignore[valid-type]
+                None, description="Evaluate only these credentials (default: all)."
+            )
+            applicant: applicant_model = Field(description="The applicant's facts; every field is optional.")  # type: ignore[valid-type]
+
+        EligibilityRequest.__module__ = __name__
+        self.EligibilityRequest = EligibilityRequest
+
+
+def build_request_models(book: Rulebook) -> RequestModels:
+    return RequestModels(book)
+

@@ -1,0 +1,128 @@
+"""YAML rule fixtures: ``tests/rules/credentials/<body>/<credential>.yaml`` mirror the rule files.
+
+A fixture file::
+
+    credential: aama.cma
+    cases:
+      - name: A CAAHEP graduate three months out qualifies under Category 1
+        as_of: 2026-11-23
+        applicant: {...}                       # exactly what the API accepts
+        boundary: graduated-within-12-months   # optional: the criterion whose window this case probes
+        expect:
+          status: eligible                     # eligible | ineligible | undetermined
+          inputs_needed: [birth_date]          # optional; exact list when given
+          routes:                              # every route of the credential, each with every criterion
+            category-1:
+              status: met
+              criteria: {others: met}          # `others` covers the criteria not named
+            category-2:
+              status: unmet
+              criteria: {graduated-over-12-months: unmet, others: met}
+
+Route and criterion keys are the ids without the credential prefix. Every route in effect must be listed,
+and every criterion of a listed route must be covered (by name or by ``others``), so each case states the
+outcome per credential, per route and per criterion.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+FIXTURE_ROOT = Path(__file__).parent / "rules"
+
+
+@dataclass
+class Case:
+    file: Path
+    credential: str
+    name: str
+    as_of: dt.date
+    applicant: dict[str, Any]
+    expect: dict[str, Any]
+    boundary: str | None
+    state: str | None
+
+
+def _jsonable(value: Any) -> Any:
+    """YAML dates become ISO strings, as a client would send them."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def load_cases(path: Path) -> list[Case]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    allowed_top = {"credential", "cases"}
+    if set(data) - allowed_top:
+        raise ValueError(f"{path}: unknown keys {sorted(set(data) - allowed_top)}")
+    cases = []
+    for raw in data["cases"]:
+        unknown = set(raw) - {"name", "as_of", "applicant", "expect", "boundary", "state"}
+        if unknown:
+            raise ValueError(f"{path}: case {raw.get('name')!r}: unknown keys {sorted(unknown)}")
+        cases.append(
+            Case(
+                file=path,
+                credential=data["credential"],
+                name=raw["name"],
+                as_of=raw["as_of"],
+                applicant=_jsonable(raw.get("applicant") or {}),
+                expect=raw["expect"],
+                boundary=raw.get("boundary"),
+                state=raw.get("state"),
+            )
+        )
+    return cases
+
+
+def all_fixture_files() -> list[Path]:
+    return sorted((FIXTURE_ROOT / "credentials").glob("*/*.yaml"))
+
+
+def compare(case: Case, result: dict[str, Any]) -> list[str]:
+    """Differences between a case's expectations and an evaluated credential (``as_dict`` form)."""
+    problems: list[str] = []
+    prefix = case.credential + "."
+    expect = case.expect
+    if result["status"] != expect["status"]:
+        problems.append(f"credential status: expected {expect['status']}, got {result['status']}")
+    if "inputs_needed" in expect and sorted(result["inputs_needed"]) != sorted(expect["inputs_needed"]):
+        problems.append(f"inputs_needed: expected {sorted(expect['inputs_needed'])}, got {sorted(result['inputs_needed'])}")
+    routes = {r["id"].removeprefix(prefix): r for r in result["routes"]}
+    expected_routes = expect.get("routes") or {}
+    missing_routes = sorted(set(routes) - set(expected_routes))
+    if missing_routes:
+        problems.append(f"the case does not state the outcome of routes {missing_routes}")
+    for key, exp in expected_routes.items():
+        route = routes.get(key)
+        if route is None:
+            problems.append(f"route {key}: expected in the result (in effect on {case.as_of}), not found")
+            continue
+        if not isinstance(exp, dict) or "criteria" not in exp:
+            problems.append(f"route {key}: state its status and criteria")
+            continue
+        if route["status"] != exp["status"]:
+            problems.append(f"route {key}: expected {exp['status']}, got {route['status']}")
+        actual = {c["id"].removeprefix(prefix): c for c in route["criteria"]}
+        wanted = dict(exp["criteria"])
+        others = wanted.pop("others", None)
+        for crit in wanted:
+            if crit not in actual:
+                problems.append(f"route {key}: criterion {crit} is not part of the route")
+        for crit, c in actual.items():
+            want = wanted.get(crit, others)
+            if want is None:
+                problems.append(f"route {key}: the case does not state criterion {crit} (got {c['status']})")
+            elif c["status"] != want:
+                detail = f"; {c['message']}"
+                problems.append(f"route {key}: criterion {crit}: expected {want}, got {c['status']}{detail}")
+    return problems
