@@ -103,8 +103,8 @@ class Evaluator:
                 return False
             for index, version in enumerate(crit.versions):
                 if version.contains(as_of):
-                    rule = self.program.rule_of[(crit.id, index)]
-                    active[crit.id] = _Active(crit, version, rule, self.program.slots[crit.measure.signature])
+                    key = (crit.id, index)
+                    active[crit.id] = _Active(crit, version, self.program.rule_of[key], self.program.slot_of[key])
                     return True
             return False
 
@@ -163,10 +163,15 @@ class Evaluator:
             if not slots:
                 continue
             for index in range(len(records[scope] or ())):
-                values = {
-                    slot.index: slot.measure.read(applicant, as_of, None if scope == "applicant" else index)
-                    for slot in slots
-                }
+                item = None if scope == "applicant" else index
+                by_measure: dict[str, tuple[Any, Any, tuple[str, ...]]] = {}
+                values = {}
+                for slot in slots:
+                    sig = slot.measure.signature
+                    reading = by_measure.get(sig)
+                    if reading is None:
+                        reading = by_measure[sig] = slot.measure.read(applicant, as_of, item)
+                    values[slot.index] = reading
                 readings[(scope, index)] = values
                 facts.extend(self._facts(slots, values, index))
         fired = self.program.run(facts)

@@ -49,6 +49,8 @@ __all__ = ["Program", "encode_value"]
 MAX_RULES_PER_CHUNK = 60
 MAX_SLOTS_PER_CHUNK = 200
 MAX_CHUNKS = 400
+# create_ruleset failed (error 106) between 3,000 and 5,000 rules in probes on this engine version.
+MAX_RULES = 3000
 SENTINEL_RULE = "s"
 
 _LOCK = threading.Lock()
@@ -104,8 +106,9 @@ class Program:
     """One durable-rules ruleset holding every criterion of a rule set.
 
     Attributes:
-        slots: measure slots, by measure signature.
+        slots: measure slots, in property order.
         rule_of: (criterion id, version index) -> rule name.
+        slot_of: (criterion id, version index) -> the slot its rule reads.
     """
 
     def __init__(self, rules: RuleSet) -> None:
@@ -118,39 +121,44 @@ class Program:
                 for v_index, version in enumerate(crit.versions):
                     tests.setdefault(sig, []).append((crit.id, v_index, version.ops))
 
-        # Distinct tests per measure, then pack measures into chunks by scope.
+        # Distinct tests per measure. A measure with more distinct tests than a chunk may hold gets several
+        # slots (the same value sent under several properties), each carrying at most a chunk's worth.
         distinct: dict[str, list[tuple[tuple[str, Any], ...]]] = {
             sig: list(dict.fromkeys(ops for _, _, ops in entries)) for sig, entries in tests.items()
         }
-        problems = [
-            RuleProblem("", sig, f"{len(ops)} distinct tests on one measure; the engine allows {MAX_RULES_PER_CHUNK}")
-            for sig, ops in distinct.items()
-            if len(ops) > MAX_RULES_PER_CHUNK
-        ]
-        if problems:
-            raise RuleSetError(problems)
+        total_rules = sum(len(ops) for ops in distinct.values())
+        if total_rules > MAX_RULES:
+            raise RuleSetError(
+                [RuleProblem("", "", f"{total_rules} distinct tests; one durable-rules ruleset fails beyond {MAX_RULES}")]
+            )
 
-        self.slots: dict[str, Slot] = {}
+        self.slots: list[Slot] = []
+        slot_of_test: dict[tuple[str, tuple[tuple[str, Any], ...]], Slot] = {}
         chunk_scope: list[str] = []
         chunk_rules: list[int] = []
         chunk_slots: list[int] = []
         for sig in sorted(measures, key=lambda s: (measures[s].scope, s)):
             measure = measures[sig]
-            n_rules = len(distinct.get(sig, []))
-            fits = (
-                chunk_scope
-                and chunk_scope[-1] == measure.scope
-                and chunk_rules[-1] + n_rules <= MAX_RULES_PER_CHUNK
-                and chunk_slots[-1] < MAX_SLOTS_PER_CHUNK
-            )
-            if not fits:
-                chunk_scope.append(measure.scope)
-                chunk_rules.append(0)
-                chunk_slots.append(0)
-            chunk_rules[-1] += n_rules
-            chunk_slots[-1] += 1
-            index = len(self.slots)
-            self.slots[sig] = Slot(index, measure, len(chunk_scope) - 1, f"m{index}")
+            ops_list = distinct.get(sig, [])
+            groups = [ops_list[i : i + MAX_RULES_PER_CHUNK] for i in range(0, len(ops_list), MAX_RULES_PER_CHUNK)]
+            for group in groups:
+                fits = (
+                    chunk_scope
+                    and chunk_scope[-1] == measure.scope
+                    and chunk_rules[-1] + len(group) <= MAX_RULES_PER_CHUNK
+                    and chunk_slots[-1] < MAX_SLOTS_PER_CHUNK
+                )
+                if not fits:
+                    chunk_scope.append(measure.scope)
+                    chunk_rules.append(0)
+                    chunk_slots.append(0)
+                chunk_rules[-1] += len(group)
+                chunk_slots[-1] += 1
+                index = len(self.slots)
+                slot = Slot(index, measure, len(chunk_scope) - 1, f"m{index}")
+                self.slots.append(slot)
+                for ops in group:
+                    slot_of_test[(sig, ops)] = slot
         if len(chunk_scope) > MAX_CHUNKS:
             raise RuleSetError([RuleProblem("", "", f"{len(chunk_scope)} chunks exceed the engine's limit")])
         self.chunk_count = len(chunk_scope)
@@ -158,9 +166,10 @@ class Program:
         definition: dict[str, Any] = {SENTINEL_RULE: {"all": [{"m": {"t": -1}}]}}
         rule_names: dict[tuple[str, tuple[tuple[str, Any], ...]], str] = {}
         self.rule_of: dict[tuple[str, int], str] = {}
+        self.slot_of: dict[tuple[str, int], Slot] = {}
         for sig, entries in tests.items():
-            slot = self.slots[sig]
             for crit_id, v_index, ops in entries:
+                slot = slot_of_test[(sig, ops)]
                 name = rule_names.get((sig, ops))
                 if name is None:
                     name = f"r{len(rule_names)}"
@@ -170,6 +179,7 @@ class Program:
                         conditions.extend(_condition(slot.prop, op, value))
                     definition[name] = {"all": [{"m": {"$and": conditions}}]}
                 self.rule_of[(crit_id, v_index)] = name
+                self.slot_of[(crit_id, v_index)] = slot
         self.rule_count = len(rule_names)
         text = json.dumps(definition, separators=(",", ":"))
         if re.search(r"\d[eE][+-]?\d", text):

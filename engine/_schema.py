@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    StrictBool,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -138,7 +139,7 @@ def _no_bool(value: Any) -> Any:
 
 
 Scalar = Annotated[int | float | Duration | str, BeforeValidator(_no_bool)]
-FactValue = int | float | str | bool
+FactValue = StrictBool | int | float | str
 
 
 class _DatedBase(_Strict):
@@ -194,7 +195,7 @@ class Test(_Strict):
     at_most: Threshold | None = None
     less_than: Threshold | None = None
     one_of: list[Annotated[str, StringConstraints(min_length=1)]] | None = Field(None, min_length=1)
-    is_: bool | None = Field(None, alias="is")
+    is_: StrictBool | None = Field(None, alias="is")
     includes_any: list[Annotated[str, StringConstraints(min_length=1)]] | None = Field(None, min_length=1)
     includes_all: list[Annotated[str, StringConstraints(min_length=1)]] | None = Field(None, min_length=1)
 
@@ -291,7 +292,7 @@ class ExperienceMeasure(_Strict):
     total: ExperienceTotal
     within: Duration | None = None
     since: FieldPath | None = None
-    supervised: bool | None = None
+    supervised: StrictBool | None = None
     min_hours_per_week: Annotated[float, Field(gt=0, le=168)] | None = None
     settings: list[Annotated[str, StringConstraints(min_length=1)]] | None = Field(None, min_length=1)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, field_validator
 
 __all__ = ["REQUIRED_VOCABULARIES", "Vocabulary", "VocabularyFile", "make_enum"]
 
@@ -41,7 +41,7 @@ class Vocabulary(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     description: str = Field(min_length=1)
-    ordered: bool = False
+    ordered: StrictBool = False
     values: dict[ValueId, str] = Field(min_length=1)
 
     def rank(self, value: str) -> int:

@@ -1,0 +1,39 @@
+"""Helpers to build small rule sets for engine tests."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+CREDENTIAL_HEAD = """\
+id: {id}
+name: Test credential
+designation: TC
+body: {{id: {body}, name: Test Body, url: https://example.org/}}
+family: medical-assistant
+summary: A credential used only by the engine tests.
+verification: {{source: official, confidence: high}}
+sources:
+  doc: {{title: Test source, url: https://example.org/doc, kind: official, retrieved: 2026-01-01}}
+"""
+
+
+def make_rule_set(tmp_path: Path, files: dict[str, str]) -> Path:
+    """A rule set with the bundled index and vocabulary plus ``files`` (relative path -> content)."""
+    root = tmp_path / "rules"
+    root.mkdir()
+    shutil.copy(REPO / "rules" / "index.yaml", root / "index.yaml")
+    shutil.copy(REPO / "rules" / "vocabulary.yaml", root / "vocabulary.yaml")
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content, encoding="utf-8")
+    return root
+
+
+def credential(body_and_rules: str, cred_id: str = "test.cred") -> dict[str, str]:
+    """A credential file at the path its id implies, with a standard head and one source `doc`."""
+    body, name = cred_id.split(".")
+    return {f"credentials/{body}/{name}.yaml": CREDENTIAL_HEAD.format(id=cred_id, body=body) + body_and_rules}
