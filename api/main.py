@@ -11,13 +11,13 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 import orjson
-from fastapi import FastAPI, Path
+from fastapi import Depends, FastAPI, Path
 from fastapi.openapi.utils import get_openapi
 from starlette.responses import Response
 
 from engine import Rulebook, RuleSetError, load_rulebook
 
-from .problems import PROBLEM_MEDIA_TYPE, Problem, install_problem_handlers
+from .problems import PROBLEM_MEDIA_TYPE, Problem, install_problem_handlers, require_json
 from .schemas import (
     CredentialDetail,
     CredentialList,
@@ -165,7 +165,8 @@ def create_app(settings: Settings | None = None, rulebook: Rulebook | None = Non
         summary="Check an applicant's eligibility",
         tags=["eligibility"],
         response_model=EligibilityResponse,
-        responses={400: _PROBLEM, 422: _PROBLEM, 500: _PROBLEM},
+        responses={400: _PROBLEM, 415: _PROBLEM, 422: _PROBLEM, 500: _PROBLEM},
+        dependencies=[Depends(require_json)],
     )
     async def check_eligibility(body: EligibilityRequest) -> Response:  # type: ignore[valid-type]
         """Evaluate one applicant against every credential (or those listed) on `as_of`."""

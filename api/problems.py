@@ -21,7 +21,15 @@ from starlette.routing import Match
 
 from engine import UnknownCredentialError, UnknownStateError
 
-__all__ = ["PROBLEM_TYPES", "FieldError", "Problem", "ProblemError", "install_problem_handlers", "problem_response"]
+__all__ = [
+    "PROBLEM_TYPES",
+    "FieldError",
+    "Problem",
+    "ProblemError",
+    "install_problem_handlers",
+    "problem_response",
+    "require_json",
+]
 
 logger = logging.getLogger("credcheck.api")
 
@@ -134,9 +142,14 @@ def _allowed_methods(app: FastAPI, request: Request) -> list[str]:
         match, _ = route.matches({**request.scope, "method": "GET"})
         if match in (Match.FULL, Match.PARTIAL):
             methods.update(getattr(route, "methods", None) or ())
-    if "GET" in methods:
-        methods.add("HEAD")
     return sorted(methods)
+
+
+def require_json(request: Request) -> None:
+    """Dependency of body-taking routes: refuse bodies that are not JSON with 415 before parsing."""
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media_type != "application/json" and not (media_type.startswith("application/") and media_type.endswith("+json")):
+        raise ProblemError(415, "unsupported-media-type", "Send the request body as application/json.")
 
 
 def install_problem_handlers(app: FastAPI) -> None:

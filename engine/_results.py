@@ -95,9 +95,11 @@ class RouteResult:
     groups: list[GroupResult]
 
     def missing_inputs(self) -> list[str]:
+        """Inputs of the unknown criteria that can still change this route (not those of a met group)."""
+        settled = {g.id for g in self.groups if g.status == "met"}
         seen: dict[str, None] = {}
         for c in self.criteria:
-            if c.status == "unknown":
+            if c.status == "unknown" and c.group not in settled:
                 seen.update(dict.fromkeys(c.missing))
         return list(seen)
 

@@ -18,7 +18,7 @@ import math
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, model_validator
 
 from ._vocab import REQUIRED_VOCABULARIES, Vocabulary, make_enum
 
@@ -43,7 +43,7 @@ def _iso_date(value: Any) -> Any:
         try:
             return dt.date.fromisoformat(value)
         except ValueError:
-            raise ValueError(f"`{value}` is not a calendar date") from None
+            raise ValueError("not a calendar date (month or day out of range)") from None
     raise ValueError("expected a date as a YYYY-MM-DD string")
 
 
@@ -72,7 +72,14 @@ def _json_integer(value: Any) -> Any:
 
 # The BeforeValidator must come after Field(...): nested the other way round, pydantic emits bogus
 # "ge"/"le" keywords in the JSON schema instead of minimum/maximum.
-IsoDate = Annotated[dt.date, BeforeValidator(_iso_date), Field(json_schema_extra={"format": "date"})]
+# The pattern states the 1900-2100 bounds in the spec, so clients (and fuzzers) know them up front.
+DATE_PATTERN = r"^(19[0-9]{2}|20[0-9]{2}|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+IsoDate = Annotated[
+    dt.date,
+    Field(json_schema_extra={"format": "date", "pattern": DATE_PATTERN}),
+    BeforeValidator(_iso_date),
+    AfterValidator(_date_bounds),
+]
 Hours = Annotated[float, Field(ge=0, le=100_000), BeforeValidator(_json_number)]
 Count = Annotated[int, Field(ge=0, le=1_000_000), BeforeValidator(_json_integer)]
 CreditHours = Annotated[float, Field(ge=0, le=1_000), BeforeValidator(_json_number)]
@@ -85,13 +92,6 @@ MAX_EXPERIENCE = 50
 MAX_CERTIFICATIONS = 50
 
 
-def _checked_dates(model: BaseModel) -> None:
-    for name, value in model:
-        if isinstance(value, dt.date):
-            try:
-                _date_bounds(value)
-            except ValueError as exc:
-                raise ValueError(f"{name}: {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -136,10 +136,6 @@ def build_models(vocabularies: dict[str, Vocabulary], credential_ids: list[str])
         )
         date: IsoDate | None = Field(None, description="Date the diploma or equivalent was awarded.")
 
-        @model_validator(mode="after")
-        def _dates(self) -> Self:
-            _checked_dates(self)
-            return self
 
     class Degree(BaseModel):
         """A college degree."""
@@ -154,10 +150,6 @@ def build_models(vocabularies: dict[str, Vocabulary], credential_ids: list[str])
             None, description="Institutional accreditation of the awarding college or university."
         )
 
-        @model_validator(mode="after")
-        def _dates(self) -> Self:
-            _checked_dates(self)
-            return self
 
     class SemesterHours(BaseModel):
         """College credit earned, in semester hours (multiply quarter hours by 2/3)."""
@@ -185,7 +177,7 @@ def build_models(vocabularies: dict[str, Vocabulary], credential_ids: list[str])
         )
         start_date: IsoDate | None = Field(None, description="Date the applicant enrolled.")
         completion_date: IsoDate | None = Field(
-            None, description="Date completed, or the expected completion date while in progress."
+            None, description="Date completed, or the expected completion date while in progress; not before start_date."
         )
         accreditor: E["accreditor"] | None = Field(  # type: ignore[valid-type]
             None,
@@ -233,7 +225,6 @@ def build_models(vocabularies: dict[str, Vocabulary], credential_ids: list[str])
 
         @model_validator(mode="after")
         def _dates(self) -> Self:
-            _checked_dates(self)
             if self.start_date and self.completion_date and self.completion_date < self.start_date:
                 raise ValueError("completion_date is before start_date")
             return self
@@ -244,7 +235,9 @@ def build_models(vocabularies: dict[str, Vocabulary], credential_ids: list[str])
         model_config = strict
         role: E["experience_role"] = Field(description="What the applicant worked as.")  # type: ignore[valid-type]
         start_date: IsoDate = Field(description="First day of the job.")
-        end_date: IsoDate | None = Field(None, description="Last day of the job; leave out while ongoing.")
+        end_date: IsoDate | None = Field(
+            None, description="Last day of the job, not before start_date; leave out while ongoing."
+        )
         hours_per_week: WeeklyHours | None = Field(None, description="Average hours worked per week.")
         total_hours: Hours | None = Field(
             None, description="Total hours worked in the period, when hours per week are not known."
@@ -267,7 +260,6 @@ def build_models(vocabularies: dict[str, Vocabulary], credential_ids: list[str])
 
         @model_validator(mode="after")
         def _dates(self) -> Self:
-            _checked_dates(self)
             if self.end_date and self.end_date < self.start_date:
                 raise ValueError("end_date is before start_date")
             return self
@@ -282,10 +274,6 @@ def build_models(vocabularies: dict[str, Vocabulary], credential_ids: list[str])
             None, description="Whether the credential is current (`active`) or has lapsed."
         )
 
-        @model_validator(mode="after")
-        def _dates(self) -> Self:
-            _checked_dates(self)
-            return self
 
     class Applicant(BaseModel):
         """What is known about the applicant. Every field is optional."""
@@ -325,10 +313,6 @@ def build_models(vocabularies: dict[str, Vocabulary], credential_ids: list[str])
             None, max_length=MAX_CERTIFICATIONS, description="Certifications held now or in the past."
         )
 
-        @model_validator(mode="after")
-        def _dates(self) -> Self:
-            _checked_dates(self)
-            return self
 
     for model in (HighSchool, Degree, SemesterHours, TrainingProgram, WorkExperience, CertificationHeld, Applicant):
         model.__module__ = __name__

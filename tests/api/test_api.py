@@ -1,0 +1,252 @@
+"""HTTP behaviour of every endpoint and every error path."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from api import schemas
+from engine import Rulebook
+
+MA_GRADUATE = {
+    "high_school": {"credential": "diploma"},
+    "certifications": [],
+    "programs": [
+        {
+            "discipline": "medical-assisting",
+            "status": "completed",
+            "completion_date": "2026-06-12",
+            "accreditor": "CAAHEP",
+            "clock_hours": 900,
+            "clinical_hours": 180,
+        }
+    ],
+}
+
+
+def problem_fields(response: Any) -> list[str]:
+    assert response.headers["content-type"] == "application/problem+json"
+    return [e["field"] for e in response.json()["errors"]]
+
+
+def test_eligibility_explains_every_credential(client: Any, rulebook: Rulebook) -> None:
+    r = client.post("/v1/eligibility", json={"as_of": "2026-11-23", "state": "WA", "applicant": MA_GRADUATE})
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "application/json"
+    body = r.json()
+    schemas.EligibilityResponse.model_validate(body)
+    assert body["as_of"] == "2026-11-23"
+    assert body["eligible"] == ["aama.cma", "amt.rma"]
+    assert [c["id"] for c in body["credentials"]] == rulebook.credential_ids
+    cma = body["credentials"][0]
+    category_1 = next(r for r in cma["routes"] if r["id"] == "aama.cma.category-1")
+    assert category_1["status"] == "met"
+    criterion = category_1["criteria"][1]
+    assert criterion["id"] == "aama.cma.accredited-caahep-abhes"
+    assert criterion["actual"] == "CAAHEP" and criterion["required"] == "one of CAAHEP, ABHES"
+    assert criterion["citations"][0]["url"] == "https://www.aama-ntl.org/cma-aama-exam/eligibility"
+    assert criterion["verification"] == {"source": "official", "confidence": "high", "note": None}
+    # WA notes for the families evaluated (medical assistant, laboratory technician), not for phlebotomy.
+    notes = [n["id"] for n in body["state"]["notes"]]
+    assert "state.wa.ma-certified" in notes and "state.wa.ma-phlebotomist" not in notes
+
+
+def test_rules_version_is_in_body_and_header(client: Any, rulebook: Rulebook) -> None:
+    r = client.post("/v1/eligibility", json={"as_of": "2026-11-23", "applicant": {}})
+    assert r.headers["x-rules-version"] == rulebook.version_id == r.json()["rules"]["id"]
+    assert r.json()["rules"]["digest"] == f"sha256:{rulebook.digest}"
+    # every response carries it, errors included
+    assert client.get("/v1/credentials/nope").headers["x-rules-version"] == rulebook.version_id
+
+
+def test_as_of_defaults_to_today_in_utc(client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import api.main
+
+    monkeypatch.setattr(api.main, "utc_today", lambda: dt.date(2031, 1, 2))
+    assert client.post("/v1/eligibility", json={"applicant": {}}).json()["as_of"] == "2031-01-02"
+
+
+def test_same_request_same_answer(client: Any) -> None:
+    payload = {"as_of": "2026-11-23", "state": "CA", "applicant": MA_GRADUATE}
+    first = client.post("/v1/eligibility", json=payload).json()
+    assert all(client.post("/v1/eligibility", json=payload).json() == first for _ in range(3))
+
+
+def test_credentials_filter_and_undetermined_inputs(client: Any) -> None:
+    r = client.post(
+        "/v1/eligibility",
+        json={"as_of": "2026-11-23", "credentials": ["nha.ccma"], "applicant": {"high_school": {"credential": "ged"}}},
+    )
+    body = r.json()
+    assert [c["id"] for c in body["credentials"]] == ["nha.ccma"]
+    ccma = body["credentials"][0]
+    assert ccma["status"] == "undetermined"
+    assert {"birth_date", "programs", "work_experience"} <= set(ccma["inputs_needed"])
+
+
+def test_state_without_a_file_says_it_is_not_researched(client: Any) -> None:
+    body = client.post("/v1/eligibility", json={"as_of": "2026-11-23", "state": "VT", "applicant": {}}).json()
+    assert body["state"] == {"code": "VT", "name": "Vermont", "researched": False, "summary": None, "notes": []}
+
+
+@pytest.mark.parametrize(
+    ("payload", "fields"),
+    [
+        ({"applicant": {}, "bogus": 1}, ["bogus"]),
+        ({}, ["applicant"]),
+        ({"as_of": "2026-02-30", "applicant": {}}, ["as_of"]),
+        ({"as_of": "2026-2-3", "applicant": {}}, ["as_of"]),
+        ({"as_of": 20261123, "applicant": {}}, ["as_of"]),
+        ({"as_of": "2026-11-23T10:00:00", "applicant": {}}, ["as_of"]),
+        ({"state": "wa", "applicant": {}}, ["state"]),
+        ({"credentials": [], "applicant": {}}, ["credentials"]),
+        ({"credentials": ["aama.cmaa"], "applicant": {}}, ["credentials[0]"]),
+        ({"applicant": {"birth_date": "1850-01-01"}}, ["applicant.birth_date"]),
+        ({"applicant": {"high_school": {"credential": "yes"}}}, ["applicant.high_school.credential"]),
+        ({"applicant": {"programs": [{"discipline": "ekg", "clock_hours": "720"}]}}, ["applicant.programs[0].clock_hours"]),
+        ({"applicant": {"programs": [{"discipline": "ekg", "clock_hours": -1}]}}, ["applicant.programs[0].clock_hours"]),
+        ({"applicant": {"programs": [{"discipline": "ekg", "ekgs": 10.5}]}}, ["applicant.programs[0].ekgs"]),
+        ({"applicant": {"programs": [{"discipline": "ekg", "ekgs": True}]}}, ["applicant.programs[0].ekgs"]),
+        ({"applicant": {"programs": [{"discipline": "ekg", "military": 1}]}}, ["applicant.programs[0].military"]),
+        ({"applicant": {"programs": [{"discipline": "ekg", "extra": 1}]}}, ["applicant.programs[0].extra"]),
+        ({"applicant": {"programs": [{}]}}, ["applicant.programs[0].discipline"]),
+        (
+            {"applicant": {"programs": [{"discipline": "ekg", "start_date": "2026-01-02", "completion_date": "2026-01-01"}]}},
+            ["applicant.programs[0]"],
+        ),
+        (
+            {"applicant": {"work_experience": [{"role": "other", "start_date": "2026-01-02", "end_date": "2026-01-01"}]}},
+            ["applicant.work_experience[0]"],
+        ),
+        ({"applicant": {"work_experience": [{"role": "other", "start_date": "2026-01-02", "hours_per_week": 169}]}}, ["applicant.work_experience[0].hours_per_week"]),
+        ({"applicant": {"certifications": [{"credential": "nope.cert"}]}}, ["applicant.certifications[0].credential"]),
+        ({"applicant": {"programs": [{"discipline": "ekg"}] * 21}}, ["applicant.programs"]),
+    ],
+)
+def test_invalid_requests_name_the_field(client: Any, payload: dict[str, Any], fields: list[str]) -> None:
+    r = client.post("/v1/eligibility", json=payload)
+    assert r.status_code == 422, r.text
+    assert problem_fields(r) == fields
+    problem = r.json()
+    assert problem["type"].endswith("/invalid-request") and problem["status"] == 422
+    schemas_problem = __import__("api.problems", fromlist=["Problem"]).Problem
+    schemas_problem.model_validate(problem)
+
+
+@pytest.mark.parametrize(
+    ("applicant", "secret"),
+    [
+        ({"programs": [{"discipline": "Jane-Doe-1984"}]}, "Jane-Doe-1984"),
+        ({"birth_date": "1984-02-30"}, "1984-02-30"),
+        ({"birth_date": "1984/02/03"}, "1984/02/03"),
+        ({"programs": [{"discipline": "ekg", "clock_hours": "123456789"}]}, "123456789"),
+    ],
+)
+def test_problem_details_never_echo_applicant_values(client: Any, applicant: dict[str, Any], secret: str) -> None:
+    r = client.post("/v1/eligibility", json={"applicant": applicant})
+    assert r.status_code == 422 and secret not in r.text
+
+
+@pytest.mark.parametrize(
+    ("content", "headers", "status"),
+    [
+        (b"{not json", {"content-type": "application/json"}, 400),
+        (b'{"applicant": {"x": "\xff"}}', {"content-type": "application/json"}, 400),
+        (b'{"applicant": {}}', {"content-type": "text/plain"}, 415),
+        (b'{"applicant": {}}', {}, 415),
+        (b"[]", {"content-type": "application/json"}, 422),
+        (b"null", {"content-type": "application/json"}, 422),
+    ],
+)
+def test_malformed_bodies(client: Any, content: bytes, headers: dict[str, str], status: int) -> None:
+    r = client.post("/v1/eligibility", content=content, headers=headers)
+    assert r.status_code == status
+    assert r.headers["content-type"] == "application/problem+json"
+    assert r.json()["status"] == status
+
+
+def test_catalogue(client: Any, rulebook: Rulebook) -> None:
+    body = client.get("/v1/credentials").json()
+    schemas.CredentialList.model_validate(body)
+    assert [c["id"] for c in body["credentials"]] == rulebook.credential_ids
+    detail = client.get("/v1/credentials/amt.rma").json()
+    schemas.CredentialDetail.model_validate(detail)
+    assert [r["id"] for r in detail["routes"]] == ["amt.rma.education", "amt.rma.military", "amt.rma.work-experience"]
+    assert detail["verification"]["confidence"] == "medium"
+    work = detail["routes"][2]
+    assert work["verification"]["confidence"] == "low"
+    experience = next(c for c in work["criteria"] if c["id"] == "amt.rma.ma-work-5-of-7-years")
+    assert experience["verification"]["source"] == "secondary" and "conflict" in experience["verification"]["note"]
+    assert [u["label"] for u in detail["unencoded_routes"]][0] == "Instructor"
+    assert any(f["topic"] == "fee" for f in detail["facts"])
+
+
+def test_catalogue_shows_dated_fact_values(client: Any) -> None:
+    facts = client.get("/v1/credentials/aama.cma").json()["facts"]
+    reactivation = next(f for f in facts if f["label"].startswith("Reactivation fee"))
+    assert reactivation["value"] == [{"value": 50, "from": "2020-01-01", "to": None}]
+
+
+def test_states(client: Any) -> None:
+    body = client.get("/v1/states/WA").json()
+    schemas.StateDetail.model_validate(body)
+    assert body["researched"] is True
+    assert {n["id"] for n in body["notes"]} >= {"state.wa.ma-certified", "state.wa.ma-phlebotomist"}
+    assert client.get("/v1/states/TX").json()["researched"] is False
+
+
+@pytest.mark.parametrize("path", ["/v1/credentials/nope", "/v1/states/XX", "/v1/states/wa", "/nowhere"])
+def test_not_found_is_a_problem(client: Any, path: str) -> None:
+    r = client.get(path)
+    assert r.status_code == 404
+    assert r.headers["content-type"] == "application/problem+json"
+
+
+def test_method_not_allowed_lists_allowed_methods(client: Any) -> None:
+    r = client.delete("/v1/eligibility")
+    assert r.status_code == 405 and r.headers["allow"] == "POST"
+    assert client.put("/v1/credentials").headers["allow"] == "GET"
+
+
+def test_health(client: Any, rulebook: Rulebook) -> None:
+    body = client.get("/healthz").json()
+    assert body == {"status": "ok", "rules": client.get("/v1/credentials").json()["rules"]}
+    assert body["rules"]["version"] == rulebook.version
+
+
+def test_unexpected_errors_are_a_generic_500_without_details(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fastapi.testclient import TestClient
+
+    book = app.state.rulebook
+
+    def boom(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("secret internal detail")
+
+    monkeypatch.setattr(book, "evaluate", boom)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        r = c.post("/v1/eligibility", json={"applicant": {}})
+    assert r.status_code == 500
+    assert r.headers["content-type"] == "application/problem+json"
+    assert "secret" not in r.text
+
+
+def test_invalid_rule_set_stops_startup_naming_file_and_key(tmp_path: Any) -> None:
+    import subprocess
+    import sys
+
+    from tests.helpers import credential, make_rule_set
+
+    bad = credential("criteria:\n  x:\n    label: X\n    measure: program.nope\n    test: {at_least: 1}\n    cite: {source: doc}\nroutes:\n  - {id: r, label: R, criteria: [x]}\n")
+    root = make_rule_set(tmp_path, bad)
+    proc = subprocess.run(
+        [sys.executable, "-c", "import api.main"],
+        env={"CREDCHECK_RULES_DIR": str(root), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 1
+    assert "refusing to start" in proc.stderr
+    assert "credentials/test/cred.yaml:" in proc.stderr and "`criteria.x.measure`" in proc.stderr

@@ -1,0 +1,55 @@
+"""The committed OpenAPI document matches the app, is valid, and derives its enums from the rule files."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from openapi_spec_validator import validate
+
+from api.spec import SPEC_PATH, render
+from engine import Rulebook
+
+
+def committed() -> dict[str, Any]:
+    return json.loads(SPEC_PATH.read_text(encoding="utf-8"))
+
+
+def test_committed_spec_matches_the_app(app: Any) -> None:
+    assert SPEC_PATH.read_text(encoding="utf-8") == render(app.openapi()), (
+        "openapi/openapi.json is out of date: run `make openapi` (python -m api.spec) and commit it"
+    )
+
+
+def test_spec_is_valid_openapi() -> None:
+    validate(committed())
+
+
+def test_operation_ids_read_as_method_names() -> None:
+    ids = sorted(op["operationId"] for item in committed()["paths"].values() for op in item.values())
+    assert ids == ["checkEligibility", "getCredential", "getHealth", "getState", "listCredentials"]
+
+
+def test_enums_follow_the_rule_files(rulebook: Rulebook) -> None:
+    schemas = committed()["components"]["schemas"]
+    assert schemas["CredentialId"]["enum"] == rulebook.credential_ids
+    assert schemas["StateCode"]["enum"] == rulebook.state_codes
+    vocab = rulebook.rules.vocabularies
+    assert schemas["Accreditor"]["enum"] == list(vocab["accreditor"].values)
+    assert schemas["Discipline"]["enum"] == list(vocab["discipline"].values)
+    refs = schemas["CredentialRef"]["enum"]
+    assert set(refs) == set(rulebook.credential_ids) | set(vocab["other_credential"].values)
+
+
+def test_errors_are_documented_as_problem_json() -> None:
+    for path, item in committed()["paths"].items():
+        for method, op in item.items():
+            for status, response in op["responses"].items():
+                if int(status) >= 400:
+                    assert list(response["content"]) == ["application/problem+json"], (path, method, status)
+                assert "X-Rules-Version" in response["headers"], (path, method, status)
+
+
+def test_request_model_carries_an_example() -> None:
+    example = committed()["components"]["schemas"]["EligibilityRequest"]["examples"][0]
+    assert example["applicant"]["programs"][0]["discipline"] == "medical-assisting"
