@@ -7,7 +7,7 @@ A fixture file::
       - name: A CAAHEP graduate three months out qualifies under Category 1
         as_of: 2026-11-23
         applicant: {...}                       # exactly what the API accepts
-        boundary: graduated-within-12-months   # optional: the criterion whose window this case probes
+        boundary: graduated-within-12-months   # optional: the criterion (or list) whose window this probes
         expect:
           status: eligible                     # eligible | ineligible | undetermined
           inputs_needed: [birth_date]          # optional; exact list when given
@@ -44,7 +44,7 @@ class Case:
     as_of: dt.date
     applicant: dict[str, Any]
     expect: dict[str, Any]
-    boundary: str | None
+    boundary: list[str]
     state: str | None
 
 
@@ -77,7 +77,7 @@ def load_cases(path: Path) -> list[Case]:
                 as_of=raw["as_of"],
                 applicant=_jsonable(raw.get("applicant") or {}),
                 expect=raw["expect"],
-                boundary=raw.get("boundary"),
+                boundary=[raw["boundary"]] if isinstance(raw.get("boundary"), str) else list(raw.get("boundary") or []),
                 state=raw.get("state"),
             )
         )

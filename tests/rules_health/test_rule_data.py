@@ -1,0 +1,156 @@
+"""Lint of the rule data and of its fixtures: each test gathers every violation before failing.
+
+* every criterion cites a listed source (also enforced by the loader) and carries a verification level;
+* ids are unique across the rule set and follow the file paths;
+* dated values and effective ranges are ordered and do not overlap (loader), and tests have versions;
+* every credential has a fixture file with an eligible, an ineligible and an undetermined case; every
+  route is met somewhere; every criterion is unmet somewhere in every route it belongs to; every
+  time-window criterion has boundary cases on both sides;
+* every US state, DC and Puerto Rico has a state file.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from engine import Rulebook
+from engine._schema import (
+    ExperienceAreasMeasure,
+    ExperienceMeasure,
+    TimeBetweenMeasure,
+    TimeSinceMeasure,
+    TimeUntilMeasure,
+)
+from tests.conftest import bundled_rulebook
+from tests.fixtures import FIXTURE_ROOT, load_cases
+
+REPO = Path(__file__).resolve().parents[2]
+STATES_REQUIRED = 52  # 50 states, DC and Puerto Rico
+
+
+def report(problems: list[str], what: str) -> None:
+    assert not problems, f"{len(problems)} {what}:\n" + "\n".join(f"  - {p}" for p in problems)
+
+
+def test_ids_are_unique_and_follow_paths(rulebook: Rulebook) -> None:
+    problems = []
+    seen: dict[str, str] = {}
+    for cred in rulebook.rules.credentials.values():
+        body, name = cred.id.split(".")
+        if cred.path != f"credentials/{body}/{name}.yaml":
+            problems.append(f"{cred.id} lives in {cred.path}")
+        ids = [cred.id] + [r.id for r in cred.routes] + [c.id for c in cred.criteria.values()]
+        ids += [e.id for r in cred.routes for e in r.entries if not hasattr(e, "measure")]
+        for i in dict.fromkeys(ids):
+            if i in seen and seen[i] != cred.path:
+                problems.append(f"{i} is defined in {cred.path} and {seen[i]}")
+            seen[i] = cred.path
+    for state in rulebook.rules.states.values():
+        for note in state.notes:
+            if note.id in seen:
+                problems.append(f"{note.id} is duplicated")
+            seen[note.id] = state.path
+    report(problems, "id problems")
+
+
+def test_every_rule_is_cited_and_verified(rulebook: Rulebook) -> None:
+    problems = []
+    for cred in rulebook.rules.credentials.values():
+        for crit in cred.criteria.values():
+            if not crit.citations:
+                problems.append(f"{crit.id} has no citation")
+            if not crit.versions:
+                problems.append(f"{crit.id} has no test in effect at any date")
+            low = crit.verification.confidence == "low" or crit.verification.source == "secondary"
+            if low and not (crit.verification.note or crit.note or cred.verification.note or cred.uncertain):
+                problems.append(f"{crit.id} is provisional but nothing says what is uncertain")
+        for fact, cites in cred.facts:
+            if not cites:
+                problems.append(f"{cred.id}: fact {fact.label!r} has no citation")
+        if not cred.routes:
+            problems.append(f"{cred.id} has no route")
+    for state in rulebook.rules.states.values():
+        for note in state.notes:
+            if not note.citations:
+                problems.append(f"{note.id} has no citation")
+    report(problems, "citation problems")
+
+
+def test_state_files_say_what_they_cover(rulebook: Rulebook) -> None:
+    """A state with no licensing rule says so with a cited note; gaps are listed, never silent."""
+    families = set(rulebook.rules.vocabularies["credential_family"].values)
+    problems = []
+    for state in rulebook.rules.states.values():
+        covered = {f for n in state.notes for f in n.families}
+        silent = families - covered
+        if silent and not state.unconfirmed:
+            problems.append(f"{state.code}: nothing said about {sorted(silent)} and no `unconfirmed` entry")
+    report(problems, "state coverage problems")
+
+
+# ------------------------------------------------------------------------------------ fixture coverage
+
+
+def _is_window(measure: object) -> bool:
+    if isinstance(measure, TimeSinceMeasure | TimeUntilMeasure | TimeBetweenMeasure):
+        return True
+    return isinstance(measure, ExperienceMeasure | ExperienceAreasMeasure) and getattr(measure, "within", None) is not None
+
+
+def _window_criteria(cred_path: Path) -> set[str]:
+    from engine._loader import _parse
+    from engine._schema import CredentialFile
+
+    data, _ = _parse(cred_path, cred_path.name, CredentialFile, [])
+    assert data is not None
+    return {slug for slug, c in data.criteria.items() if _is_window(c.measure)}
+
+
+@pytest.mark.parametrize("credential_id", bundled_rulebook().credential_ids)
+def test_fixtures_cover_every_route_and_criterion(rulebook: Rulebook, credential_id: str) -> None:
+    cred = rulebook.rules.credentials[credential_id]
+    body, name = credential_id.split(".")
+    path = FIXTURE_ROOT / "credentials" / body / f"{name}.yaml"
+    assert path.exists(), f"{credential_id} has no fixture file {path.relative_to(REPO)}"
+    prefix = credential_id + "."
+    statuses: set[str] = set()
+    route_met: set[str] = set()
+    criterion_unmet: set[tuple[str, str]] = set()
+    boundary: dict[str, set[str]] = defaultdict(set)
+    for case in load_cases(path):
+        result = rulebook.evaluate(case.applicant, as_of=case.as_of, credentials=[credential_id], state=case.state)
+        c = result.credentials[0]
+        statuses.add(c.status)
+        for route in c.routes:
+            rkey = route.route.id.removeprefix(prefix)
+            if route.status == "met":
+                route_met.add(rkey)
+            for crit in route.criteria:
+                if crit.status == "unmet":
+                    criterion_unmet.add((rkey, crit.criterion.key))
+                if crit.criterion.key in case.boundary:
+                    boundary[crit.criterion.key].add(crit.status)
+    problems = [f"no {s} case" for s in ("eligible", "ineligible", "undetermined") if s not in statuses]
+    for route in cred.routes:
+        if route.key not in route_met:
+            problems.append(f"route {route.key} is never met")
+        for crit in route.criteria():
+            if (route.key, crit.key) not in criterion_unmet:
+                problems.append(f"criterion {crit.key} is never unmet in route {route.key}")
+    cred_file = REPO / "rules" / cred.path
+    for key in sorted(_window_criteria(cred_file)):
+        if not {"met", "unmet"} <= boundary.get(key, set()):
+            problems.append(f"time-window criterion {key} lacks boundary cases on both sides (boundary: {key})")
+    report(problems, f"coverage gaps in {path.relative_to(REPO)}")
+
+
+def test_every_fixture_file_belongs_to_a_credential(rulebook: Rulebook) -> None:
+    orphans = []
+    for path in sorted((FIXTURE_ROOT / "credentials").glob("*/*.yaml")):
+        cred = f"{path.parent.name}.{path.stem}"
+        if cred not in rulebook.rules.credentials:
+            orphans.append(str(path.relative_to(REPO)))
+    report(orphans, "fixture files without a rule file")
