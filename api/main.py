@@ -51,7 +51,10 @@ and marked with its verification level, plus the licensing notes of a state.
 
 TAGS = [
     {"name": "eligibility", "description": "Evaluate applicants."},
-    {"name": "catalogue", "description": "Credentials, routes, criteria and state notes, derived from the rule files."},
+    {
+        "name": "catalogue",
+        "description": "Credentials, routes, criteria and state notes, derived from the rule files.",
+    },
     {"name": "operations", "description": "Health of the service."},
 ]
 

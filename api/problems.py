@@ -148,7 +148,9 @@ def _allowed_methods(app: FastAPI, request: Request) -> list[str]:
 def require_json(request: Request) -> None:
     """Dependency of body-taking routes: refuse bodies that are not JSON with 415 before parsing."""
     media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if media_type != "application/json" and not (media_type.startswith("application/") and media_type.endswith("+json")):
+    if media_type != "application/json" and not (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    ):
         raise ProblemError(415, "unsupported-media-type", "Send the request body as application/json.")
 
 
@@ -167,12 +169,23 @@ def install_problem_handlers(app: FastAPI) -> None:
         headers = dict(exc.headers or {})
         if exc.status_code == 405:
             headers["Allow"] = ", ".join(_allowed_methods(app, request))
-            return problem_response(request, 405, "method-not-allowed", f"{request.method} is not allowed here.", headers=headers)
+            return problem_response(
+                request, 405, "method-not-allowed", f"{request.method} is not allowed here.", headers=headers
+            )
         if exc.status_code == 404:
             return problem_response(request, 404, "not-found", f"No resource at {request.url.path}.", headers=headers)
         if exc.status_code == 400:
-            return problem_response(request, 400, "malformed-request", "The request body could not be parsed.", headers=headers)
-        kind = {401: "unauthorized", 406: "not-acceptable", 413: "payload-too-large", 415: "unsupported-media-type", 429: "too-many-requests", 503: "unavailable"}.get(exc.status_code, "invalid-request")
+            return problem_response(
+                request, 400, "malformed-request", "The request body could not be parsed.", headers=headers
+            )
+        kind = {
+            401: "unauthorized",
+            406: "not-acceptable",
+            413: "payload-too-large",
+            415: "unsupported-media-type",
+            429: "too-many-requests",
+            503: "unavailable",
+        }.get(exc.status_code, "invalid-request")
         return problem_response(request, exc.status_code, kind, str(exc.detail), headers=headers)
 
     @app.exception_handler(ProblemError)

@@ -14,8 +14,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from engine import Rulebook
-from engine.applicant import IsoDate
 from engine._vocab import make_enum
+from engine.applicant import IsoDate
 
 __all__ = [
     "CredentialDetail",
@@ -31,14 +31,14 @@ __all__ = [
 _API = ConfigDict(extra="forbid", populate_by_name=True)
 
 
-class SourceKind(str, enum.Enum):
+class SourceKind(enum.StrEnum):
     """Official: the certifying body's or a state's own text. Secondary: anything else."""
 
     OFFICIAL = "official"
     SECONDARY = "secondary"
 
 
-class Confidence(str, enum.Enum):
+class Confidence(enum.StrEnum):
     """High: official and unambiguous. Medium: official but partial or dated, or agreeing secondary sources.
     Low: a single secondary source, or conflicting sources."""
 
@@ -47,7 +47,7 @@ class Confidence(str, enum.Enum):
     LOW = "low"
 
 
-class CriterionStatus(str, enum.Enum):
+class CriterionStatus(enum.StrEnum):
     """met / unmet, or unknown when the facts given do not decide it."""
 
     MET = "met"
@@ -55,7 +55,7 @@ class CriterionStatus(str, enum.Enum):
     UNKNOWN = "unknown"
 
 
-class CredentialStatus(str, enum.Enum):
+class CredentialStatus(enum.StrEnum):
     """eligible: some route is met. ineligible: every route is unmet. undetermined: neither, yet."""
 
     ELIGIBLE = "eligible"
@@ -172,7 +172,13 @@ class StateNote(BaseModel):
     id: str = Field(description="Stable note id, e.g. `state.wa.ma-certified`.")
     title: str = Field(description="Short title.")
     kind: Literal[
-        "license", "certification", "registration", "permit", "exempt", "no-state-requirement", "informational"
+        "license",
+        "certification",
+        "registration",
+        "permit",
+        "exempt",
+        "no-state-requirement",
+        "informational",
     ] = Field(description="What the state requires.")
     families: list[str] = Field(description="Credential families the note concerns.")
     summary: str = Field(description="What the rule says.")
@@ -401,7 +407,8 @@ class RequestModels:
 
             model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [example]})
             as_of: IsoDate | None = Field(
-                None, description="Evaluation date (YYYY-MM-DD). Default: today in UTC. Time windows end on it."
+                None,
+                description="Evaluation date (YYYY-MM-DD). Default: today in UTC. Time windows end on it.",
             )
             state: state_code | None = Field(  # type: ignore[valid-type]
                 None, description="USPS code of a state, DC or territory, for its licensing notes."
@@ -417,4 +424,3 @@ class RequestModels:
 
 def build_request_models(book: Rulebook) -> RequestModels:
     return RequestModels(book)
-

@@ -124,7 +124,14 @@ def state_detail(rules: RuleSet, code: str) -> dict[str, Any]:
     state: StateDef | None = rules.states.get(code)
     name = rules.vocabularies["us_state"].values.get(code, code)
     if state is None:
-        return {"code": code, "name": name, "researched": False, "summary": None, "notes": [], "unconfirmed": []}
+        return {
+            "code": code,
+            "name": name,
+            "researched": False,
+            "summary": None,
+            "notes": [],
+            "unconfirmed": [],
+        }
     return {
         "code": state.code,
         "name": state.name,

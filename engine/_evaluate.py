@@ -219,7 +219,9 @@ class _Combiner:
         self.readings = readings
         self.fired = fired
 
-    def criterion(self, crit: CriterionDef, index: int | None, absent: str | None, group: str | None) -> CriterionResult:
+    def criterion(
+        self, crit: CriterionDef, index: int | None, absent: str | None, group: str | None
+    ) -> CriterionResult:
         """One criterion on one record (``index``), or on no record (``absent``: 'absent' or 'empty')."""
         act = self.plan.active[crit.id]
         scope = crit.measure.scope
@@ -245,7 +247,9 @@ class _Combiner:
             return CriterionResult(crit, status, act.version.required, actual, item, missing, group)
         return CriterionResult(crit, status, act.version.required, describe(lo), item, (), group)
 
-    def _entries(self, entries: tuple[Any, ...], index: int | None, absent: str | None) -> list[tuple[Status, list[CriterionResult], GroupResult | None]]:
+    def _entries(
+        self, entries: tuple[Any, ...], index: int | None, absent: str | None
+    ) -> list[tuple[Status, list[CriterionResult], GroupResult | None]]:
         out = []
         for entry in entries:
             if isinstance(entry, tuple):
@@ -266,7 +270,11 @@ class _Combiner:
             scope = entry[0].scope if isinstance(entry, tuple) else entry.scope
             positions[scope].append(pos)
         evaluated: dict[int, tuple[Status, list[CriterionResult], GroupResult | None]] = {}
-        for pos, result in zip(positions["applicant"], self._entries(tuple(entries[p] for p in positions["applicant"]), None, None), strict=True):
+        for pos, result in zip(
+            positions["applicant"],
+            self._entries(tuple(entries[p] for p in positions["applicant"]), None, None),
+            strict=True,
+        ):
             evaluated[pos] = result
         for scope in ("program", "degree"):
             picked = positions[scope]  # type: ignore[index]

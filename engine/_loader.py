@@ -60,7 +60,12 @@ __all__ = ["load_rule_set"]
 M = TypeVar("M", bound=BaseModel)
 
 _ORDER_OPS: dict[str, Op] = {"at_least": "$gte", "more_than": "$gt", "at_most": "$lte", "less_than": "$lt"}
-_ORDER_WORDS = {"at_least": "at least", "more_than": "more than", "at_most": "at most", "less_than": "less than"}
+_ORDER_WORDS = {
+    "at_least": "at least",
+    "more_than": "more than",
+    "at_most": "at most",
+    "less_than": "less than",
+}
 
 
 class _Problems:
@@ -93,10 +98,13 @@ def _data_path(data: Any, loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
     kept: list[str | int] = []
     current = data
     for part in loc:
-        if isinstance(current, dict) and part in current:
-            kept.append(part)
-            current = current[part]
-        elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
+        if (
+            isinstance(current, dict)
+            and part in current
+            or isinstance(current, list)
+            and isinstance(part, int)
+            and 0 <= part < len(current)
+        ):
             kept.append(part)
             current = current[part]
         elif isinstance(current, dict) and isinstance(part, str) and not any(c in part for c in "[]()"):
@@ -192,7 +200,10 @@ def _time_unit(test: Test) -> tuple[str | None, str | None]:
         values = [d.value for d in value] if isinstance(value, list) else [value] if value is not None else []
         for v in values:
             if not isinstance(v, Duration):
-                return None, f"`{op}` of a time measure must be a duration such as {{years: 4}} or {{days: 30}}"
+                return (
+                    None,
+                    f"`{op}` of a time measure must be a duration such as {{years: 4}} or {{days: 30}}",
+                )
             units.add("days" if v.unit == "days" else "calendar")
     if not units:
         return None, "a time measure is tested with at_least / more_than / at_most / less_than and durations"
@@ -263,7 +274,9 @@ def _allowed_values(measure: CompiledMeasure, ctx: _Context) -> set[str]:
     return set()
 
 
-def _normalize_test(test: Test, measure: CompiledMeasure, ctx: _Context, problems: _Problems, key: str) -> tuple[TestVersion, ...] | None:
+def _normalize_test(
+    test: Test, measure: CompiledMeasure, ctx: _Context, problems: _Problems, key: str
+) -> tuple[TestVersion, ...] | None:
     kind = measure.kind
     ops = test.operators()
     vocab = ctx.vocabularies.get(measure.vocabulary or "")
@@ -351,7 +364,13 @@ def _normalize_test(test: Test, measure: CompiledMeasure, ctx: _Context, problem
 
 
 class _Context:
-    def __init__(self, vocabularies: dict[str, Vocabulary], credential_ids: set[str], rs_fields: Any, ranks: dict[str, dict[str, int]]) -> None:
+    def __init__(
+        self,
+        vocabularies: dict[str, Vocabulary],
+        credential_ids: set[str],
+        rs_fields: Any,
+        ranks: dict[str, dict[str, int]],
+    ) -> None:
         self.vocabularies = vocabularies
         self.credential_ids = credential_ids
         self.credential_refs = credential_ids | set(vocabularies["other_credential"].values)
@@ -374,7 +393,9 @@ def _citations(
     return tuple(out)
 
 
-def _credential(path: Path, rel: str, data: CredentialFile, lines: LineMap, ctx: _Context, sink: list[RuleProblem]) -> CredentialDef | None:
+def _credential(
+    path: Path, rel: str, data: CredentialFile, lines: LineMap, ctx: _Context, sink: list[RuleProblem]
+) -> CredentialDef | None:
     problems = _Problems(sink, rel, lines)
     body_dir, stem = Path(rel).parts[1], Path(rel).stem
     expected = f"{body_dir}.{stem}"
@@ -385,9 +406,7 @@ def _credential(path: Path, rel: str, data: CredentialFile, lines: LineMap, ctx:
     if data.family not in ctx.vocabularies["credential_family"].values:
         problems.add("family", f"`{data.family}` is not in the credential_family vocabulary")
 
-    sources = {
-        key: CitationRef(key, s.title, s.url, s.kind, s.retrieved) for key, s in data.sources.items()
-    }
+    sources = {key: CitationRef(key, s.title, s.url, s.kind, s.retrieved) for key, s in data.sources.items()}
     used_sources: set[str] = set()
 
     def cite(cites: list[Citation], key: str) -> tuple[CitationRef, ...]:
@@ -458,7 +477,13 @@ def _credential(path: Path, rel: str, data: CredentialFile, lines: LineMap, ctx:
         if len(scopes) > 1:
             problems.add(f"{key}.any", "a group cannot mix program and degree criteria")
             return None
-        return GroupDef(f"{data.id}.{item.id}", item.id, item.label, tuple(members), scopes.pop() if scopes else "applicant")
+        return GroupDef(
+            f"{data.id}.{item.id}",
+            item.id,
+            item.label,
+            tuple(members),
+            scopes.pop() if scopes else "applicant",
+        )
 
     common = [entry(item, f"common.{i}") for i, item in enumerate(data.common)]
     routes: list[RouteDef] = []
@@ -648,4 +673,3 @@ def load_rule_set(root: str | Path) -> RuleSet:
         models=models,
         fields=ctx.fields,
     )
-

@@ -119,7 +119,9 @@ def _record_getter(spec: FieldSpec) -> Callable[[Any, int | None], tuple[Any, st
     return item
 
 
-def _field(m: FieldMeasure, catalogue: dict[str, FieldSpec], ranks: dict[str, dict[str, int]], key: str) -> CompiledMeasure:
+def _field(
+    m: FieldMeasure, catalogue: dict[str, FieldSpec], ranks: dict[str, dict[str, int]], key: str
+) -> CompiledMeasure:
     spec = _lookup(catalogue, m.path, key)
     if spec.type == "date":
         raise MeasureError(key, f"`{m.path}` is a date: measure it with time_since, time_until or time_between")
@@ -184,10 +186,12 @@ def _date_spec(catalogue: dict[str, FieldSpec], path: str, key: str) -> FieldSpe
     return spec
 
 
-def _time_describer(unit: TimeUnit, future: str, past: str) -> Callable[[Any], str]:
+def _time_describer(unit: TimeUnit, future: str, past: str, zero: str | None = None) -> Callable[[Any], str]:
     """Describe a signed time difference: ``past`` wraps positive values, ``future`` negative ones."""
 
     def describe(value: Any) -> str:
+        if value == 0 and zero is not None:
+            return zero
         if unit == "days":
             n = abs(int(value))
             text = f"{n} day{'s' if n != 1 else ''}"
@@ -204,7 +208,9 @@ def _difference(unit: TimeUnit) -> Callable[[dt.date, dt.date], int]:
     return _dates.calendar_code
 
 
-def _time_since(m: TimeSinceMeasure | TimeUntilMeasure, catalogue: dict[str, FieldSpec], unit: TimeUnit, key: str) -> CompiledMeasure:
+def _time_since(
+    m: TimeSinceMeasure | TimeUntilMeasure, catalogue: dict[str, FieldSpec], unit: TimeUnit, key: str
+) -> CompiledMeasure:
     spec = _date_spec(catalogue, m.date, key)
     get = _record_getter(spec)
     attr = spec.attr
@@ -265,7 +271,7 @@ def _time_between(m: TimeBetweenMeasure, catalogue: dict[str, FieldSpec], unit: 
         vocabulary=None,
         inputs=(start_spec.input_path(None), end_spec.input_path(None)),
         read=read,
-        describe=_time_describer(unit, future="{} earlier", past="{} later"),
+        describe=_time_describer(unit, future="{} earlier", past="{} later", zero="none"),
     )
 
 

@@ -129,7 +129,13 @@ class Program:
         total_rules = sum(len(ops) for ops in distinct.values())
         if total_rules > MAX_RULES:
             raise RuleSetError(
-                [RuleProblem("", "", f"{total_rules} distinct tests; one durable-rules ruleset fails beyond {MAX_RULES}")]
+                [
+                    RuleProblem(
+                        "",
+                        "",
+                        f"{total_rules} distinct tests; one durable-rules ruleset fails beyond {MAX_RULES}",
+                    )
+                ]
             )
 
         self.slots: list[Slot] = []

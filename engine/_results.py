@@ -27,13 +27,14 @@ __all__ = [
 Status = Literal["met", "unmet", "unknown"]
 Verdict = Literal["eligible", "ineligible", "undetermined"]
 
-@functools.lru_cache(maxsize=None)
+
+@functools.cache
 def verification_dict(v: Verification) -> dict[str, Any]:
     """JSON form of a verification level (cached: shared, never mutated)."""
     return {"source": v.source, "confidence": v.confidence, "note": v.note}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def citations_list(citations: tuple[CitationRef, ...]) -> list[dict[str, Any]]:
     """JSON form of citations (cached: shared, never mutated)."""
     return [c.as_dict() for c in citations]
@@ -112,9 +113,7 @@ class RouteResult:
             "verification": verification_dict(r.verification),
             "criteria": [c.as_dict() for c in self.criteria],
             "groups": [g.as_dict() for g in self.groups],
-            "not_evaluated": [
-                {"text": text, "citations": citations_list(cites)} for text, cites in r.not_evaluated
-            ],
+            "not_evaluated": [{"text": text, "citations": citations_list(cites)} for text, cites in r.not_evaluated],
         }
 
 
@@ -167,7 +166,10 @@ def effective_dict(obj: Any) -> dict[str, str | None] | None:
     """JSON form of an effective-date range (both ends inclusive, either may be open)."""
     if obj is None:
         return None
-    return {"from": obj.from_.isoformat() if obj.from_ else None, "to": obj.to.isoformat() if obj.to else None}
+    return {
+        "from": obj.from_.isoformat() if obj.from_ else None,
+        "to": obj.to.isoformat() if obj.to else None,
+    }
 
 
 def state_note_dict(note: StateNoteDef) -> dict[str, Any]:

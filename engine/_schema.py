@@ -14,10 +14,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
-    StrictBool,
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
     StringConstraints,
     field_validator,
     model_validator,

@@ -18,7 +18,15 @@ import math
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    model_validator,
+)
 
 from ._vocab import REQUIRED_VOCABULARIES, Vocabulary, make_enum
 
@@ -92,8 +100,6 @@ MAX_EXPERIENCE = 50
 MAX_CERTIFICATIONS = 50
 
 
-
-
 @dataclass(frozen=True)
 class ApplicantModels:
     """The pydantic classes built for one rule set."""
@@ -121,7 +127,18 @@ def build_models(vocabularies: dict[str, Vocabulary], credential_ids: list[str])
         name: make_enum(class_name, list(vocabularies[name].values))
         for name, class_name in REQUIRED_VOCABULARIES.items()
     }
-    E = enums  # short alias for the annotations below
+    HighSchoolCredential = enums["high_school_credential"]  # noqa: N806 - a class
+    DegreeLevel = enums["degree_level"]  # noqa: N806 - a class
+    DegreeField = enums["degree_field"]  # noqa: N806 - a class
+    InstitutionAccreditation = enums["institution_accreditation"]  # noqa: N806 - a class
+    Accreditor = enums["accreditor"]  # noqa: N806 - a class
+    Discipline = enums["discipline"]  # noqa: N806 - a class
+    ProgramStatus = enums["program_status"]  # noqa: N806 - a class
+    ProgramAward = enums["program_award"]  # noqa: N806 - a class
+    ProgramApproval = enums["program_approval"]  # noqa: N806 - a class
+    ExperienceRole = enums["experience_role"]  # noqa: N806 - a class
+    ExperienceSetting = enums["experience_setting"]  # noqa: N806 - a class
+    LabArea = enums["lab_area"]  # noqa: N806 - a class
     credential_ref = make_enum(
         "CredentialRef", sorted(credential_ids) + sorted(vocabularies["other_credential"].values)
     )
@@ -131,25 +148,21 @@ def build_models(vocabularies: dict[str, Vocabulary], credential_ids: list[str])
         """High-school completion."""
 
         model_config = strict
-        credential: E["high_school_credential"] = Field(  # type: ignore[valid-type]
+        credential: HighSchoolCredential = Field(
             description="What the applicant holds: a diploma, a GED or state equivalency, or none."
         )
         date: IsoDate | None = Field(None, description="Date the diploma or equivalent was awarded.")
-
 
     class Degree(BaseModel):
         """A college degree."""
 
         model_config = strict
-        level: E["degree_level"] = Field(description="Degree level.")  # type: ignore[valid-type]
-        field: E["degree_field"] | None = Field(  # type: ignore[valid-type]
-            None, description="Major or field of study, in the rule set's categories."
-        )
+        level: DegreeLevel = Field(description="Degree level.")
+        field: DegreeField | None = Field(None, description="Major or field of study, in the rule set's categories.")
         conferred_date: IsoDate | None = Field(None, description="Date the degree was conferred.")
-        institution_accreditation: E["institution_accreditation"] | None = Field(  # type: ignore[valid-type]
+        institution_accreditation: InstitutionAccreditation | None = Field(
             None, description="Institutional accreditation of the awarding college or university."
         )
-
 
     class SemesterHours(BaseModel):
         """College credit earned, in semester hours (multiply quarter hours by 2/3)."""
@@ -162,7 +175,8 @@ def build_models(vocabularies: dict[str, Vocabulary], credential_ids: list[str])
             None, description="Semester hours of microbiology (also counted in biology)."
         )
         organic_or_biochemistry: CreditHours | None = Field(
-            None, description="Semester hours of organic chemistry or biochemistry (also counted in chemistry)."
+            None,
+            description="Semester hours of organic chemistry or biochemistry (also counted in chemistry).",
         )
         physics: CreditHours | None = Field(None, description="Semester hours of physics.")
         math: CreditHours | None = Field(None, description="Semester hours of mathematics.")
@@ -171,15 +185,14 @@ def build_models(vocabularies: dict[str, Vocabulary], credential_ids: list[str])
         """A training or education program: a school program, an apprenticeship or a military course."""
 
         model_config = strict
-        discipline: E["discipline"] = Field(description="What the program trains for.")  # type: ignore[valid-type]
-        status: E["program_status"] | None = Field(  # type: ignore[valid-type]
-            None, description="Whether the program is completed or still in progress."
-        )
+        discipline: Discipline = Field(description="What the program trains for.")
+        status: ProgramStatus | None = Field(None, description="Whether the program is completed or still in progress.")
         start_date: IsoDate | None = Field(None, description="Date the applicant enrolled.")
         completion_date: IsoDate | None = Field(
-            None, description="Date completed, or the expected completion date while in progress; not before start_date."
+            None,
+            description="Date completed, or the expected completion date while in progress; not before start_date.",
         )
-        accreditor: E["accreditor"] | None = Field(  # type: ignore[valid-type]
+        accreditor: Accreditor | None = Field(
             None,
             description="Programmatic accreditor of the program (e.g. CAAHEP, ABHES, NAACLS), or `none`.",
         )
@@ -190,10 +203,11 @@ def build_models(vocabularies: dict[str, Vocabulary], credential_ids: list[str])
                 "date accreditation began. Left out, the program counts as accredited throughout enrollment."
             ),
         )
-        institution_accreditation: E["institution_accreditation"] | None = Field(  # type: ignore[valid-type]
-            None, description="Accreditation of the school that offers the program (USDE/CHEA-recognised or not)."
+        institution_accreditation: InstitutionAccreditation | None = Field(
+            None,
+            description="Accreditation of the school that offers the program (USDE/CHEA-recognised or not).",
         )
-        approvals: list[E["program_approval"]] | None = Field(  # type: ignore[valid-type]
+        approvals: list[ProgramApproval] | None = Field(
             None, max_length=20, description="Approvals the program holds from certifying bodies or states."
         )
         military: StrictBool | None = Field(
@@ -202,16 +216,12 @@ def build_models(vocabularies: dict[str, Vocabulary], credential_ids: list[str])
         postsecondary: StrictBool | None = Field(
             None, description="True when the program is offered at the postsecondary level."
         )
-        award: E["program_award"] | None = Field(  # type: ignore[valid-type]
-            None, description="What the program awards on completion."
-        )
+        award: ProgramAward | None = Field(None, description="What the program awards on completion.")
         clock_hours: Hours | None = Field(None, description="Total clock hours, externship included.")
         didactic_hours: Hours | None = Field(
             None, description="Classroom (academic contact) hours, practicum/externship excluded."
         )
-        clinical_hours: Hours | None = Field(
-            None, description="Externship, practicum or clinical hours."
-        )
+        clinical_hours: Hours | None = Field(None, description="Externship, practicum or clinical hours.")
         duration_weeks: Weeks | None = Field(None, description="Length of the program in weeks.")
         venipunctures: Count | None = Field(None, description="Successful venipunctures performed in training.")
         capillary_punctures: Count | None = Field(
@@ -233,7 +243,7 @@ def build_models(vocabularies: dict[str, Vocabulary], credential_ids: list[str])
         """A period of employment."""
 
         model_config = strict
-        role: E["experience_role"] = Field(description="What the applicant worked as.")  # type: ignore[valid-type]
+        role: ExperienceRole = Field(description="What the applicant worked as.")
         start_date: IsoDate = Field(description="First day of the job.")
         end_date: IsoDate | None = Field(
             None, description="Last day of the job, not before start_date; leave out while ongoing."
@@ -245,12 +255,8 @@ def build_models(vocabularies: dict[str, Vocabulary], credential_ids: list[str])
         supervised: StrictBool | None = Field(
             None, description="True when the work was supervised by a licensed or certified professional."
         )
-        setting: E["experience_setting"] | None = Field(  # type: ignore[valid-type]
-            None, description="Where the work was done."
-        )
-        lab_areas: list[E["lab_area"]] | None = Field(  # type: ignore[valid-type]
-            None, max_length=20, description="Clinical laboratory areas worked in."
-        )
+        setting: ExperienceSetting | None = Field(None, description="Where the work was done.")
+        lab_areas: list[LabArea] | None = Field(None, max_length=20, description="Clinical laboratory areas worked in.")
         venipunctures: Count | None = Field(None, description="Documented successful venipunctures on the job.")
         capillary_punctures: Count | None = Field(
             None, description="Documented successful capillary (skin) punctures on the job."
@@ -268,12 +274,11 @@ def build_models(vocabularies: dict[str, Vocabulary], credential_ids: list[str])
         """A certification the applicant holds or held."""
 
         model_config = strict
-        credential: credential_ref = Field(description="Credential id, e.g. `ascp.mlt`.")  # type: ignore[valid-type]
+        credential: credential_ref = Field(description="Credential id, e.g. `ascp.mlt`.")
         earned_date: IsoDate | None = Field(None, description="Date the credential was first earned.")
         status: Literal["active", "lapsed"] | None = Field(
             None, description="Whether the credential is current (`active`) or has lapsed."
         )
-
 
     class Applicant(BaseModel):
         """What is known about the applicant. Every field is optional."""
@@ -313,8 +318,15 @@ def build_models(vocabularies: dict[str, Vocabulary], credential_ids: list[str])
             None, max_length=MAX_CERTIFICATIONS, description="Certifications held now or in the past."
         )
 
-
-    for model in (HighSchool, Degree, SemesterHours, TrainingProgram, WorkExperience, CertificationHeld, Applicant):
+    for model in (
+        HighSchool,
+        Degree,
+        SemesterHours,
+        TrainingProgram,
+        WorkExperience,
+        CertificationHeld,
+        Applicant,
+    ):
         model.__module__ = __name__
 
     return ApplicantModels(

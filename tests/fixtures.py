@@ -96,7 +96,9 @@ def compare(case: Case, result: dict[str, Any]) -> list[str]:
     if result["status"] != expect["status"]:
         problems.append(f"credential status: expected {expect['status']}, got {result['status']}")
     if "inputs_needed" in expect and sorted(result["inputs_needed"]) != sorted(expect["inputs_needed"]):
-        problems.append(f"inputs_needed: expected {sorted(expect['inputs_needed'])}, got {sorted(result['inputs_needed'])}")
+        problems.append(
+            f"inputs_needed: expected {sorted(expect['inputs_needed'])}, got {sorted(result['inputs_needed'])}"
+        )
     routes = {r["id"].removeprefix(prefix): r for r in result["routes"]}
     expected_routes = expect.get("routes") or {}
     missing_routes = sorted(set(routes) - set(expected_routes))

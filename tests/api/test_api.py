@@ -77,7 +77,11 @@ def test_same_request_same_answer(client: Any) -> None:
 def test_credentials_filter_and_undetermined_inputs(client: Any) -> None:
     r = client.post(
         "/v1/eligibility",
-        json={"as_of": "2026-11-23", "credentials": ["nha.ccma"], "applicant": {"high_school": {"credential": "ged"}}},
+        json={
+            "as_of": "2026-11-23",
+            "credentials": ["nha.ccma"],
+            "applicant": {"high_school": {"credential": "ged"}},
+        },
     )
     body = r.json()
     assert [c["id"] for c in body["credentials"]] == ["nha.ccma"]
@@ -88,7 +92,13 @@ def test_credentials_filter_and_undetermined_inputs(client: Any) -> None:
 
 def test_state_without_a_file_says_it_is_not_researched(client: Any) -> None:
     body = client.post("/v1/eligibility", json={"as_of": "2026-11-23", "state": "VT", "applicant": {}}).json()
-    assert body["state"] == {"code": "VT", "name": "Vermont", "researched": False, "summary": None, "notes": []}
+    assert body["state"] == {
+        "code": "VT",
+        "name": "Vermont",
+        "researched": False,
+        "summary": None,
+        "notes": [],
+    }
 
 
 @pytest.mark.parametrize(
@@ -105,23 +115,46 @@ def test_state_without_a_file_says_it_is_not_researched(client: Any) -> None:
         ({"credentials": ["aama.cmaa"], "applicant": {}}, ["credentials[0]"]),
         ({"applicant": {"birth_date": "1850-01-01"}}, ["applicant.birth_date"]),
         ({"applicant": {"high_school": {"credential": "yes"}}}, ["applicant.high_school.credential"]),
-        ({"applicant": {"programs": [{"discipline": "ekg", "clock_hours": "720"}]}}, ["applicant.programs[0].clock_hours"]),
-        ({"applicant": {"programs": [{"discipline": "ekg", "clock_hours": -1}]}}, ["applicant.programs[0].clock_hours"]),
+        (
+            {"applicant": {"programs": [{"discipline": "ekg", "clock_hours": "720"}]}},
+            ["applicant.programs[0].clock_hours"],
+        ),
+        (
+            {"applicant": {"programs": [{"discipline": "ekg", "clock_hours": -1}]}},
+            ["applicant.programs[0].clock_hours"],
+        ),
         ({"applicant": {"programs": [{"discipline": "ekg", "ekgs": 10.5}]}}, ["applicant.programs[0].ekgs"]),
         ({"applicant": {"programs": [{"discipline": "ekg", "ekgs": True}]}}, ["applicant.programs[0].ekgs"]),
-        ({"applicant": {"programs": [{"discipline": "ekg", "military": 1}]}}, ["applicant.programs[0].military"]),
+        (
+            {"applicant": {"programs": [{"discipline": "ekg", "military": 1}]}},
+            ["applicant.programs[0].military"],
+        ),
         ({"applicant": {"programs": [{"discipline": "ekg", "extra": 1}]}}, ["applicant.programs[0].extra"]),
         ({"applicant": {"programs": [{}]}}, ["applicant.programs[0].discipline"]),
         (
-            {"applicant": {"programs": [{"discipline": "ekg", "start_date": "2026-01-02", "completion_date": "2026-01-01"}]}},
+            {
+                "applicant": {
+                    "programs": [{"discipline": "ekg", "start_date": "2026-01-02", "completion_date": "2026-01-01"}]
+                }
+            },
             ["applicant.programs[0]"],
         ),
         (
-            {"applicant": {"work_experience": [{"role": "other", "start_date": "2026-01-02", "end_date": "2026-01-01"}]}},
+            {
+                "applicant": {
+                    "work_experience": [{"role": "other", "start_date": "2026-01-02", "end_date": "2026-01-01"}]
+                }
+            },
             ["applicant.work_experience[0]"],
         ),
-        ({"applicant": {"work_experience": [{"role": "other", "start_date": "2026-01-02", "hours_per_week": 169}]}}, ["applicant.work_experience[0].hours_per_week"]),
-        ({"applicant": {"certifications": [{"credential": "nope.cert"}]}}, ["applicant.certifications[0].credential"]),
+        (
+            {"applicant": {"work_experience": [{"role": "other", "start_date": "2026-01-02", "hours_per_week": 169}]}},
+            ["applicant.work_experience[0].hours_per_week"],
+        ),
+        (
+            {"applicant": {"certifications": [{"credential": "nope.cert"}]}},
+            ["applicant.certifications[0].credential"],
+        ),
         ({"applicant": {"programs": [{"discipline": "ekg"}] * 21}}, ["applicant.programs"]),
     ],
 )
@@ -173,7 +206,11 @@ def test_catalogue(client: Any, rulebook: Rulebook) -> None:
     assert [c["id"] for c in body["credentials"]] == rulebook.credential_ids
     detail = client.get("/v1/credentials/amt.rma").json()
     schemas.CredentialDetail.model_validate(detail)
-    assert [r["id"] for r in detail["routes"]] == ["amt.rma.education", "amt.rma.military", "amt.rma.work-experience"]
+    assert [r["id"] for r in detail["routes"]] == [
+        "amt.rma.education",
+        "amt.rma.military",
+        "amt.rma.work-experience",
+    ]
     assert detail["verification"]["confidence"] == "medium"
     work = detail["routes"][2]
     assert work["verification"]["confidence"] == "low"
@@ -238,7 +275,10 @@ def test_invalid_rule_set_stops_startup_naming_file_and_key(tmp_path: Any) -> No
 
     from tests.helpers import credential, make_rule_set
 
-    bad = credential("criteria:\n  x:\n    label: X\n    measure: program.nope\n    test: {at_least: 1}\n    cite: {source: doc}\nroutes:\n  - {id: r, label: R, criteria: [x]}\n")
+    bad = credential(
+        "criteria:\n  x:\n    label: X\n    measure: program.nope\n    test: {at_least: 1}\n"
+        "    cite: {source: doc}\nroutes:\n  - {id: r, label: R, criteria: [x]}\n"
+    )
     root = make_rule_set(tmp_path, bad)
     proc = subprocess.run(
         [sys.executable, "-c", "import api.main"],

@@ -22,7 +22,13 @@ PAYLOADS: list[dict[str, Any]] = [
         "applicant": {
             "degrees": [{"level": "associate"}],
             "semester_hours": {"total": 64, "chemistry": 8, "biology": 9},
-            "programs": [{"discipline": "medical-laboratory-technician", "accreditor": "NAACLS", "completion_date": "2024-05-10"}],
+            "programs": [
+                {
+                    "discipline": "medical-laboratory-technician",
+                    "accreditor": "NAACLS",
+                    "completion_date": "2024-05-10",
+                }
+            ],
         },
     },
     {
@@ -31,7 +37,12 @@ PAYLOADS: list[dict[str, Any]] = [
             "birth_date": "1990-02-28",
             "high_school": {"credential": "ged"},
             "work_experience": [
-                {"role": "medical-assistant", "start_date": "2022-01-01", "hours_per_week": 40, "supervised": True}
+                {
+                    "role": "medical-assistant",
+                    "start_date": "2022-01-01",
+                    "hours_per_week": 40,
+                    "supervised": True,
+                }
             ],
         },
     },

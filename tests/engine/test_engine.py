@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import Rulebook, UnknownCredentialError, UnknownStateError, load_rulebook
-from engine import _dates
+from engine import Rulebook, UnknownCredentialError, UnknownStateError, _dates, load_rulebook
 from engine._program import encode_value
 from tests.helpers import REPO, credential, make_rule_set
 
@@ -34,7 +33,15 @@ def test_date_doctests() -> None:
 
 @pytest.mark.parametrize(
     ("value", "text"),
-    [(1e-05, "0.00001"), (1e30, "1000000000000"), (2.5, "2.5"), (3.0, "3"), (0.0, "0"), (True, "true"), ([1, "a"], '[1,"a"]')],
+    [
+        (1e-05, "0.00001"),
+        (1e30, "1000000000000"),
+        (2.5, "2.5"),
+        (3.0, "3"),
+        (0.0, "0"),
+        (True, "true"),
+        ([1, "a"], '[1,"a"]'),
+    ],
 )
 def test_values_are_never_sent_in_exponent_notation(value: object, text: str) -> None:
     assert encode_value(value) == text
@@ -56,7 +63,9 @@ def test_a_measure_with_more_distinct_tests_than_a_chunk_holds_is_spread_over_sl
 
 def test_sessions_are_deleted_so_more_than_1024_evaluations_work(rulebook: Rulebook) -> None:
     # durable-rules allows 1,024 live sessions per ruleset; a leak would fail on the 1,025th.
-    applicant = {"programs": [{"discipline": "medical-assisting", "accreditor": "CAAHEP", "completion_date": "2026-06-01"}]}
+    applicant = {
+        "programs": [{"discipline": "medical-assisting", "accreditor": "CAAHEP", "completion_date": "2026-06-01"}]
+    }
     first = rulebook.evaluate(applicant, as_of=AS_OF).as_dict()
     for _ in range(1100):
         rulebook.evaluate(applicant, as_of=AS_OF)
@@ -147,11 +156,20 @@ routes:
     ("jobs", "expected", "missing"),
     [
         # one certain year is enough whatever the other job was
-        ([{"supervised": True, "start_date": "2025-01-01", "end_date": "2025-12-31"}, {"supervised": None}], "met", []),
+        (
+            [
+                {"supervised": True, "start_date": "2025-01-01", "end_date": "2025-12-31"},
+                {"supervised": None},
+            ],
+            "met",
+            [],
+        ),
         # certain part too short, unknown part could complete it
         (
-            [{"supervised": True, "start_date": "2025-06-01", "end_date": "2025-12-31"},
-             {"supervised": None, "start_date": "2024-01-01", "end_date": "2024-12-31"}],
+            [
+                {"supervised": True, "start_date": "2025-06-01", "end_date": "2025-12-31"},
+                {"supervised": None, "start_date": "2024-01-01", "end_date": "2024-12-31"},
+            ],
             "unknown",
             ["work_experience[1].supervised"],
         ),
@@ -165,7 +183,11 @@ def test_partly_known_experience(tmp_path: Path, jobs: list[dict], expected: str
     book = load_rulebook(make_rule_set(tmp_path, credential(PARTIAL)))
     experience = []
     for job in jobs:
-        entry = {"role": "medical-assistant", "start_date": job.get("start_date", "2025-01-01"), "end_date": job.get("end_date", "2025-12-31")}
+        entry = {
+            "role": "medical-assistant",
+            "start_date": job.get("start_date", "2025-01-01"),
+            "end_date": job.get("end_date", "2025-12-31"),
+        }
         if job["supervised"] is not None:
             entry["supervised"] = job["supervised"]
         experience.append(entry)
@@ -211,7 +233,13 @@ def test_engine_never_reads_the_clock() -> None:
     for path in _engine_sources():
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):
-            if isinstance(node, ast.Attribute) and node.attr in {"today", "now", "utcnow", "time", "monotonic"}:
+            if isinstance(node, ast.Attribute) and node.attr in {
+                "today",
+                "now",
+                "utcnow",
+                "time",
+                "monotonic",
+            }:
                 offenders.append(f"{path.name}:{node.lineno} .{node.attr}")
     assert offenders == []
 

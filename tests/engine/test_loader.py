@@ -25,17 +25,29 @@ CASES = [
     ("duplicate_key", ["criteria.hours", "duplicate key (first defined on line 11)"], 16),
     ("unknown_key", ["criteria.hours.lable", "unknown key"], 12),
     ("bad_date", ["sources.doc.retrieved", "`2026-02-30` is not a valid date"], 9),
-    ("unknown_source", ["criteria.hours.cite.1.source", "unknown source `handbook`; this file lists: doc"], 15),
+    (
+        "unknown_source",
+        ["criteria.hours.cite.1.source", "unknown source `handbook`; this file lists: doc"],
+        15,
+    ),
     ("unknown_criterion", ["routes.0.criteria.1", "unknown criterion `externship`"], 17),
     ("unknown_field", ["criteria.hours.measure", "`program.clock_hourz` is not an applicant field"], 13),
-    ("unknown_vocabulary_value", ["criteria.accredited.test.one_of", "`CAAHEPP` is not in the `accreditor` vocabulary"], 14),
+    (
+        "unknown_vocabulary_value",
+        ["criteria.accredited.test.one_of", "`CAAHEPP` is not in the `accreditor` vocabulary"],
+        14,
+    ),
     ("wrong_operator", ["criteria.hours.test.is", "`is` does not apply to a number measure"], 14),
     ("yes_is_not_a_boolean", ["criteria.military.test.is", "valid boolean"], 14),
     ("mixed_time_units", ["criteria.recent.test", "do not mix days with months or years"], 14),
     ("overlapping_dated_values", ["criteria.hours.test.at_least", "they may not overlap"], 15),
     ("unordered_effective", ["routes.0.effective", "`from` (2026-01-01) is after `to` (2025-01-01)"], 19),
     ("id_mismatch", ["`id`", "id `test.other` does not match the file path (expected `test.bad`)"], 1),
-    ("group_mixes_records", ["routes.0.criteria.0.any", "a group cannot mix program and degree criteria"], 25),
+    (
+        "group_mixes_records",
+        ["routes.0.criteria.0.any", "a group cannot mix program and degree criteria"],
+        25,
+    ),
     ("threshold_not_a_number", ["criteria.hours.test.at_least", "`seven hundred` is not a number"], 14),
     ("missing_key", ["criteria.hours.label", "required key is missing"], 11),
     ("duplicate_route_id", ["routes.1.id", "id `only` is already used by routes.0"], 18),
@@ -44,7 +56,9 @@ CASES = [
 
 
 @pytest.mark.parametrize(("mode", "fragments", "line"), CASES, ids=[c[0] for c in CASES])
-def test_each_broken_file_is_rejected_with_file_key_and_line(tmp_path: Path, mode: str, fragments: list[str], line: int | None) -> None:
+def test_each_broken_file_is_rejected_with_file_key_and_line(
+    tmp_path: Path, mode: str, fragments: list[str], line: int | None
+) -> None:
     root = make_rule_set(tmp_path, {BAD_FILE: (BAD / f"{mode}.yaml").read_text()})
     problems = problems_of(root)
     matching = [p for p in problems if all(f in p for f in fragments)]
@@ -106,8 +120,13 @@ notes:
     root = make_rule_set(tmp_path, {"states/or.yaml": state})
     shutil.copytree(REPO / "rules" / "credentials" / "aama", root / "credentials" / "aama")
     problems = problems_of(root)
-    assert any(p.startswith("states/or.yaml:1: `code`") and "does not match the file name" in p for p in problems), problems
-    assert any("`notes.0.families.0`" in p and "`phlebotomists` is not in the credential_family vocabulary" in p for p in problems)
+    assert any(p.startswith("states/or.yaml:1: `code`") and "does not match the file name" in p for p in problems), (
+        problems
+    )
+    assert any(
+        "`notes.0.families.0`" in p and "`phlebotomists` is not in the credential_family vocabulary" in p
+        for p in problems
+    )
     assert any("`notes.0.accepts.1`" in p and "`xyz.abc` is not a known credential id" in p for p in problems)
 
 
@@ -124,13 +143,19 @@ def test_vocabulary_must_declare_exactly_the_expected_vocabularies(tmp_path: Pat
 def test_a_credential_with_a_rule_file_cannot_also_be_an_other_credential(tmp_path: Path) -> None:
     root = make_rule_set(tmp_path, {})
     shutil.copytree(REPO / "rules" / "credentials" / "aama", root / "credentials" / "aama")
-    text = (root / "vocabulary.yaml").read_text().replace(
-        "      ascp.mls: Medical Laboratory Scientist, MLS(ASCP)\n",
-        "      ascp.mls: Medical Laboratory Scientist, MLS(ASCP)\n      aama.cma: Certified Medical Assistant\n",
+    text = (
+        (root / "vocabulary.yaml")
+        .read_text()
+        .replace(
+            "      ascp.mls: Medical Laboratory Scientist, MLS(ASCP)\n",
+            "      ascp.mls: Medical Laboratory Scientist, MLS(ASCP)\n      aama.cma: Certified Medical Assistant\n",
+        )
     )
     (root / "vocabulary.yaml").write_text(text)
     problems = problems_of(root)
-    assert any("other_credential.values.aama.cma" in p and "remove it from other_credential" in p for p in problems), problems
+    assert any("other_credential.values.aama.cma" in p and "remove it from other_credential" in p for p in problems), (
+        problems
+    )
 
 
 def test_the_bundled_rule_set_is_valid() -> None:

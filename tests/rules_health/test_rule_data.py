@@ -97,7 +97,9 @@ def test_state_files_say_what_they_cover(rulebook: Rulebook) -> None:
 def _is_window(measure: object) -> bool:
     if isinstance(measure, TimeSinceMeasure | TimeUntilMeasure | TimeBetweenMeasure):
         return True
-    return isinstance(measure, ExperienceMeasure | ExperienceAreasMeasure) and getattr(measure, "within", None) is not None
+    return (
+        isinstance(measure, ExperienceMeasure | ExperienceAreasMeasure) and getattr(measure, "within", None) is not None
+    )
 
 
 def _window_criteria(cred_path: Path) -> set[str]:

@@ -1,0 +1,49 @@
+# Developer tasks. `make serve` and `make test` are all a new machine needs (Python 3.11 or 3.12, make).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements/constraints.txt | cksum | cut -d' ' -f1)
+
+.PHONY: help install serve test lint openapi fuzz bench check clean
+
+help:
+	@echo "make serve    run the service on http://127.0.0.1:8000 with the bundled rules"
+	@echo "make test     run the test suite (what CI runs)"
+	@echo "make lint     ruff"
+	@echo "make openapi  regenerate openapi/openapi.json after an API or vocabulary change"
+	@echo "make fuzz     longer schemathesis campaign (release check)"
+	@echo "make bench    benchmarks (see benchmarks/README.md)"
+
+$(STAMP):
+	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if (3, 11) <= v < (3, 13) else f"credcheck needs Python 3.11 or 3.12 (durable-rules fails to import on 3.13); {sys.executable} is {v[0]}.{v[1]}")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements/constraints.txt -e '.[dev]'
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+install: $(STAMP)
+
+serve: $(STAMP)
+	$(BIN)/credcheck serve
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check engine api tests benchmarks
+
+openapi: $(STAMP)
+	$(BIN)/python -m api.spec
+
+fuzz: $(STAMP)
+	CREDCHECK_FUZZ_EXAMPLES=1000 $(BIN)/python -m pytest -q tests/api/test_schemathesis.py
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+# Regenerate the pinned versions (needs uv: pip install uv).
+constraints:
+	uv pip compile pyproject.toml --extra dev --python-version 3.11 --no-header --annotation-style line -o requirements/constraints.txt
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build dist *.egg-info

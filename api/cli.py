@@ -1,0 +1,191 @@
+"""The ``credcheck`` command.
+
+    credcheck serve [--host H] [--port P] [--workers N] [--rules-dir DIR]
+    credcheck check APPLICANT.json [--as-of DATE] [--state ST] [--credential ID ...] [--json]
+    credcheck rules validate [--rules-dir DIR]
+
+``check`` reads either a bare applicant (the API's ``applicant`` object) or a full request body
+(``{"as_of": ..., "state": ..., "credentials": [...], "applicant": {...}}``); flags override the file.
+Exit codes: 0 success, 1 rule set invalid, 2 bad input or usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from pydantic import ValidationError
+
+__all__ = ["main"]
+
+_MARK = {"met": "+", "unmet": "x", "unknown": "?"}
+_VERDICT = {"eligible": "ELIGIBLE", "ineligible": "INELIGIBLE", "undetermined": "UNDETERMINED"}
+
+
+def _rules_dir(args: argparse.Namespace) -> Path:
+    from engine import default_rules_dir
+
+    return Path(args.rules_dir) if args.rules_dir else default_rules_dir()
+
+
+def _load(args: argparse.Namespace) -> Any:
+    from engine import RuleSetError, load_rulebook
+
+    try:
+        return load_rulebook(_rules_dir(args))
+    except RuleSetError as exc:
+        print(f"credcheck: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from engine import RuleSetError, load_rule_set
+
+    root = _rules_dir(args)
+    try:
+        rules = load_rule_set(root)
+    except RuleSetError as exc:
+        print(f"credcheck: {exc}", file=sys.stderr)
+        return 1
+    routes = sum(len(c.routes) for c in rules.credentials.values())
+    criteria = sum(len(c.criteria) for c in rules.credentials.values())
+    notes = sum(len(s.notes) for s in rules.states.values())
+    print(f"rule set OK: {root}")
+    print(f"  {rules.name} {rules.version_id}")
+    print(f"  {len(rules.credentials)} credentials, {routes} routes, {criteria} criteria")
+    print(f"  {len(rules.states)} state files, {notes} state notes")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .settings import Settings
+
+    _load(args)  # refuse to start on an invalid rule set, with the file and key at fault
+    if args.rules_dir:
+        os.environ["CREDCHECK_RULES_DIR"] = str(args.rules_dir.resolve())  # read by every worker process
+    settings = Settings()
+    uvicorn.run(
+        "api.main:app",
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        workers=args.workers or settings.workers,
+        log_level=settings.log_level,
+        access_log=False,
+        proxy_headers=False,
+    )
+    return 0
+
+
+def _print_text(result: dict[str, Any], out: TextIO) -> None:
+    rules = result["rules"]
+    out.write(f"as of {result['as_of']}, rules {rules['id']}\n")
+    eligible = ", ".join(result["eligible"]) or "none"
+    out.write(f"eligible for: {eligible}\n")
+    for cred in result["credentials"]:
+        out.write(f"\n{_VERDICT[cred['status']]:<13} {cred['designation']} - {cred['name']} [{cred['id']}]\n")
+        for route in cred["routes"]:
+            level = route["verification"]["confidence"]
+            out.write(f"  [{_MARK[route['status']]}] {route['label']}  (confidence: {level})\n")
+            if cred["status"] == "eligible" and route["status"] != "met":
+                continue
+            for c in route["criteria"]:
+                # On a route that is not met, the met criteria are noise: show what blocks it.
+                if route["status"] == "met" or c["status"] != "met":
+                    out.write(f"        {_MARK[c['status']]} {c['message']}\n")
+            for ne in route["not_evaluated"]:
+                out.write(f"        ! not checked: {ne['text']}\n")
+        if cred["inputs_needed"]:
+            out.write(f"  needs: {', '.join(cred['inputs_needed'])}\n")
+    state = result.get("state")
+    if state:
+        out.write(f"\n{state['name']} ({state['code']}):")
+        if not state["researched"]:
+            out.write(" not researched yet\n")
+        out.write("\n")
+        for note in state["notes"]:
+            out.write(f"  - {note['title']} ({note['kind']}): {note['summary']}\n")
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from engine import UnknownCredentialError, UnknownStateError
+
+    try:
+        raw = json.loads(Path(args.file).read_text(encoding="utf-8")) if args.file != "-" else json.load(sys.stdin)
+    except (OSError, json.JSONDecodeError) as exc:
+        print(f"credcheck: cannot read {args.file}: {exc}", file=sys.stderr)
+        return 2
+    if not isinstance(raw, dict):
+        print("credcheck: expected a JSON object", file=sys.stderr)
+        return 2
+    request = raw if "applicant" in raw else {"applicant": raw}
+    book = _load(args)
+    try:
+        as_of = dt.date.fromisoformat(args.as_of or request.get("as_of") or dt.datetime.now(dt.UTC).date().isoformat())
+    except (TypeError, ValueError):
+        print("credcheck: as_of must be a YYYY-MM-DD date", file=sys.stderr)
+        return 2
+    state = args.state or request.get("state")
+    credentials = args.credential or request.get("credentials")
+    try:
+        result = book.evaluate(request["applicant"], as_of=as_of, credentials=credentials, state=state).as_dict()
+    except ValidationError as exc:
+        print("credcheck: invalid applicant:", file=sys.stderr)
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err["loc"])
+            print(f"  - {where}: {err['msg']}", file=sys.stderr)
+        return 2
+    except (UnknownCredentialError, UnknownStateError) as exc:
+        print(f"credcheck: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        json.dump(result, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        _print_text(result, sys.stdout)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="credcheck", description="Eligibility checker for US medical-technician certifications."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the HTTP service")
+    serve.add_argument("--host", help="address to bind (default $CREDCHECK_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default $CREDCHECK_PORT or 8000)")
+    serve.add_argument("--workers", type=int, help="worker processes (default $CREDCHECK_WORKERS or 1)")
+    serve.add_argument("--rules-dir", type=Path, help="rule set directory (default: the bundled rules/)")
+    serve.set_defaults(func=cmd_serve)
+
+    check = sub.add_parser("check", help="evaluate one applicant and explain the result")
+    check.add_argument("file", help="applicant JSON, or a full request body; - for standard input")
+    check.add_argument("--as-of", help="evaluation date YYYY-MM-DD (default: the file's as_of, else today in UTC)")
+    check.add_argument("--state", help="USPS code for state licensing notes")
+    check.add_argument("--credential", action="append", help="evaluate only this credential (repeatable)")
+    check.add_argument("--json", action="store_true", help="print the API's JSON answer")
+    check.add_argument("--rules-dir", type=Path, help="rule set directory")
+    check.set_defaults(func=cmd_check)
+
+    rules = sub.add_parser("rules", help="rule set tools")
+    rules_sub = rules.add_subparsers(dest="rules_command", required=True)
+    validate = rules_sub.add_parser("validate", help="validate the rule set (the checks the service runs at start-up)")
+    validate.add_argument("--rules-dir", type=Path, help="rule set directory")
+    validate.set_defaults(func=cmd_validate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,79 @@
+"""The credcheck command: rules validate, check (text and JSON), exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from api.cli import main
+from tests.helpers import REPO, credential, make_rule_set
+
+APPLICANT = {
+    "certifications": [],
+    "programs": [
+        {
+            "discipline": "medical-assisting",
+            "accreditor": "CAAHEP",
+            "completion_date": "2026-06-12",
+            "clock_hours": 900,
+            "clinical_hours": 180,
+        }
+    ],
+}
+
+
+def test_rules_validate_reports_the_bundled_rule_set(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rules", "validate", "--rules-dir", str(REPO / "rules")]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("rule set OK") and "credentials" in out and "+sha256." in out
+
+
+def test_rules_validate_names_file_key_and_line_and_fails(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = credential(
+        "criteria:\n  x:\n    label: X\n    measure: program.clock_hours\n    test: {at_least: many}\n"
+        "    cite: {source: doc}\nroutes:\n  - {id: r, label: R, criteria: [x]}\n"
+    )
+    assert main(["rules", "validate", "--rules-dir", str(make_rule_set(tmp_path, bad))]) == 1
+    err = capsys.readouterr().err
+    assert "credentials/test/cred.yaml:14: `criteria.x.test.at_least` `many` is not a number" in err
+
+
+def test_check_explains_in_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "applicant.json"
+    path.write_text(json.dumps(APPLICANT))
+    assert main(["check", str(path), "--as-of", "2026-11-23", "--credential", "aama.cma", "--state", "WA"]) == 0
+    out = capsys.readouterr().out
+    assert "eligible for: aama.cma" in out
+    assert "ELIGIBLE      CMA (AAMA)" in out
+    assert "+ Met: The program is accredited by CAAHEP or ABHES (yours: CAAHEP)." in out
+    assert "Washington (WA):" in out and "Medical Assistant-Certified" in out
+
+
+def test_check_json_equals_the_api_answer(tmp_path: Path, capsys: pytest.CaptureFixture[str], client: object) -> None:
+    request = {"as_of": "2026-11-23", "state": "CA", "applicant": APPLICANT}
+    path = tmp_path / "request.json"
+    path.write_text(json.dumps(request))
+    assert main(["check", str(path), "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed == client.post("/v1/eligibility", json=request).json()  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("content", "args", "message"),
+    [
+        ('{"programs": [{"discipline": "nope"}]}', [], "programs.0.discipline"),
+        ("[1, 2]", [], "expected a JSON object"),
+        ("{not json", [], "cannot read"),
+        ("{}", ["--credential", "x.y"], "unknown credential `x.y`"),
+        ("{}", ["--as-of", "2026-02-30"], "as_of must be a YYYY-MM-DD date"),
+    ],
+)
+def test_check_bad_input_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str, args: list[str], message: str
+) -> None:
+    path = tmp_path / "a.json"
+    path.write_text(content)
+    assert main(["check", str(path), *args]) == 2
+    assert message in capsys.readouterr().err
