@@ -30,7 +30,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check engine api tests benchmarks
+	$(BIN)/ruff check .
 
 openapi: $(STAMP)
 	$(BIN)/python -m api.spec
