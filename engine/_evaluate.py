@@ -70,9 +70,14 @@ class _Active:
     slot: Slot
 
 
+# A route in effect: its definition, its entries in effect, and the entry positions of each scope.
+_PlannedRoute = tuple[RouteDef, tuple[Any, ...], dict[Scope, tuple[int, ...]]]
+_Materialized = tuple[Status, list[CriterionResult], GroupResult | None]
+
+
 @dataclass(frozen=True)
 class _Plan:
-    credentials: tuple[tuple[CredentialDef, tuple[tuple[RouteDef, tuple[Any, ...]], ...]], ...]
+    credentials: tuple[tuple[CredentialDef, tuple[_PlannedRoute, ...]], ...]
     active: dict[str, _Active]
     slots: dict[Scope, tuple[Slot, ...]]
 
@@ -124,7 +129,11 @@ class Evaluator:
                     elif in_effect(entry):
                         entries.append(entry)
                 if entries:
-                    routes.append((route, tuple(entries)))
+                    positions: dict[Scope, list[int]] = {"applicant": [], "program": [], "degree": []}
+                    for pos, entry in enumerate(entries):
+                        scope = entry[0].scope if isinstance(entry, tuple) else entry.scope
+                        positions[scope].append(pos)
+                    routes.append((route, tuple(entries), {k: tuple(v) for k, v in positions.items() if v}))
             credentials.append((cred, tuple(routes)))
         by_scope: dict[Scope, dict[int, Slot]] = {"applicant": {}, "program": {}, "degree": {}}
         for act in active.values():
@@ -211,91 +220,109 @@ class Evaluator:
 
 
 class _Combiner:
-    """Turns readings and firings into results for one evaluation."""
+    """Turns readings and firings into results for one evaluation.
+
+    A criterion's decision on a record is computed once and shared by every route using it; result
+    objects are built only for what is reported (for record-scoped criteria, the closest record).
+    """
 
     def __init__(self, applicant: Any, plan: _Plan, readings: dict[Any, Any], fired: set[tuple[str, int]]) -> None:
         self.applicant = applicant
         self.plan = plan
         self.readings = readings
         self.fired = fired
+        self._decided: dict[tuple[str, int], tuple[Status, Any, Any, tuple[str, ...]]] = {}
 
-    def criterion(
-        self, crit: CriterionDef, index: int | None, absent: str | None, group: str | None
-    ) -> CriterionResult:
-        """One criterion on one record (``index``), or on no record (``absent``: 'absent' or 'empty')."""
+    def _decide(self, crit: CriterionDef, record: int) -> tuple[Status, Any, Any, tuple[str, ...]]:
+        """(status, low, high, missing) of a criterion on a record (0 for applicant-level criteria)."""
+        key = (crit.id, record)
+        decided = self._decided.get(key)
+        if decided is not None:
+            return decided
         act = self.plan.active[crit.id]
+        lo, hi, missing = self.readings[(crit.measure.scope, record)][act.slot.index]
+        status: Status
+        if lo is None:
+            status = "unknown"
+        else:
+            low_met = (act.rule, record * 2) in self.fired
+            if hi == lo:
+                status = "met" if low_met else "unmet"
+                missing = ()
+            else:
+                high_met = (act.rule, record * 2 + 1) in self.fired
+                status = "met" if low_met and high_met else "unmet" if not (low_met or high_met) else "unknown"
+                if status != "unknown":
+                    missing = ()
+        decided = self._decided[key] = (status, lo, hi, missing)
+        return decided
+
+    def _status(self, crit: CriterionDef, index: int | None, absent: str | None) -> Status:
+        if crit.measure.scope == "applicant":
+            return self._decide(crit, 0)[0]
+        if absent is not None:
+            return "unknown" if absent == "absent" else "unmet"
+        assert index is not None
+        return self._decide(crit, index)[0]
+
+    def _result(self, crit: CriterionDef, index: int | None, absent: str | None, group: str | None) -> CriterionResult:
+        required = self.plan.active[crit.id].version.required
         scope = crit.measure.scope
-        if absent == "absent":
-            return CriterionResult(crit, "unknown", act.version.required, None, None, (_RECORDS[scope],), group)
-        if absent == "empty":
-            return CriterionResult(crit, "unmet", act.version.required, f"no {_RECORDS[scope]} listed", None, (), group)
+        if scope != "applicant" and absent == "absent":
+            return CriterionResult(crit, "unknown", required, None, None, None, (_RECORDS[scope],), group)
+        if scope != "applicant" and absent == "empty":
+            note = f"no {_RECORDS[scope]} listed"
+            return CriterionResult(crit, "unmet", required, None, None, None, (), group, note)
         record = 0 if scope == "applicant" else index
         assert record is not None
         item = None if scope == "applicant" else f"{_RECORDS[scope]}[{record}]"
-        lo, hi, missing = self.readings[(scope, record)][act.slot.index]
-        describe = crit.measure.describe
-        if lo is None:
-            return CriterionResult(crit, "unknown", act.version.required, None, item, missing, group)
-        low_met = (act.rule, record * 2) in self.fired
-        if hi == lo:
-            status: Status = "met" if low_met else "unmet"
-            return CriterionResult(crit, status, act.version.required, describe(lo), item, (), group)
-        high_met = (act.rule, record * 2 + 1) in self.fired
-        status = "met" if low_met and high_met else "unmet" if not (low_met or high_met) else "unknown"
-        if status == "unknown":
-            actual = f"{describe(lo)} for certain, up to {describe(hi)}"
-            return CriterionResult(crit, status, act.version.required, actual, item, missing, group)
-        return CriterionResult(crit, status, act.version.required, describe(lo), item, (), group)
+        status, lo, hi, missing = self._decide(crit, record)
+        return CriterionResult(crit, status, required, lo, hi, item, missing, group)
 
-    def _entries(
-        self, entries: tuple[Any, ...], index: int | None, absent: str | None
-    ) -> list[tuple[Status, list[CriterionResult], GroupResult | None]]:
-        out = []
-        for entry in entries:
-            if isinstance(entry, tuple):
-                group, members = entry
-                results = [
-                    self.criterion(m, index, absent if m.scope != "applicant" else None, group.id) for m in members
-                ]
-                status = _any(r.status for r in results)
-                out.append((status, results, GroupResult(group.id, group.label, status)))
-            else:
-                result = self.criterion(entry, index, absent if entry.scope != "applicant" else None, None)
-                out.append((result.status, [result], None))
-        return out
+    def _entry_status(self, entry: Any, index: int | None, absent: str | None) -> Status:
+        if isinstance(entry, tuple):
+            return _any(self._status(m, index, absent) for m in entry[1])
+        return self._status(entry, index, absent)
 
-    def route(self, route: RouteDef, entries: tuple[Any, ...]) -> RouteResult:
-        positions: dict[Scope, list[int]] = {"applicant": [], "program": [], "degree": []}
-        for pos, entry in enumerate(entries):
-            scope = entry[0].scope if isinstance(entry, tuple) else entry.scope
-            positions[scope].append(pos)
-        evaluated: dict[int, tuple[Status, list[CriterionResult], GroupResult | None]] = {}
-        for pos, result in zip(
-            positions["applicant"],
-            self._entries(tuple(entries[p] for p in positions["applicant"]), None, None),
-            strict=True,
-        ):
-            evaluated[pos] = result
+    def _materialize(self, entry: Any, index: int | None, absent: str | None) -> _Materialized:
+        if isinstance(entry, tuple):
+            group, members = entry
+            results = [self._result(m, index, absent, group.id) for m in members]
+            status = _any(r.status for r in results)
+            return status, results, GroupResult(group.id, group.label, status)
+        result = self._result(entry, index, absent, None)
+        return result.status, [result], None
+
+    def route(self, route: RouteDef, entries: tuple[Any, ...], positions: dict[Scope, tuple[int, ...]]) -> RouteResult:
+        evaluated: dict[int, _Materialized] = {}
+        for pos in positions.get("applicant", ()):
+            evaluated[pos] = self._materialize(entries[pos], None, None)
         for scope in ("program", "degree"):
-            picked = positions[scope]  # type: ignore[index]
+            picked = positions.get(scope)  # type: ignore[call-overload]
             if not picked:
                 continue
-            subset = tuple(entries[p] for p in picked)
             records = getattr(self.applicant, _RECORDS[scope])  # type: ignore[index]
-            if records is None or not records:
-                best = self._entries(subset, None, "absent" if records is None else "empty")
+            index: int | None = None
+            absent: str | None = None
+            if records is None:
+                absent = "absent"
+            elif not records:
+                absent = "empty"
             else:
-                best = []
                 best_key: tuple[int, int, int] | None = None
-                for index in range(len(records)):
-                    candidate = self._entries(subset, index, None)
-                    status = _all(s for s, _, _ in candidate)
-                    met = sum(1 for _, rs, _ in candidate for r in rs if r.status == "met")
-                    key = (_RANK[status], met, -index)
+                for candidate in range(len(records)):
+                    statuses = [self._entry_status(entries[p], candidate, None) for p in picked]
+                    met = sum(
+                        1
+                        for p in picked
+                        for m in (entries[p][1] if isinstance(entries[p], tuple) else (entries[p],))
+                        if self._status(m, candidate, None) == "met"
+                    )
+                    key = (_RANK[_all(statuses)], met, -candidate)
                     if best_key is None or key > best_key:
-                        best, best_key = candidate, key
-            for pos, result in zip(picked, best, strict=True):
-                evaluated[pos] = result
+                        index, best_key = candidate, key
+            for pos in picked:
+                evaluated[pos] = self._materialize(entries[pos], index, absent)
         ordered = [evaluated[pos] for pos in range(len(entries))]
         return RouteResult(
             route=route,
@@ -304,9 +331,8 @@ class _Combiner:
             groups=[g for _, _, g in ordered if g is not None],
         )
 
-    def credential(self, cred: CredentialDef, routes: tuple[tuple[RouteDef, tuple[Any, ...]], ...]) -> CredentialResult:
-        results = [self.route(route, entries) for route, entries in routes]
-        verdict: Verdict
+    def credential(self, cred: CredentialDef, routes: tuple[_PlannedRoute, ...]) -> CredentialResult:
+        results = [self.route(route, entries, positions) for route, entries, positions in routes]
         combined = _any(r.status for r in results)
-        verdict = "eligible" if combined == "met" else "ineligible" if combined == "unmet" else "undetermined"
+        verdict: Verdict = "eligible" if combined == "met" else "ineligible" if combined == "unmet" else "undetermined"
         return CredentialResult(cred, verdict, results)

@@ -11,7 +11,7 @@ import functools
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ._ruleset import CitationRef, CredentialDef, CriterionDef, RouteDef, StateDef, StateNoteDef
+from ._ruleset import CitationRef, CredentialDef, CriterionDef, RouteDef, StateDef, StateNoteDef, verification_json
 from ._schema import Verification
 
 __all__ = [
@@ -28,10 +28,9 @@ Status = Literal["met", "unmet", "unknown"]
 Verdict = Literal["eligible", "ineligible", "undetermined"]
 
 
-@functools.cache
 def verification_dict(v: Verification) -> dict[str, Any]:
-    """JSON form of a verification level (cached: shared, never mutated)."""
-    return {"source": v.source, "confidence": v.confidence, "note": v.note}
+    """JSON form of a verification level (cheap to build; hashing the model would cost more)."""
+    return verification_json(v)
 
 
 @functools.cache
@@ -53,28 +52,44 @@ def _message(label: str, status: Status, required: str, actual: str | None, miss
 
 @dataclass(slots=True)
 class CriterionResult:
+    """One criterion on one record. ``low``/``high`` are the measured bounds; the readable ``actual`` is
+    derived from them only when asked for (batch summaries never need it)."""
+
     criterion: CriterionDef
     status: Status
     required: str
-    actual: str | None
+    low: Any
+    high: Any
     item: str | None
     missing: tuple[str, ...]
     group: str | None = None
+    note: str | None = None  # replaces `actual` when there is no record at all
+
+    @property
+    def actual(self) -> str | None:
+        if self.low is None:
+            return self.note
+        describe = self.criterion.measure.describe
+        if self.status == "unknown" and self.high != self.low:
+            return f"{describe(self.low)} for certain, up to {describe(self.high)}"
+        return describe(self.low)
 
     def as_dict(self) -> dict[str, Any]:
         c = self.criterion
+        static = c.static_json
+        actual = self.actual
         return {
             "id": c.id,
             "label": c.label,
             "status": self.status,
             "required": self.required,
-            "actual": self.actual,
+            "actual": actual,
             "item": self.item,
             "group": self.group,
             "missing_inputs": list(self.missing),
-            "message": _message(c.label, self.status, self.required, self.actual, self.missing),
-            "citations": citations_list(c.citations),
-            "verification": verification_dict(c.verification),
+            "message": _message(c.label, self.status, self.required, actual, self.missing),
+            "citations": static["citations"],
+            "verification": static["verification"],
         }
 
 

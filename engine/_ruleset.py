@@ -7,6 +7,7 @@ real applicant fields, thresholds are in engine units, verification levels are i
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -34,7 +35,11 @@ __all__ = [
 Op = Literal["$gte", "$gt", "$lte", "$lt", "in", "is", "has_any", "has_all"]
 
 
-@dataclass(frozen=True)
+def verification_json(v: Verification) -> dict[str, Any]:
+    return {"source": v.source, "confidence": v.confidence, "note": v.note}
+
+
+@dataclass(frozen=True, eq=False)
 class CitationRef:
     source: str
     title: str
@@ -53,7 +58,7 @@ class CitationRef:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class TestVersion:
     """The test of a criterion as it stands between two dates (inclusive; None = open)."""
 
@@ -66,7 +71,7 @@ class TestVersion:
         return (self.start is None or self.start <= day) and (self.end is None or day <= self.end)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class CriterionDef:
     id: str
     key: str
@@ -83,8 +88,16 @@ class CriterionDef:
     def scope(self) -> Scope:
         return self.measure.scope
 
+    @functools.cached_property
+    def static_json(self) -> dict[str, Any]:
+        """The parts of a criterion result that never change: computed once, shared, never mutated."""
+        return {
+            "citations": [c.as_dict() for c in self.citations],
+            "verification": verification_json(self.verification),
+        }
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, eq=False)
 class GroupDef:
     id: str
     key: str
@@ -93,7 +106,7 @@ class GroupDef:
     scope: Scope
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class RouteDef:
     id: str
     key: str
@@ -112,7 +125,7 @@ class RouteDef:
         return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class UnencodedRouteDef:
     label: str
     reason: str
@@ -120,7 +133,7 @@ class UnencodedRouteDef:
     verification: Verification
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class CredentialDef:
     id: str
     name: str
@@ -140,7 +153,7 @@ class CredentialDef:
     path: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class StateNoteDef:
     id: str
     title: str
@@ -153,7 +166,7 @@ class StateNoteDef:
     effective: Effective | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class StateDef:
     code: str
     name: str
