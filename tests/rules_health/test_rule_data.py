@@ -79,6 +79,14 @@ def test_every_rule_is_cited_and_verified(rulebook: Rulebook) -> None:
     report(problems, "citation problems")
 
 
+def test_every_state_dc_and_puerto_rico_has_a_file(rulebook: Rulebook) -> None:
+    states = rulebook.rules.vocabularies["us_state"].values
+    required = [code for code in states if code not in {"GU", "VI", "AS", "MP"}]
+    assert len(required) == STATES_REQUIRED
+    missing = [code for code in required if code not in rulebook.rules.states]
+    report(missing, "states without a file in rules/states/")
+
+
 def test_state_files_say_what_they_cover(rulebook: Rulebook) -> None:
     """A state with no licensing rule says so with a cited note; gaps are listed, never silent."""
     families = set(rulebook.rules.vocabularies["credential_family"].values)
