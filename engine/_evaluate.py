@@ -333,6 +333,9 @@ class _Combiner:
 
     def credential(self, cred: CredentialDef, routes: tuple[_PlannedRoute, ...]) -> CredentialResult:
         results = [self.route(route, entries, positions) for route, entries, positions in routes]
+        if not results and cred.unencoded_routes:
+            # Its routes exist but could not be encoded: the rule set cannot decide, so it does not say no.
+            return CredentialResult(cred, "undetermined", results)
         combined = _any(r.status for r in results)
         verdict: Verdict = "eligible" if combined == "met" else "ineligible" if combined == "unmet" else "undetermined"
         return CredentialResult(cred, verdict, results)

@@ -431,11 +431,17 @@ class CredentialFile(_Strict):
     verification: Verification
     sources: dict[Slug, Source] = Field(min_length=1)
     common: list[RouteItem] = Field(default_factory=list)
-    criteria: dict[Slug, Criterion] = Field(min_length=1)
-    routes: list[Route] = Field(min_length=1)
+    criteria: dict[Slug, Criterion] = Field(default_factory=dict)
+    routes: list[Route] = Field(default_factory=list)
     unencoded_routes: list[UnencodedRoute] = Field(default_factory=list)
     facts: list[CatalogueFact] = Field(default_factory=list)
     uncertain: list[Text] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _some_route(self) -> CredentialFile:
+        if not self.routes and not self.unencoded_routes:
+            raise ValueError("a credential needs routes, or at least unencoded_routes saying why it has none")
+        return self
 
 
 StateNoteKind = Literal[

@@ -48,9 +48,15 @@ def test_eligibility_explains_every_credential(client: Any, rulebook: Rulebook) 
     assert criterion["actual"] == "CAAHEP" and criterion["required"] == "one of CAAHEP, ABHES"
     assert criterion["citations"][0]["url"] == "https://www.aama-ntl.org/cma-aama-exam/eligibility"
     assert criterion["verification"] == {"source": "official", "confidence": "high", "note": None}
-    # WA notes for the families evaluated (medical assistant, laboratory technician), not for phlebotomy.
     notes = [n["id"] for n in body["state"]["notes"]]
-    assert "state.wa.ma-certified" in notes and "state.wa.ma-phlebotomist" not in notes
+    assert "state.wa.ma-certified" in notes
+
+
+def test_state_notes_concern_only_the_credentials_evaluated(client: Any) -> None:
+    payload = {"as_of": "2026-11-23", "state": "WA", "credentials": ["aama.cma"], "applicant": MA_GRADUATE}
+    notes = [n["id"] for n in client.post("/v1/eligibility", json=payload).json()["state"]["notes"]]
+    assert "state.wa.ma-certified" in notes  # medical assistant family
+    assert "state.wa.ma-phlebotomist" not in notes  # phlebotomy family: not evaluated here
 
 
 def test_rules_version_is_in_body_and_header(client: Any, rulebook: Rulebook) -> None:

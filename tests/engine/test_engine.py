@@ -203,7 +203,7 @@ def test_partly_known_experience(tmp_path: Path, jobs: list[dict], expected: str
         ([{"credential": "ascp.mls", "status": "active"}], "met"),
         ([{"credential": "ascp.mls", "status": "lapsed"}], "unmet"),
         ([{"credential": "ascp.mls"}], "unknown"),
-        ([{"credential": "amt.rpt"}], "unmet"),
+        ([{"credential": "ascp.dpt"}], "unmet"),
         ([], "unmet"),
     ],
 )
