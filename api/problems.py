@@ -20,6 +20,7 @@ from starlette.responses import Response
 from starlette.routing import Match
 
 from engine import UnknownCredentialError, UnknownStateError
+from engine.applicant import field_path
 
 __all__ = [
     "PROBLEM_TYPES",
@@ -107,16 +108,10 @@ def problem_response(
 
 
 def _field_path(loc: tuple[Any, ...]) -> str:
-    parts = list(loc)
+    parts = tuple(loc)
     if parts and parts[0] in ("body", "query", "path", "header"):
         parts = parts[1:]
-    out = ""
-    for part in parts:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif isinstance(part, str) and not any(c in part for c in "[]()"):
-            out += f".{part}" if out else part
-    return out or "body"
+    return field_path(parts) or "body"
 
 
 def _message(error: dict[str, Any]) -> str:

@@ -25,6 +25,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictBool,
+    ValidationError,
     model_validator,
 )
 
@@ -32,6 +33,8 @@ from ._vocab import REQUIRED_VOCABULARIES, Vocabulary, make_enum
 
 __all__ = [
     "ApplicantModels",
+    "field_errors",
+    "field_path",
     "Count",
     "Hours",
     "IsoDate",
@@ -340,3 +343,25 @@ def build_models(vocabularies: dict[str, Vocabulary], credential_ids: list[str])
         enums=enums,
         CredentialRef=credential_ref,
     )
+
+
+def field_path(loc: tuple[object, ...]) -> str:
+    """A pydantic error location as the API names fields: ``programs[0].clock_hours``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif isinstance(part, str) and not any(c in part for c in "[]()"):
+            out += f".{part}" if out else part
+    return out
+
+
+def field_errors(exc: ValidationError, prefix: str = "") -> list[dict[str, str]]:
+    """Field errors of a validation failure, without the input values (they are personal data)."""
+    errors = []
+    for error in exc.errors(include_url=False, include_input=False):
+        path = field_path(tuple(error.get("loc", ())))
+        field = f"{prefix}.{path}" if prefix and path else prefix or path or "body"
+        message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+        errors.append({"field": field, "message": message, "type": str(error.get("type", "invalid"))})
+    return errors
