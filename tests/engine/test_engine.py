@@ -142,9 +142,9 @@ criteria:
     test: {at_least: 12}
     cite: {source: doc}
   active-cert:
-    label: Holds an active MLS(ASCP)
+    label: Holds an active MLS(ASCPi)
     measure: {kind: certifications, status: active}
-    test: {includes_any: [ascp.mls]}
+    test: {includes_any: [ascpi.mls]}
     cite: {source: doc}
 routes:
   - {id: work, label: Work, criteria: [supervised-year]}
@@ -200,9 +200,9 @@ def test_partly_known_experience(tmp_path: Path, jobs: list[dict], expected: str
 @pytest.mark.parametrize(
     ("certs", "expected"),
     [
-        ([{"credential": "ascp.mls", "status": "active"}], "met"),
-        ([{"credential": "ascp.mls", "status": "lapsed"}], "unmet"),
-        ([{"credential": "ascp.mls"}], "unknown"),
+        ([{"credential": "ascpi.mls", "status": "active"}], "met"),
+        ([{"credential": "ascpi.mls", "status": "lapsed"}], "unmet"),
+        ([{"credential": "ascpi.mls"}], "unknown"),
         ([{"credential": "ascp.dpt"}], "unmet"),
         ([], "unmet"),
     ],

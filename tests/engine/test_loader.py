@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -143,15 +144,14 @@ def test_vocabulary_must_declare_exactly_the_expected_vocabularies(tmp_path: Pat
 def test_a_credential_with_a_rule_file_cannot_also_be_an_other_credential(tmp_path: Path) -> None:
     root = make_rule_set(tmp_path, {})
     shutil.copytree(REPO / "rules" / "credentials" / "aama", root / "credentials" / "aama")
-    text = (
-        (root / "vocabulary.yaml")
-        .read_text()
-        .replace(
-            "      ascp.mls: Medical Laboratory Scientist, MLS(ASCP)\n",
-            "      ascp.mls: Medical Laboratory Scientist, MLS(ASCP)\n      aama.cma: Certified Medical Assistant\n",
-        )
+    vocabulary = root / "vocabulary.yaml"
+    text, n = re.subn(
+        r"(  other_credential:\n(?:    .*\n)*?    values:\n)",
+        r"\1      aama.cma: Certified Medical Assistant\n",
+        vocabulary.read_text(),
     )
-    (root / "vocabulary.yaml").write_text(text)
+    assert n == 1
+    vocabulary.write_text(text)
     problems = problems_of(root)
     assert any("other_credential.values.aama.cma" in p and "remove it from other_credential" in p for p in problems), (
         problems
