@@ -1,16 +1,19 @@
 """Evaluate an applicant against the compiled rule set.
 
 1. Plan (cached per evaluation date and credential selection): which routes and criteria are in effect
-   on ``as_of`` and which version of each test applies.
+   on ``as_of``, which version of each test applies, and each route's entries as criterion indices.
 2. Read every needed measure from the applicant: once for applicant-level measures, once per program or
    degree record for record-level ones. Missing facts are found here, before the engine, because an
    absent value silently reads as "not met" inside durable-rules.
 3. Send the readings to durable-rules as facts and collect the rules that fired: each criterion's
    met/unmet decision is a rule firing (or not).
-4. Combine with three-valued logic, evaluating every criterion of every route (no short-circuit):
-   a route needs all its entries; a group of alternatives needs one; record-level criteria of a route
-   must all be met by the same record (the same program, the same degree), and the record that comes
-   closest is reported.
+4. Combine with three-valued logic over small integers (unmet 0 < unknown 1 < met 2, so "all of" is ``min``
+   and "any of" is ``max``), evaluating every criterion of every route (no short-circuit): a route needs all
+   its entries; a group of alternatives needs one; record-level criteria of a route must all be met by the
+   same record (the same program, the same degree), and the record that comes closest is reported.
+
+Explanations (result objects, messages) are built only when asked for: a batch summary needs the verdicts
+and the nearest route, not 200 sentences.
 """
 
 from __future__ import annotations
@@ -33,52 +36,51 @@ from ._results import (
     StateResult,
     Status,
     Verdict,
+    citations_list,
+    credential_json,
+    message,
 )
-from ._ruleset import CredentialDef, CriterionDef, GroupDef, RouteDef, RuleSet, TestVersion
+from ._ruleset import CredentialDef, CriterionDef, GroupDef, RouteDef, RuleSet, TestVersion, verification_json
 
 __all__ = ["Evaluator"]
 
+UNMET, UNKNOWN, MET = 0, 1, 2
+STATUS: tuple[Status, Status, Status] = ("unmet", "unknown", "met")
+VERDICT: tuple[Verdict, Verdict, Verdict] = ("ineligible", "undetermined", "eligible")
 _RECORDS: dict[Scope, str] = {"program": "programs", "degree": "degrees"}
-_RANK = {"met": 2, "unknown": 1, "unmet": 0}
+ABSENT, EMPTY = -1, -2  # record picks when a route's records are not given / given as an empty list
 
-
-def _all(statuses: Iterable[Status]) -> Status:
-    result: Status = "met"
-    for s in statuses:
-        if s == "unmet":
-            return "unmet"
-        if s == "unknown":
-            result = "unknown"
-    return result
-
-
-def _any(statuses: Iterable[Status]) -> Status:
-    result: Status = "unmet"
-    for s in statuses:
-        if s == "met":
-            return "met"
-        if s == "unknown":
-            result = "unknown"
-    return result
+# A decision: (status, low, high, missing inputs)
+Decision = tuple[int, Any, Any, tuple[str, ...]]
 
 
 @dataclass(frozen=True)
 class _Active:
+    index: int
     criterion: CriterionDef
     version: TestVersion
     rule: str
     slot: Slot
 
 
-# A route in effect: its definition, its entries in effect, and the entry positions of each scope.
-_PlannedRoute = tuple[RouteDef, tuple[Any, ...], dict[Scope, tuple[int, ...]]]
-_Materialized = tuple[Status, list[CriterionResult], GroupResult | None]
+@dataclass(frozen=True)
+class _PlannedRoute:
+    route: RouteDef
+    # an entry is a criterion index, or (group, member indices)
+    entries: tuple[int | tuple[GroupDef, tuple[int, ...]], ...]
+    entry_scopes: tuple[Scope, ...]  # scope of each entry (a group's: that of its record-level members)
+    positions: dict[Scope, tuple[int, ...]]  # entry positions per record scope
+
+    @property
+    def scopes(self) -> set[Scope]:
+        return set(self.entry_scopes)
 
 
 @dataclass(frozen=True)
 class _Plan:
     credentials: tuple[tuple[CredentialDef, tuple[_PlannedRoute, ...]], ...]
-    active: dict[str, _Active]
+    actives: tuple[_Active, ...]
+    by_scope: dict[Scope, tuple[int, ...]]
     slots: dict[Scope, tuple[Slot, ...]]
 
 
@@ -99,19 +101,22 @@ class Evaluator:
     # ------------------------------------------------------------------ plan
 
     def _make_plan(self, as_of: dt.date, selection: tuple[str, ...]) -> _Plan:
-        active: dict[str, _Active] = {}
+        actives: list[_Active] = []
+        index_of: dict[str, int] = {}
 
-        def in_effect(crit: CriterionDef) -> bool:
-            if crit.id in active:
-                return True
+        def active(crit: CriterionDef) -> int | None:
+            if crit.id in index_of:
+                return index_of[crit.id]
             if crit.effective and not crit.effective.contains(as_of):
-                return False
-            for index, version in enumerate(crit.versions):
+                return None
+            for v_index, version in enumerate(crit.versions):
                 if version.contains(as_of):
-                    key = (crit.id, index)
-                    active[crit.id] = _Active(crit, version, self.program.rule_of[key], self.program.slot_of[key])
-                    return True
-            return False
+                    key = (crit.id, v_index)
+                    act = _Active(len(actives), crit, version, self.program.rule_of[key], self.program.slot_of[key])
+                    actives.append(act)
+                    index_of[crit.id] = act.index
+                    return act.index
+            return None
 
         credentials = []
         for cid in selection:
@@ -120,26 +125,37 @@ class Evaluator:
             for route in cred.routes:
                 if route.effective and not route.effective.contains(as_of):
                     continue
-                entries: list[Any] = []
+                entries: list[int | tuple[GroupDef, tuple[int, ...]]] = []
+                entry_scopes: list[Scope] = []
+                positions: dict[Scope, list[int]] = {"program": [], "degree": []}
                 for entry in route.entries:
                     if isinstance(entry, GroupDef):
-                        members = tuple(m for m in entry.members if in_effect(m))
-                        if members:
-                            entries.append((entry, members))
-                    elif in_effect(entry):
-                        entries.append(entry)
+                        members = tuple(i for i in (active(m) for m in entry.members) if i is not None)
+                        if not members:
+                            continue
+                        entries.append((entry, members))
+                        scope = entry.scope
+                    else:
+                        i = active(entry)
+                        if i is None:
+                            continue
+                        entries.append(i)
+                        scope = entry.scope
+                    entry_scopes.append(scope)
+                    if scope != "applicant":
+                        positions[scope].append(len(entries) - 1)
                 if entries:
-                    positions: dict[Scope, list[int]] = {"applicant": [], "program": [], "degree": []}
-                    for pos, entry in enumerate(entries):
-                        scope = entry[0].scope if isinstance(entry, tuple) else entry.scope
-                        positions[scope].append(pos)
-                    routes.append((route, tuple(entries), {k: tuple(v) for k, v in positions.items() if v}))
+                    planned = {k: tuple(v) for k, v in positions.items() if v}
+                    routes.append(_PlannedRoute(route, tuple(entries), tuple(entry_scopes), planned))
             credentials.append((cred, tuple(routes)))
-        by_scope: dict[Scope, dict[int, Slot]] = {"applicant": {}, "program": {}, "degree": {}}
-        for act in active.values():
-            by_scope[act.slot.measure.scope][act.slot.index] = act.slot
-        slots = {scope: tuple(s for _, s in sorted(d.items())) for scope, d in by_scope.items()}
-        return _Plan(tuple(credentials), active, slots)
+        by_scope: dict[Scope, list[int]] = {"applicant": [], "program": [], "degree": []}
+        slot_by_scope: dict[Scope, dict[int, Slot]] = {"applicant": {}, "program": {}, "degree": {}}
+        for act in actives:
+            scope = act.criterion.measure.scope
+            by_scope[scope].append(act.index)
+            slot_by_scope[scope][act.slot.index] = act.slot
+        slots = {scope: tuple(s for _, s in sorted(d.items())) for scope, d in slot_by_scope.items()}
+        return _Plan(tuple(credentials), tuple(actives), {k: tuple(v) for k, v in by_scope.items()}, slots)
 
     # ------------------------------------------------------------------ evaluate
 
@@ -185,10 +201,17 @@ class Evaluator:
                 facts.extend(self._facts(slots, values, index))
         fired = self.program.run(facts)
 
-        evaluator = _Combiner(applicant, plan, readings, fired)
-        results = [evaluator.credential(cred, routes) for cred, routes in plan.credentials]
-        state_result = self._state(state, [c.credential for c in results], as_of) if state else None
-        return Evaluation(as_of=as_of, rules=self._rules_info, credentials=results, state=state_result)
+        combiner = _Combiner(applicant, plan, readings, fired)
+        state_result = self._state(state, [c for c, _ in plan.credentials], as_of) if state else None
+        return Evaluation(
+            as_of=as_of,
+            rules=self._rules_info,
+            verdicts=combiner.verdicts,
+            state=state_result,
+            build=combiner.materialize,
+            summarize=combiner.summary,
+            to_json=combiner.to_json,
+        )
 
     @staticmethod
     def _facts(slots: tuple[Slot, ...], values: dict[int, tuple[Any, Any, tuple[str, ...]]], index: int) -> list[str]:
@@ -219,123 +242,286 @@ class Evaluator:
         return StateResult(code, name, state, notes)
 
 
-class _Combiner:
-    """Turns readings and firings into results for one evaluation.
+@dataclass(frozen=True, slots=True)
+class _RouteOutcome:
+    status: int
+    picks: dict[Scope, int]  # record chosen per scope, or ABSENT / EMPTY
 
-    A criterion's decision on a record is computed once and shared by every route using it; result
-    objects are built only for what is reported (for record-scoped criteria, the closest record).
+
+class _Combiner:
+    """Decides every criterion on every record, then routes and credentials, as integers.
+
+    Decisions are kept in full-length rows, one per record a route can pick (the applicant itself, each
+    program, each degree, or "absent"/"empty" when the list was not given / is empty); every row also holds
+    the applicant-level decisions, so any criterion index can be read from any row. Explanations are built
+    from these rows only on request (:meth:`materialize`, :meth:`to_json`, :meth:`summary`).
     """
 
     def __init__(self, applicant: Any, plan: _Plan, readings: dict[Any, Any], fired: set[tuple[str, int]]) -> None:
-        self.applicant = applicant
         self.plan = plan
-        self.readings = readings
-        self.fired = fired
-        self._decided: dict[tuple[str, int], tuple[Status, Any, Any, tuple[str, ...]]] = {}
+        actives = plan.actives
+        n = len(actives)
 
-    def _decide(self, crit: CriterionDef, record: int) -> tuple[Status, Any, Any, tuple[str, ...]]:
-        """(status, low, high, missing) of a criterion on a record (0 for applicant-level criteria)."""
-        key = (crit.id, record)
-        decided = self._decided.get(key)
-        if decided is not None:
-            return decided
-        act = self.plan.active[crit.id]
-        lo, hi, missing = self.readings[(crit.measure.scope, record)][act.slot.index]
-        status: Status
-        if lo is None:
-            status = "unknown"
-        else:
-            low_met = (act.rule, record * 2) in self.fired
-            if hi == lo:
-                status = "met" if low_met else "unmet"
-                missing = ()
-            else:
-                high_met = (act.rule, record * 2 + 1) in self.fired
-                status = "met" if low_met and high_met else "unmet" if not (low_met or high_met) else "unknown"
-                if status != "unknown":
-                    missing = ()
-        decided = self._decided[key] = (status, lo, hi, missing)
-        return decided
+        def decide(scope: Scope, record: int, base: list[Decision] | None) -> list[Decision]:
+            row: list[Decision] = list(base) if base is not None else [(UNKNOWN, None, None, ())] * n
+            values = readings[(scope, record)]
+            for i in plan.by_scope[scope]:
+                act = actives[i]
+                lo, hi, missing = values[act.slot.index]
+                if lo is None:
+                    row[i] = (UNKNOWN, None, None, missing)
+                elif hi == lo:
+                    row[i] = (MET if (act.rule, record * 2) in fired else UNMET, lo, hi, ())
+                else:
+                    low_met = (act.rule, record * 2) in fired
+                    high_met = (act.rule, record * 2 + 1) in fired
+                    if low_met and high_met:
+                        row[i] = (MET, lo, hi, ())
+                    elif low_met or high_met:
+                        row[i] = (UNKNOWN, lo, hi, missing)
+                    else:
+                        row[i] = (UNMET, lo, hi, ())
+            return row
 
-    def _status(self, crit: CriterionDef, index: int | None, absent: str | None) -> Status:
-        if crit.measure.scope == "applicant":
-            return self._decide(crit, 0)[0]
-        if absent is not None:
-            return "unknown" if absent == "absent" else "unmet"
-        assert index is not None
-        return self._decide(crit, index)[0]
-
-    def _result(self, crit: CriterionDef, index: int | None, absent: str | None, group: str | None) -> CriterionResult:
-        required = self.plan.active[crit.id].version.required
-        scope = crit.measure.scope
-        if scope != "applicant" and absent == "absent":
-            return CriterionResult(crit, "unknown", required, None, None, None, (_RECORDS[scope],), group)
-        if scope != "applicant" and absent == "empty":
-            note = f"no {_RECORDS[scope]} listed"
-            return CriterionResult(crit, "unmet", required, None, None, None, (), group, note)
-        record = 0 if scope == "applicant" else index
-        assert record is not None
-        item = None if scope == "applicant" else f"{_RECORDS[scope]}[{record}]"
-        status, lo, hi, missing = self._decide(crit, record)
-        return CriterionResult(crit, status, required, lo, hi, item, missing, group)
-
-    def _entry_status(self, entry: Any, index: int | None, absent: str | None) -> Status:
-        if isinstance(entry, tuple):
-            return _any(self._status(m, index, absent) for m in entry[1])
-        return self._status(entry, index, absent)
-
-    def _materialize(self, entry: Any, index: int | None, absent: str | None) -> _Materialized:
-        if isinstance(entry, tuple):
-            group, members = entry
-            results = [self._result(m, index, absent, group.id) for m in members]
-            status = _any(r.status for r in results)
-            return status, results, GroupResult(group.id, group.label, status)
-        result = self._result(entry, index, absent, None)
-        return result.status, [result], None
-
-    def route(self, route: RouteDef, entries: tuple[Any, ...], positions: dict[Scope, tuple[int, ...]]) -> RouteResult:
-        evaluated: dict[int, _Materialized] = {}
-        for pos in positions.get("applicant", ()):
-            evaluated[pos] = self._materialize(entries[pos], None, None)
-        for scope in ("program", "degree"):
-            picked = positions.get(scope)  # type: ignore[call-overload]
-            if not picked:
+        applicant_row = decide("applicant", 0, None) if plan.by_scope["applicant"] else [(UNKNOWN, None, None, ())] * n
+        # rows[(scope, pick)] -> decisions; pick is a record index, ABSENT or EMPTY
+        self.rows: dict[tuple[Scope, int], list[Decision]] = {("applicant", 0): applicant_row}
+        self.record_counts: dict[Scope, int | None] = {}
+        for scope, records in (("program", applicant.programs), ("degree", applicant.degrees)):
+            self.record_counts[scope] = None if records is None else len(records)
+            if not plan.by_scope[scope]:
                 continue
-            records = getattr(self.applicant, _RECORDS[scope])  # type: ignore[index]
-            index: int | None = None
-            absent: str | None = None
-            if records is None:
-                absent = "absent"
-            elif not records:
-                absent = "empty"
-            else:
-                best_key: tuple[int, int, int] | None = None
-                for candidate in range(len(records)):
-                    statuses = [self._entry_status(entries[p], candidate, None) for p in picked]
-                    met = sum(
-                        1
-                        for p in picked
-                        for m in (entries[p][1] if isinstance(entries[p], tuple) else (entries[p],))
-                        if self._status(m, candidate, None) == "met"
-                    )
-                    key = (_RANK[_all(statuses)], met, -candidate)
-                    if best_key is None or key > best_key:
-                        index, best_key = candidate, key
-            for pos in picked:
-                evaluated[pos] = self._materialize(entries[pos], index, absent)
-        ordered = [evaluated[pos] for pos in range(len(entries))]
-        return RouteResult(
-            route=route,
-            status=_all(s for s, _, _ in ordered),
-            criteria=[r for _, rs, _ in ordered for r in rs],
-            groups=[g for _, _, g in ordered if g is not None],
-        )
+            absent = list(applicant_row)
+            empty = list(applicant_row)
+            for i in plan.by_scope[scope]:
+                absent[i] = (UNKNOWN, None, None, (_RECORDS[scope],))
+                empty[i] = (UNMET, None, None, ())
+            self.rows[(scope, ABSENT)] = absent
+            self.rows[(scope, EMPTY)] = empty
+            for record in range(len(records or ())):
+                self.rows[(scope, record)] = decide(scope, record, applicant_row)
+        self.status_rows = {key: [d[0] for d in row] for key, row in self.rows.items()}
 
-    def credential(self, cred: CredentialDef, routes: tuple[_PlannedRoute, ...]) -> CredentialResult:
-        results = [self.route(route, entries, positions) for route, entries, positions in routes]
-        if not results and cred.unencoded_routes:
-            # Its routes exist but could not be encoded: the rule set cannot decide, so it does not say no.
-            return CredentialResult(cred, "undetermined", results)
-        combined = _any(r.status for r in results)
-        verdict: Verdict = "eligible" if combined == "met" else "ineligible" if combined == "unmet" else "undetermined"
-        return CredentialResult(cred, verdict, results)
+        self.outcomes: list[tuple[CredentialDef, list[tuple[_PlannedRoute, _RouteOutcome]], int]] = []
+        for cred, routes in plan.credentials:
+            evaluated = [(pr, self._route(pr)) for pr in routes]
+            if evaluated:
+                verdict = max(o.status for _, o in evaluated)
+            else:
+                # Routes exist but could not be encoded: the rule set cannot decide, so it does not say no.
+                verdict = UNKNOWN if cred.unencoded_routes else UNMET
+            self.outcomes.append((cred, evaluated, verdict))
+        self.verdicts: list[tuple[CredentialDef, Verdict]] = [(c, VERDICT[v]) for c, _, v in self.outcomes]
+
+    # ------------------------------------------------------------------ routes
+
+    def _route(self, pr: _PlannedRoute) -> _RouteOutcome:
+        picks: dict[Scope, int] = {}
+        for scope, positions in pr.positions.items():
+            count = self.record_counts[scope]
+            if count is None:
+                picks[scope] = ABSENT
+                continue
+            if count == 0:
+                picks[scope] = EMPTY
+                continue
+            best: tuple[int, int, int] | None = None
+            for record in range(count):
+                row = self.status_rows[(scope, record)]
+                status = MET
+                met = 0
+                for p in positions:
+                    entry = pr.entries[p]
+                    if isinstance(entry, int):
+                        s = row[entry]
+                        met += s == MET
+                    else:
+                        member_statuses = [row[i] for i in entry[1]]
+                        s = max(member_statuses)
+                        met += member_statuses.count(MET)
+                    if s < status:
+                        status = s
+                key = (status, met, -record)
+                if best is None or key > best:
+                    best = key
+                    picks[scope] = record
+        status = MET
+        for entry, scope in zip(pr.entries, pr.entry_scopes, strict=True):
+            row = self.status_rows[(scope, picks[scope]) if scope != "applicant" else ("applicant", 0)]
+            s = row[entry] if isinstance(entry, int) else max(row[i] for i in entry[1])
+            if s < status:
+                status = s
+        return _RouteOutcome(status, picks)
+
+    def _row(self, scope: Scope, outcome: _RouteOutcome) -> list[Decision]:
+        return self.rows[("applicant", 0) if scope == "applicant" else (scope, outcome.picks[scope])]
+
+    # ------------------------------------------------------------------ explanations
+
+    def _item(self, scope: Scope, outcome: _RouteOutcome) -> tuple[str | None, str | None]:
+        """(item, note) for criteria of ``scope`` in a route: ``programs[0]``, or why there is none."""
+        if scope == "applicant":
+            return None, None
+        pick = outcome.picks[scope]
+        if pick == EMPTY:
+            return None, f"no {_RECORDS[scope]} listed"
+        if pick == ABSENT:
+            return None, None
+        return f"{_RECORDS[scope]}[{pick}]", None
+
+    def _route_result(self, pr: _PlannedRoute, outcome: _RouteOutcome) -> RouteResult:
+        actives = self.plan.actives
+        criteria: list[CriterionResult] = []
+        groups: list[GroupResult] = []
+        for entry, scope in zip(pr.entries, pr.entry_scopes, strict=True):
+            row = self._row(scope, outcome)
+            item, note = self._item(scope, outcome)
+            members = (entry,) if isinstance(entry, int) else entry[1]
+            group_id = None if isinstance(entry, int) else entry[0].id
+            for i in members:
+                act = actives[i]
+                member_scope = act.criterion.measure.scope
+                status, lo, hi, missing = row[i]
+                it, nt = (item, note) if member_scope != "applicant" else (None, None)
+                criteria.append(
+                    CriterionResult(
+                        act.criterion, STATUS[status], act.version.required, lo, hi, it, missing, group_id, nt
+                    )
+                )
+            if not isinstance(entry, int):
+                groups.append(GroupResult(entry[0].id, entry[0].label, STATUS[max(row[i][0] for i in entry[1])]))
+        return RouteResult(pr.route, STATUS[outcome.status], criteria, groups)
+
+    def to_json(self) -> list[dict[str, Any]]:
+        """The credentials' explanations as JSON-ready dicts, built straight from the decision rows.
+
+        Equal to ``[c.as_dict() for c in self.materialize()]`` (a test checks it) but without the
+        intermediate objects: this is the hot path of the single-applicant endpoint.
+        """
+        actives = self.plan.actives
+        out = []
+        for cred, routes, verdict in self.outcomes:
+            route_dicts = []
+            needed: dict[str, None] = {}
+            for pr, outcome in routes:
+                criteria = []
+                groups = []
+                route_missing: dict[str, None] = {}
+                context = {scope: (self._row(scope, outcome), *self._item(scope, outcome)) for scope in pr.scopes}
+                for entry, scope in zip(pr.entries, pr.entry_scopes, strict=True):
+                    row, item, note = context[scope]
+                    if isinstance(entry, int):
+                        members: tuple[int, ...] = (entry,)
+                        group_id = None
+                        entry_status = row[entry][0]
+                    else:
+                        members = entry[1]
+                        group_id = entry[0].id
+                        entry_status = max(row[i][0] for i in members)
+                        groups.append({"id": group_id, "label": entry[0].label, "status": STATUS[entry_status]})
+                    for i in members:
+                        act = actives[i]
+                        crit = act.criterion
+                        status, lo, hi, missing = row[i]
+                        applicant_level = crit.measure.scope == "applicant"
+                        if lo is None:
+                            actual = None if applicant_level else note
+                        elif status == UNKNOWN and hi != lo:
+                            describe = crit.measure.describe
+                            actual = f"{describe(lo)} for certain, up to {describe(hi)}"
+                        else:
+                            actual = crit.measure.describe(lo)
+                        status_name = STATUS[status]
+                        static = crit.static_json
+                        criteria.append(
+                            {
+                                "id": crit.id,
+                                "label": crit.label,
+                                "status": status_name,
+                                "required": act.version.required,
+                                "actual": actual,
+                                "item": None if applicant_level else item,
+                                "group": group_id,
+                                "missing_inputs": list(missing),
+                                "message": message(crit.label, status_name, act.version.required, actual, missing),
+                                "citations": static["citations"],
+                                "verification": static["verification"],
+                            }
+                        )
+                        if status == UNKNOWN and entry_status == UNKNOWN:
+                            route_missing.update(dict.fromkeys(missing))
+                route = pr.route
+                if verdict == UNKNOWN and outcome.status == UNKNOWN:
+                    needed.update(route_missing)
+                route_dicts.append(
+                    {
+                        "id": route.id,
+                        "label": route.label,
+                        "status": STATUS[outcome.status],
+                        "verification": verification_json(route.verification),
+                        "criteria": criteria,
+                        "groups": groups,
+                        "not_evaluated": [
+                            {"text": text, "citations": citations_list(cites)} for text, cites in route.not_evaluated
+                        ],
+                    }
+                )
+            out.append(credential_json(cred, VERDICT[verdict], route_dicts, list(needed)))
+        return out
+
+    def materialize(self) -> list[CredentialResult]:
+        return [
+            CredentialResult(cred, VERDICT[verdict], [self._route_result(pr, o) for pr, o in routes])
+            for cred, routes, verdict in self.outcomes
+        ]
+
+    def _route_missing(self, pr: _PlannedRoute, outcome: _RouteOutcome) -> list[str]:
+        """Inputs that could still change an unknown route (not those of a group already met)."""
+        out: list[str] = []
+        for entry, scope in zip(pr.entries, pr.entry_scopes, strict=True):
+            row = self._row(scope, outcome)
+            members = (entry,) if isinstance(entry, int) else entry[1]
+            if max(row[i][0] for i in members) != UNKNOWN:
+                continue
+            for i in members:
+                if row[i][0] == UNKNOWN:
+                    out.extend(row[i][3])
+        return out
+
+    def summary(self) -> list[dict[str, Any]]:
+        """Per credential: verdict, routes met, inputs that could decide it, and the nearest route's gaps."""
+        actives = self.plan.actives
+        out = []
+        for cred, routes, verdict in self.outcomes:
+            needed: dict[str, None] = {}
+            if verdict == UNKNOWN:
+                for pr, o in routes:
+                    if o.status == UNKNOWN:
+                        needed.update(dict.fromkeys(self._route_missing(pr, o)))
+            nearest: str | None = None
+            gaps: list[str] = []
+            if verdict != MET and routes:
+                best_key: tuple[int, int] | None = None
+                for pr, o in routes:
+                    not_met = []
+                    for entry, scope in zip(pr.entries, pr.entry_scopes, strict=True):
+                        row = self.status_rows[("applicant", 0) if scope == "applicant" else (scope, o.picks[scope])]
+                        if isinstance(entry, int):
+                            if row[entry] != MET:
+                                not_met.append(actives[entry].criterion.id)
+                        elif max(row[i] for i in entry[1]) != MET:
+                            not_met.append(entry[0].id)
+                    key = (-len(not_met), o.status)
+                    if best_key is None or key > best_key:
+                        best_key, nearest, gaps = key, pr.route.id, not_met
+            out.append(
+                {
+                    "id": cred.id,
+                    "status": VERDICT[verdict],
+                    "eligible_routes": [pr.route.id for pr, o in routes if o.status == MET],
+                    "inputs_needed": list(needed),
+                    "nearest_route": nearest,
+                    "missing_criteria": gaps,
+                }
+            )
+        return out

@@ -17,6 +17,7 @@ A reading is a triple ``(low, high, missing)``:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -330,7 +331,13 @@ def _age(m: AgeMeasure) -> CompiledMeasure:
 def _window_start(as_of: dt.date, within: Duration | None) -> dt.date | None:
     if within is None:
         return None
-    return _dates.subtract(as_of, **{within.unit: within.amount})
+    return _window_from(as_of, within.unit, within.amount)
+
+
+@functools.lru_cache(maxsize=4096)
+def _window_from(as_of: dt.date, unit: str, amount: int) -> dt.date:
+    """First day of a window of ``amount`` ``unit`` ending on ``as_of`` (cached: few distinct dates per run)."""
+    return _dates.subtract(as_of, **{unit: amount})
 
 
 def _union_days(intervals: list[tuple[dt.date, dt.date]]) -> int:
@@ -383,6 +390,8 @@ def _experience(m: ExperienceMeasure, catalogue: dict[str, FieldSpec], key: str)
 
     def read(applicant: Any, as_of: dt.date, index: int | None) -> Reading:
         entries = applicant.work_experience
+        if entries is not None and not any(entry.role.value in roles for entry in entries):
+            return 0.0, 0.0, ()  # no job in these roles: nothing to count, whatever the window
         if since_get is not None and since_spec is not None:
             record, path = since_get(applicant, index)
             window_start = getattr(record, since_spec.attr)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any, Literal
 
 from ._ruleset import CitationRef, CredentialDef, CriterionDef, RouteDef, StateDef, StateNoteDef, verification_json
@@ -39,7 +40,7 @@ def citations_list(citations: tuple[CitationRef, ...]) -> list[dict[str, Any]]:
     return [c.as_dict() for c in citations]
 
 
-def _message(label: str, status: Status, required: str, actual: str | None, missing: tuple[str, ...]) -> str:
+def message(label: str, status: Status, required: str, actual: str | None, missing: tuple[str, ...]) -> str:
     if status == "met":
         return f"Met: {label}." if actual is None else f"Met: {label} (yours: {actual})."
     if status == "unmet":
@@ -87,7 +88,7 @@ class CriterionResult:
             "item": self.item,
             "group": self.group,
             "missing_inputs": list(self.missing),
-            "message": _message(c.label, self.status, self.required, actual, self.missing),
+            "message": message(c.label, self.status, self.required, actual, self.missing),
             "citations": static["citations"],
             "verification": static["verification"],
         }
@@ -153,28 +154,35 @@ class CredentialResult:
         return list(seen)
 
     def as_dict(self) -> dict[str, Any]:
-        c = self.credential
-        return {
-            "id": c.id,
-            "name": c.name,
-            "designation": c.designation,
-            "body": c.body_name,
-            "family": c.family,
-            "status": self.status,
-            "eligible_routes": self.eligible_routes,
-            "inputs_needed": self.inputs_needed(),
-            "verification": verification_dict(c.verification),
-            "routes": [r.as_dict() for r in self.routes],
-            "unencoded_routes": [
-                {
-                    "label": u.label,
-                    "reason": u.reason,
-                    "citations": citations_list(u.citations),
-                    "verification": verification_dict(u.verification),
-                }
-                for u in c.unencoded_routes
-            ],
-        }
+        return credential_json(self.credential, self.status, [r.as_dict() for r in self.routes], self.inputs_needed())
+
+
+def credential_json(
+    c: CredentialDef, status: Verdict, routes: list[dict[str, Any]], inputs_needed: list[str]
+) -> dict[str, Any]:
+    """JSON form of an evaluated credential around its already-serialised routes."""
+    eligible_routes = [r["id"] for r in routes if r["status"] == "met"]
+    return {
+        "id": c.id,
+        "name": c.name,
+        "designation": c.designation,
+        "body": c.body_name,
+        "family": c.family,
+        "status": status,
+        "eligible_routes": eligible_routes,
+        "inputs_needed": inputs_needed,
+        "verification": verification_dict(c.verification),
+        "routes": routes,
+        "unencoded_routes": [
+            {
+                "label": u.label,
+                "reason": u.reason,
+                "citations": citations_list(u.citations),
+                "verification": verification_dict(u.verification),
+            }
+            for u in c.unencoded_routes
+        ],
+    }
 
 
 def effective_dict(obj: Any) -> dict[str, str | None] | None:
@@ -218,22 +226,51 @@ class StateResult:
         }
 
 
-@dataclass(slots=True)
 class Evaluation:
-    as_of: dt.date
-    rules: dict[str, str]
-    credentials: list[CredentialResult]
-    state: StateResult | None
+    """The answer for one applicant. Verdicts are computed up front; explanations when first asked for."""
+
+    __slots__ = ("_build", "_built", "_summarize", "_to_json", "as_of", "rules", "state", "verdicts")
+
+    def __init__(
+        self,
+        *,
+        as_of: dt.date,
+        rules: dict[str, str],
+        verdicts: list[tuple[CredentialDef, Verdict]],
+        state: StateResult | None,
+        build: Callable[[], list[CredentialResult]],
+        summarize: Callable[[], list[dict[str, Any]]],
+        to_json: Callable[[], list[dict[str, Any]]],
+    ) -> None:
+        self.as_of = as_of
+        self.rules = rules
+        self.verdicts = verdicts
+        self.state = state
+        self._build = build
+        self._summarize = summarize
+        self._to_json = to_json
+        self._built: list[CredentialResult] | None = None
+
+    @property
+    def credentials(self) -> list[CredentialResult]:
+        """Every evaluated credential with every route and criterion explained."""
+        if self._built is None:
+            self._built = self._build()
+        return self._built
 
     @property
     def eligible(self) -> list[str]:
-        return [c.credential.id for c in self.credentials if c.status == "eligible"]
+        return [c.id for c, verdict in self.verdicts if verdict == "eligible"]
+
+    def summary(self) -> list[dict[str, Any]]:
+        """Per credential: status, routes met, inputs needed, nearest route and its unmet criteria."""
+        return self._summarize()
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "as_of": self.as_of.isoformat(),
             "rules": self.rules,
             "eligible": self.eligible,
-            "credentials": [c.as_dict() for c in self.credentials],
+            "credentials": self._to_json() if self._built is None else [c.as_dict() for c in self._built],
             "state": self.state.as_dict() if self.state else None,
         }

@@ -261,3 +261,18 @@ def test_engine_imports_no_web_framework_nor_the_api() -> None:
 def test_rules_directory_holds_no_code() -> None:
     code = [p for p in (REPO / "rules").rglob("*") if p.is_file() and p.suffix not in {".yaml", ".md"}]
     assert code == []
+
+
+def test_fast_json_equals_the_explanation_objects(rulebook: Rulebook) -> None:
+    """The single-applicant hot path builds JSON straight from decisions; it must equal the object path."""
+    import random
+
+    from benchmarks.population import applicant
+
+    rng = random.Random(7)
+    for _ in range(300):
+        facts = applicant(rng)
+        fast = rulebook.evaluate(facts, as_of=AS_OF).as_dict()
+        slow = rulebook.evaluate(facts, as_of=AS_OF)
+        _ = slow.credentials  # build the objects first: as_dict then serialises them
+        assert fast == slow.as_dict()
