@@ -305,7 +305,7 @@ class _Combiner:
         self.outcomes: list[tuple[CredentialDef, list[tuple[_PlannedRoute, _RouteOutcome]], int]] = []
         for cred, routes in plan.credentials:
             evaluated = [(pr, self._route(pr)) for pr in routes]
-            if evaluated:
+            if evaluated:  # noqa: SIM108 - the comment below matters more than brevity
                 verdict = max(o.status for _, o in evaluated)
             else:
                 # Routes exist but could not be encoded: the rule set cannot decide, so it does not say no.

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ._ruleset import CitationRef, CredentialDef, CriterionDef, RouteDef, StateDef, StateNoteDef, verification_json
