@@ -64,16 +64,41 @@ class _Active:
 
 
 @dataclass(frozen=True)
+class _Part:
+    """The entries of a route that read one kind of record, precompiled for fast aggregation."""
+
+    scope: Scope
+    singles: tuple[int, ...]  # criterion indices of single-criterion entries
+    groups: tuple[tuple[int, ...], ...]  # member indices of each group of alternatives
+    members: tuple[int, ...]  # every criterion index (to count how many are met)
+
+
+@dataclass(frozen=True)
 class _PlannedRoute:
     route: RouteDef
     # an entry is a criterion index, or (group, member indices)
     entries: tuple[int | tuple[GroupDef, tuple[int, ...]], ...]
     entry_scopes: tuple[Scope, ...]  # scope of each entry (a group's: that of its record-level members)
-    positions: dict[Scope, tuple[int, ...]]  # entry positions per record scope
+    parts: tuple[_Part, ...]  # the applicant part first, then program and degree parts
+    # for summaries: per entry, (scope, member indices, id reported when the entry is not met)
+    entry_specs: tuple[tuple[Scope, tuple[int, ...], str], ...]
 
     @property
     def scopes(self) -> set[Scope]:
         return set(self.entry_scopes)
+
+
+def _parts(entries: list[int | tuple[GroupDef, tuple[int, ...]]], scopes: list[Scope]) -> tuple[_Part, ...]:
+    parts = []
+    for scope in ("applicant", "program", "degree"):
+        picked = [e for e, sc in zip(entries, scopes, strict=True) if sc == scope]
+        if not picked:
+            continue
+        singles = tuple(e for e in picked if isinstance(e, int))
+        groups = tuple(e[1] for e in picked if not isinstance(e, int))
+        members = singles + tuple(i for g in groups for i in g)
+        parts.append(_Part(scope, singles, groups, members))  # type: ignore[arg-type]
+    return tuple(parts)
 
 
 @dataclass(frozen=True)
@@ -82,6 +107,16 @@ class _Plan:
     actives: tuple[_Active, ...]
     by_scope: dict[Scope, tuple[int, ...]]
     slots: dict[Scope, tuple[Slot, ...]]
+
+
+class _IdsOf:
+    """Criterion id of an active index (plan-building helper)."""
+
+    def __init__(self, actives: list[_Active]) -> None:
+        self.actives = actives
+
+    def __getitem__(self, index: int) -> str:
+        return self.actives[index].criterion.id
 
 
 class Evaluator:
@@ -103,6 +138,7 @@ class Evaluator:
     def _make_plan(self, as_of: dt.date, selection: tuple[str, ...]) -> _Plan:
         actives: list[_Active] = []
         index_of: dict[str, int] = {}
+        self.program_ids = _IdsOf(actives)
 
         def active(crit: CriterionDef) -> int | None:
             if crit.id in index_of:
@@ -127,7 +163,6 @@ class Evaluator:
                     continue
                 entries: list[int | tuple[GroupDef, tuple[int, ...]]] = []
                 entry_scopes: list[Scope] = []
-                positions: dict[Scope, list[int]] = {"program": [], "degree": []}
                 for entry in route.entries:
                     if isinstance(entry, GroupDef):
                         members = tuple(i for i in (active(m) for m in entry.members) if i is not None)
@@ -142,11 +177,14 @@ class Evaluator:
                         entries.append(i)
                         scope = entry.scope
                     entry_scopes.append(scope)
-                    if scope != "applicant":
-                        positions[scope].append(len(entries) - 1)
                 if entries:
-                    planned = {k: tuple(v) for k, v in positions.items() if v}
-                    routes.append(_PlannedRoute(route, tuple(entries), tuple(entry_scopes), planned))
+                    specs = tuple(
+                        (sc, (e,), self.program_ids[e]) if isinstance(e, int) else (sc, e[1], e[0].id)
+                        for e, sc in zip(entries, entry_scopes, strict=True)
+                    )
+                    routes.append(
+                        _PlannedRoute(route, tuple(entries), tuple(entry_scopes), _parts(entries, entry_scopes), specs)
+                    )
             credentials.append((cred, tuple(routes)))
         by_scope: dict[Scope, list[int]] = {"applicant": [], "program": [], "degree": []}
         slot_by_scope: dict[Scope, dict[int, Slot]] = {"applicant": {}, "program": {}, "degree": {}}
@@ -317,44 +355,32 @@ class _Combiner:
 
     def _route(self, pr: _PlannedRoute) -> _RouteOutcome:
         picks: dict[Scope, int] = {}
-        for scope, positions in pr.positions.items():
-            count = self.record_counts[scope]
-            if count is None:
-                picks[scope] = ABSENT
-                continue
-            if count == 0:
-                picks[scope] = EMPTY
-                continue
+        status = MET
+        for part in pr.parts:
+            if part.scope == "applicant":
+                candidates: Iterable[int] = (0,)
+            else:
+                count = self.record_counts[part.scope]
+                candidates = (ABSENT,) if count is None else (EMPTY,) if count == 0 else range(count)
             best: tuple[int, int, int] | None = None
-            for record in range(count):
-                row = self.status_rows[(scope, record)]
-                status = MET
-                met = 0
-                for p in positions:
-                    entry = pr.entries[p]
-                    if isinstance(entry, int):
-                        s = row[entry]
-                        met += s == MET
-                    else:
-                        member_statuses = [row[i] for i in entry[1]]
-                        s = max(member_statuses)
-                        met += member_statuses.count(MET)
-                    if s < status:
-                        status = s
-                key = (status, met, -record)
+            for record in candidates:
+                get = self.status_rows[(part.scope, record)].__getitem__
+                part_status = min(map(get, part.singles)) if part.singles else MET
+                for group in part.groups:
+                    group_status = max(map(get, group))
+                    if group_status < part_status:
+                        part_status = group_status
+                key = (part_status, list(map(get, part.members)).count(MET), -record)
                 if best is None or key > best:
                     best = key
-                    picks[scope] = record
-        status = MET
-        for entry, scope in zip(pr.entries, pr.entry_scopes, strict=True):
-            row = self.status_rows[(scope, picks[scope]) if scope != "applicant" else ("applicant", 0)]
-            s = row[entry] if isinstance(entry, int) else max(row[i] for i in entry[1])
-            if s < status:
-                status = s
+                    picks[part.scope] = record
+            assert best is not None
+            if best[0] < status:
+                status = best[0]
         return _RouteOutcome(status, picks)
 
     def _row(self, scope: Scope, outcome: _RouteOutcome) -> list[Decision]:
-        return self.rows[("applicant", 0) if scope == "applicant" else (scope, outcome.picks[scope])]
+        return self.rows[(scope, outcome.picks[scope])]
 
     # ------------------------------------------------------------------ explanations
 
@@ -490,7 +516,6 @@ class _Combiner:
 
     def summary(self) -> list[dict[str, Any]]:
         """Per credential: verdict, routes met, inputs that could decide it, and the nearest route's gaps."""
-        actives = self.plan.actives
         out = []
         for cred, routes, verdict in self.outcomes:
             needed: dict[str, None] = {}
@@ -502,15 +527,14 @@ class _Combiner:
             gaps: list[str] = []
             if verdict != MET and routes:
                 best_key: tuple[int, int] | None = None
+                rows = self.status_rows
                 for pr, o in routes:
-                    not_met = []
-                    for entry, scope in zip(pr.entries, pr.entry_scopes, strict=True):
-                        row = self.status_rows[("applicant", 0) if scope == "applicant" else (scope, o.picks[scope])]
-                        if isinstance(entry, int):
-                            if row[entry] != MET:
-                                not_met.append(actives[entry].criterion.id)
-                        elif max(row[i] for i in entry[1]) != MET:
-                            not_met.append(entry[0].id)
+                    picks = o.picks
+                    not_met = [
+                        entry_id
+                        for scope, members, entry_id in pr.entry_specs
+                        if max(map(rows[(scope, picks[scope])].__getitem__, members)) != MET
+                    ]
                     key = (-len(not_met), o.status)
                     if best_key is None or key > best_key:
                         best_key, nearest, gaps = key, pr.route.id, not_met
