@@ -3,6 +3,7 @@
     credcheck serve [--host H] [--port P] [--workers N] [--rules-dir DIR]
     credcheck check APPLICANT.json [--as-of DATE] [--state ST] [--credential ID ...] [--json]
     credcheck rules validate [--rules-dir DIR]
+    credcheck batch INPUT.(jsonl|csv) -o OUTPUT.(jsonl|csv) [--as-of DATE] [--credential ID ...] [--workers N]
 
 ``check`` reads either a bare applicant (the API's ``applicant`` object) or a full request body
 (``{"as_of": ..., "state": ..., "credentials": [...], "applicant": {...}}``); flags override the file.
@@ -152,6 +153,80 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Progress:
+    """A one-line progress report on a terminal: count, percentage, rate and time left."""
+
+    def __init__(self, total: int, stream: TextIO) -> None:
+        import time
+
+        self.total, self.stream, self.clock = total, stream, time.monotonic
+        self.start = self.last = self.clock()
+        self.enabled = stream.isatty()
+
+    def update(self, done: int, final: bool = False) -> None:
+        now = self.clock()
+        if not self.enabled or (not final and now - self.last < 0.2):
+            return
+        self.last = now
+        elapsed = max(now - self.start, 1e-9)
+        rate = done / elapsed
+        left = (self.total - done) / rate if rate > 0 else 0
+        pct = 100 * done / self.total if self.total else 100
+        eta = f"{int(left) // 60}:{int(left) % 60:02d}"
+        self.stream.write(f"\r  {done:,}/{self.total:,}  {pct:5.1f}%  {rate:,.0f}/s  ETA {eta}   ")
+        if final:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    import time
+
+    from engine import BatchRunner, available_cpus
+
+    from .batch_io import read_items, write_results
+
+    book = _load(args)
+    try:
+        items = read_items(Path(args.input), book.models.Applicant)
+    except (OSError, ValueError) as exc:
+        print(f"credcheck: {exc}", file=sys.stderr)
+        return 2
+    try:
+        as_of = dt.date.fromisoformat(args.as_of) if args.as_of else dt.datetime.now(dt.UTC).date()
+    except ValueError:
+        print("credcheck: --as-of must be a YYYY-MM-DD date", file=sys.stderr)
+        return 2
+    for cid in args.credential or ():
+        if cid not in book.credential_ids:
+            print(f"credcheck: unknown credential `{cid}`", file=sys.stderr)
+            return 2
+    credentials = args.credential or book.credential_ids
+    runner = BatchRunner(book, _rules_dir(args), processes=args.workers or available_cpus())
+    progress = _Progress(len(items), sys.stderr)
+    started = time.monotonic()
+    done = failed = 0
+    try:
+        results = runner.run(items, as_of=as_of, credentials=args.credential, detail=args.detail)
+        for result in write_results(Path(args.output), results, credentials):
+            done += 1
+            failed += not result["ok"]
+            progress.update(done)
+    except ValueError as exc:
+        print(f"credcheck: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        runner.close()
+    progress.update(done, final=True)
+    elapsed = time.monotonic() - started
+    print(
+        f"{done:,} applicants in {elapsed:.1f} s ({done / max(elapsed, 1e-9):,.0f}/s), {failed:,} with errors, "
+        f"as of {as_of}, rules {book.version_id}: {args.output}",
+        file=sys.stderr,
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="credcheck", description="Eligibility checker for US medical-technician certifications."
@@ -173,6 +248,18 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--json", action="store_true", help="print the API's JSON answer")
     check.add_argument("--rules-dir", type=Path, help="rule set directory")
     check.set_defaults(func=cmd_check)
+
+    batch = sub.add_parser("batch", help="evaluate a file of applicants (.jsonl or .csv) using every CPU")
+    batch.add_argument("input", help="applicants: .jsonl (one per line) or .csv (columns named by field path)")
+    batch.add_argument("-o", "--output", required=True, help="results: .jsonl, or .csv for a spreadsheet")
+    batch.add_argument("--as-of", help="evaluation date YYYY-MM-DD (default: today in UTC)")
+    batch.add_argument("--credential", action="append", help="evaluate only this credential (repeatable)")
+    batch.add_argument("--workers", type=int, help="worker processes (default: every CPU available)")
+    batch.add_argument(
+        "--detail", choices=["summary", "full"], default="summary", help="full adds every criterion (JSONL)"
+    )
+    batch.add_argument("--rules-dir", type=Path, help="rule set directory")
+    batch.set_defaults(func=cmd_batch)
 
     rules = sub.add_parser("rules", help="rule set tools")
     rules_sub = rules.add_subparsers(dest="rules_command", required=True)

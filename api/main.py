@@ -5,20 +5,23 @@ The app is built by :func:`create_app` from a loaded rule set. At import, ``app`
 message naming each file, key and line at fault.
 """
 
+import contextlib
 import datetime as dt
 import importlib.metadata
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, MutableMapping
 from typing import Any
 
 import orjson
-from fastapi import Depends, FastAPI, Path
+from fastapi import Depends, FastAPI, Path, Request
 from fastapi.openapi.utils import get_openapi
-from starlette.responses import Response
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response, StreamingResponse
 
-from engine import Rulebook, RuleSetError, load_rulebook
+from engine import BatchRunner, Rulebook, RuleSetError, load_rulebook
 
-from .problems import PROBLEM_MEDIA_TYPE, Problem, install_problem_handlers, require_json
+from .problems import PROBLEM_MEDIA_TYPE, Problem, ProblemError, install_problem_handlers, item_problem, require_json
 from .schemas import (
+    BatchResponse,
     CredentialDetail,
     CredentialList,
     EligibilityResponse,
@@ -141,8 +144,17 @@ def create_app(settings: Settings | None = None, rulebook: Rulebook | None = Non
     book = rulebook if rulebook is not None else load_rulebook(settings.rules_dir)
     models = RequestModels(book)
     EligibilityRequest = models.EligibilityRequest  # noqa: N806 - a class
+    BatchRequest = models.BatchRequest  # noqa: N806 - a class
+
+    runner = BatchRunner(book, book.rules.root, processes=settings.batch_workers)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        runner.close()  # worker processes of large batches, if any were started
 
     app = FastAPI(
+        lifespan=lifespan,
         title="credcheck",
         version=VERSION,
         description=DESCRIPTION,
@@ -181,6 +193,67 @@ def create_app(settings: Settings | None = None, rulebook: Rulebook | None = Non
             state=body.state.value if body.state else None,
         )
         return _json(result.as_dict())
+
+    @app.post(
+        "/v1/eligibility/batch",
+        name="checkEligibilityBatch",
+        summary="Check many applicants",
+        tags=["eligibility"],
+        response_model=BatchResponse,
+        responses={
+            200: {
+                "description": (
+                    "Results in input order. With `Accept: application/x-ndjson` they are streamed as they are "
+                    "ready: one `BatchItemResult` JSON object per line (the evaluation date is then in the "
+                    "`X-As-Of` header)."
+                ),
+                "content": {"application/x-ndjson": {"schema": {"$ref": "#/components/schemas/BatchItemResult"}}},
+            },
+            400: _PROBLEM,
+            413: _PROBLEM,
+            415: _PROBLEM,
+            422: _PROBLEM,
+            500: _PROBLEM,
+        },
+        dependencies=[Depends(require_json)],
+    )
+    async def check_eligibility_batch(body: BatchRequest, request: Request) -> Response:  # type: ignore[valid-type]
+        """Evaluate up to 10,000 applicants; an invalid item gets its own problem and does not fail the batch."""
+        if len(body.items) > settings.batch_limit:
+            raise ProblemError(
+                413, "payload-too-large", f"this service accepts at most {settings.batch_limit:,} items per batch"
+            )
+        as_of = body.as_of or utc_today()
+        credentials = [c.value for c in body.credentials] if body.credentials else None
+        items = [(item.id, item.applicant) for item in body.items]
+
+        def results() -> Iterator[dict[str, Any]]:
+            for result in runner.run(items, as_of=as_of, credentials=credentials, detail=body.detail):
+                if not result["ok"]:
+                    result["problem"] = item_problem(result["problem"])
+                yield result
+
+        if "application/x-ndjson" in request.headers.get("accept", ""):
+
+            def lines() -> Iterator[bytes]:
+                for result in results():
+                    yield orjson.dumps(result) + b"\n"
+
+            return StreamingResponse(lines(), media_type="application/x-ndjson", headers={"X-As-Of": as_of.isoformat()})
+        evaluated = await run_in_threadpool(lambda: list(results()))
+        failed = sum(1 for r in evaluated if not r["ok"])
+        state = book.state_notes(body.state.value, as_of=as_of, credentials=credentials) if body.state else None
+        return _json(
+            {
+                "as_of": as_of.isoformat(),
+                "rules": rules_info,
+                "count": len(evaluated),
+                "succeeded": len(evaluated) - failed,
+                "failed": failed,
+                "state": state,
+                "items": evaluated,
+            }
+        )
 
     @app.get(
         "/v1/credentials",

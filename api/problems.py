@@ -28,6 +28,7 @@ __all__ = [
     "Problem",
     "ProblemError",
     "install_problem_handlers",
+    "item_problem",
     "problem_response",
     "require_json",
 ]
@@ -41,6 +42,7 @@ _BASE = "https://credcheck.dev/problems/"
 PROBLEM_TYPES: dict[str, str] = {
     "malformed-request": "Malformed request",
     "invalid-request": "Invalid request",
+    "invalid-applicant": "Invalid applicant",
     "unauthorized": "Unauthorized",
     "not-found": "Not found",
     "method-not-allowed": "Method not allowed",
@@ -138,6 +140,11 @@ def _allowed_methods(app: FastAPI, request: Request) -> list[str]:
         if match in (Match.FULL, Match.PARTIAL):
             methods.update(getattr(route, "methods", None) or ())
     return sorted(methods)
+
+
+def item_problem(problem: dict[str, Any]) -> dict[str, Any]:
+    """A batch item's error (from the engine) as a problem details object."""
+    return {"type": _BASE + "invalid-applicant", "title": PROBLEM_TYPES["invalid-applicant"], **problem}
 
 
 def require_json(request: Request) -> None:

@@ -9,15 +9,20 @@ rule set's vocabularies.
 
 import datetime as dt
 import enum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
 
 from engine import Rulebook
 from engine._vocab import make_enum
 from engine.applicant import IsoDate
 
+from .problems import FieldError
+
+MAX_BATCH = 10_000
+
 __all__ = [
+    "MAX_BATCH",
     "CredentialDetail",
     "CredentialList",
     "EligibilityResponse",
@@ -421,6 +426,124 @@ class RequestModels:
         EligibilityRequest.__module__ = __name__
         self.EligibilityRequest = EligibilityRequest
 
+        item_applicant = Annotated[
+            dict[str, Any],
+            WithJsonSchema(
+                {
+                    "anyOf": [{"$ref": "#/components/schemas/Applicant"}, {"type": "object"}],
+                    "description": (
+                        "The applicant's facts, as in `Applicant`. An item whose facts are invalid gets its own "
+                        "`problem` in the results; it does not fail the batch."
+                    ),
+                }
+            ),
+        ]
+
+        class BatchItem(BaseModel):
+            """One applicant of a batch."""
+
+            model_config = ConfigDict(extra="forbid")
+            id: Annotated[str, StringConstraints(min_length=1, max_length=128)] = Field(
+                description=(
+                    "Your identifier for the item, echoed in its result. Results come back in input order; keep "
+                    "ids unique if you match results by id."
+                )
+            )
+            applicant: item_applicant = Field(description="The applicant's facts.")
+
+        class BatchRequest(BaseModel):
+            """Many applicants evaluated on one date against the same credentials."""
+
+            model_config = ConfigDict(
+                extra="forbid",
+                json_schema_extra={
+                    "examples": [
+                        {
+                            "as_of": "2026-11-23",
+                            "credentials": ["aama.cma", "nha.ccma"],
+                            "items": [
+                                {"id": "student-001", "applicant": example["applicant"]},
+                                {"id": "student-002", "applicant": {"programs": []}},
+                            ],
+                        }
+                    ]
+                },
+            )
+            as_of: IsoDate | None = Field(None, description="Evaluation date for every item (default: today, UTC).")
+            state: state_code | None = Field(  # type: ignore[valid-type]
+                None, description="USPS code of a state for its licensing notes (reported once)."
+            )
+            credentials: Annotated[list[credential_id], Field(min_length=1, max_length=100)] | None = Field(  # type: ignore[valid-type]
+                None, description="Evaluate only these credentials (default: all)."
+            )
+            detail: Literal["summary", "full"] = Field(
+                "summary", description="`summary`: each credential in brief; `full`: also every route and criterion."
+            )
+            items: Annotated[list[BatchItem], Field(min_length=1, max_length=MAX_BATCH)] = Field(
+                description=f"The applicants, at most {MAX_BATCH:,} (the service may be configured lower)."
+            )
+
+        BatchItem.__module__ = __name__
+        BatchRequest.__module__ = __name__
+        self.BatchRequest = BatchRequest
+
 
 def build_request_models(book: Rulebook) -> RequestModels:
     return RequestModels(book)
+
+
+# ------------------------------------------------------------------------------------------- batch
+
+
+class CredentialOutcome(BaseModel):
+    """One credential for one batch item, in brief."""
+
+    model_config = _API
+    id: str = Field(description="Credential id.")
+    status: CredentialStatus = Field(description="eligible, ineligible or undetermined.")
+    eligible_routes: list[str] = Field(description="Ids of the routes met.")
+    inputs_needed: list[str] = Field(description="Inputs that could still decide an undetermined credential.")
+    nearest_route: str | None = Field(
+        description="When not eligible: the route with the fewest entries not met (ties: the closest status)."
+    )
+    missing_criteria: list[str] = Field(
+        description="Criteria (or groups of alternatives) of the nearest route that are not met."
+    )
+
+
+class ItemProblem(BaseModel):
+    """Why one batch item could not be evaluated (the other items are unaffected)."""
+
+    model_config = ConfigDict(extra="allow")
+    type: str = Field(description="URI identifying the kind of problem.")
+    title: str = Field(description="Short summary of the kind of problem.")
+    status: int = Field(description="The status this item alone would have had (422).")
+    detail: str = Field(description="Which fields are invalid.")
+    errors: list[FieldError] = Field(description="Each invalid field, named from the item: `applicant.programs[0]...`.")
+
+
+class BatchItemResult(BaseModel):
+    """The result for one batch item: `ok` with its outcomes, or a problem."""
+
+    model_config = _API
+    id: str = Field(description="The item's id, as sent.")
+    ok: bool = Field(description="False when the item's facts were invalid; see `problem`.")
+    eligible: list[str] | None = Field(None, description="Credentials the applicant is eligible for.")
+    credentials: list[CredentialOutcome] | None = Field(None, description="Each credential, in brief.")
+    details: list[CredentialResult] | None = Field(
+        None, description="With `detail: full`: every route and criterion, as in the single-applicant answer."
+    )
+    problem: ItemProblem | None = Field(None, description="Why the item could not be evaluated.")
+
+
+class BatchResponse(BaseModel):
+    """Results in input order."""
+
+    model_config = _API
+    as_of: dt.date = Field(description="The evaluation date used for every item.")
+    rules: RulesInfo = Field(description="The rule set used.")
+    count: int = Field(description="Items received.")
+    succeeded: int = Field(description="Items evaluated.")
+    failed: int = Field(description="Items with a problem.")
+    state: StateResult | None = Field(description="Licensing notes for the requested state, if any.")
+    items: list[BatchItemResult] = Field(description="One result per item, in input order.")

@@ -133,6 +133,15 @@ class Rulebook:
         model = self.parse_applicant(applicant)
         return self._evaluator.evaluate(model, as_of=as_of, credentials=credentials, state=state)
 
+    def state_notes(self, code: str, *, as_of: dt.date, credentials: Iterable[str] | None = None) -> dict[str, Any]:
+        """A state's notes in effect on ``as_of`` that concern the families of these credentials (default: all)."""
+        if code not in self.rules.vocabularies["us_state"].values:
+            raise UnknownStateError(code)
+        selected = [
+            self.rules.credentials[c] for c in (credentials or self.rules.credentials) if c in self.rules.credentials
+        ]
+        return self._evaluator._state(code, selected, as_of).as_dict()
+
     # ------------------------------------------------------------------ catalogue
 
     def credential_summaries(self) -> list[dict[str, Any]]:

@@ -27,7 +27,14 @@ def test_spec_is_valid_openapi() -> None:
 
 def test_operation_ids_read_as_method_names() -> None:
     ids = sorted(op["operationId"] for item in committed()["paths"].values() for op in item.values())
-    assert ids == ["checkEligibility", "getCredential", "getHealth", "getState", "listCredentials"]
+    assert ids == [
+        "checkEligibility",
+        "checkEligibilityBatch",
+        "getCredential",
+        "getHealth",
+        "getState",
+        "listCredentials",
+    ]
 
 
 def test_enums_follow_the_rule_files(rulebook: Rulebook) -> None:

@@ -1,0 +1,184 @@
+"""Batch files for ``credcheck batch``: JSON Lines or CSV in, JSON Lines or CSV out.
+
+Input
+-----
+* ``.jsonl``: one JSON object per line, either ``{"id": "...", "applicant": {...}}`` or a bare applicant
+  (its id is then the line number). Blank lines are skipped.
+* ``.csv``: one row per applicant. Column ``id`` (optional; default the row number) and one column per
+  applicant field, named by its path: ``birth_date``, ``high_school.credential``, ``semester_hours.chemistry``,
+  ``programs.0.discipline``, ``programs.0.completion_date``, ``programs.1.discipline``,
+  ``work_experience.0.role``, ``work_experience.0.start_date``, ``certifications.0.credential``… Dates are
+  ``YYYY-MM-DD``; yes/no fields take ``true``/``false``; list fields (``programs.0.approvals``,
+  ``work_experience.0.lab_areas``) take values separated by ``;``. An empty cell leaves the field out.
+
+Output
+------
+* ``.jsonl``: one result object per line, as the batch API returns them.
+* ``.csv``: one row per applicant with columns ``id``, ``ok``, ``error`` (why the row could not be evaluated),
+  ``eligible`` (credential ids, ``;``-separated), then for each credential ``<id>`` (eligible / ineligible /
+  undetermined), ``<id> missing`` (for a credential not eligible: the criteria of its nearest route that are
+  not met) and ``<id> inputs needed`` (for an undetermined credential: the facts that could decide it).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import types
+import typing
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+__all__ = ["read_items", "write_results"]
+
+
+def _leaf_kind(annotation: Any) -> str:
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _leaf_kind(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        inner = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return _leaf_kind(inner[0]) if len(inner) == 1 else "str"
+    if origin is list:
+        return "list"
+    if annotation is bool:
+        return "bool"
+    if annotation is int:
+        return "int"
+    if annotation is float:
+        return "float"
+    return "str"
+
+
+def _model_of(annotation: Any) -> type[BaseModel] | None:
+    for arg in (annotation, *typing.get_args(annotation)):
+        for inner in (arg, *typing.get_args(arg)):
+            if isinstance(inner, type) and issubclass(inner, BaseModel):
+                return inner
+    return None
+
+
+def _convert(kind: str, text: str) -> Any:
+    if kind == "list":
+        return [part.strip() for part in text.split(";") if part.strip()]
+    if kind == "bool":
+        lowered = text.strip().lower()
+        return {"true": True, "yes": True, "false": False, "no": False}.get(lowered, text)
+    if kind in ("int", "float"):
+        try:
+            number = float(text.replace(",", ""))
+        except ValueError:
+            return text  # left as text: validation names the field
+        return int(number) if number.is_integer() else number
+    return text.strip()
+
+
+def _set(target: dict[str, Any], parts: list[str], value: Any) -> None:
+    key = parts[0]
+    if len(parts) == 1:
+        target[key] = value
+        return
+    if parts[1].isdigit():
+        records = target.setdefault(key, [])
+        index = int(parts[1])
+        while len(records) <= index:
+            records.append({})
+        if len(parts) == 2:
+            records[index] = value
+        else:
+            _set(records[index], parts[2:], value)
+    else:
+        _set(target.setdefault(key, {}), parts[1:], value)
+
+
+def _row_to_applicant(row: dict[str, str], applicant_model: type[BaseModel]) -> dict[str, Any]:
+    applicant: dict[str, Any] = {}
+    for column, cell in row.items():
+        if column is None or column == "id" or cell is None or cell.strip() == "":
+            continue
+        parts = column.strip().split(".")
+        model: type[BaseModel] | None = applicant_model
+        kind = "str"
+        for part in parts:
+            if part.isdigit() or model is None:
+                continue
+            field = model.model_fields.get(part)
+            if field is None:
+                model = None
+                break
+            nested = _model_of(field.annotation)
+            kind = _leaf_kind(field.annotation) if nested is None else "record"
+            model = nested
+        _set(applicant, parts, _convert(kind, cell) if kind != "record" else cell)
+    # fill list gaps left by sparse columns (programs.1.* without programs.0.*) with nothing
+    for key, value in list(applicant.items()):
+        if isinstance(value, list):
+            applicant[key] = [v for v in value if v != {}]
+    return applicant
+
+
+def read_items(path: Path, applicant_model: type[BaseModel]) -> list[tuple[str, Any]]:
+    """The (id, applicant) pairs of a .jsonl or .csv file."""
+    suffix = path.suffix.lower()
+    items: list[tuple[str, Any]] = []
+    if suffix == ".jsonl":
+        with path.open(encoding="utf-8") as handle:
+            for number, line in enumerate(handle, 1):
+                if not line.strip():
+                    continue
+                try:
+                    data = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise ValueError(f"{path}:{number}: not JSON ({exc.msg})") from None
+                if isinstance(data, dict) and "applicant" in data:
+                    items.append((str(data.get("id", number)), data["applicant"]))
+                else:
+                    items.append((str(number), data))
+    elif suffix == ".csv":
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            for number, row in enumerate(csv.DictReader(handle), 1):
+                item_id = (row.get("id") or "").strip() or str(number)
+                items.append((item_id, _row_to_applicant(row, applicant_model)))
+    else:
+        raise ValueError(f"{path}: expected a .jsonl or .csv file")
+    return items
+
+
+def _csv_row(result: dict[str, Any], credential_ids: list[str]) -> list[str]:
+    if not result["ok"]:
+        problem = result["problem"]
+        fields = "; ".join(f"{e['field']}: {e['message']}" for e in problem["errors"])
+        return [result["id"], "false", fields, "", *([""] * (3 * len(credential_ids)))]
+    by_id = {c["id"]: c for c in result["credentials"]}
+    row = [result["id"], "true", "", ";".join(result["eligible"])]
+    for cid in credential_ids:
+        outcome = by_id.get(cid)
+        if outcome is None:
+            row += ["", "", ""]
+        else:
+            row += [outcome["status"], ";".join(outcome["missing_criteria"]), ";".join(outcome["inputs_needed"])]
+    return row
+
+
+def write_results(path: Path, results: Iterator[dict[str, Any]], credential_ids: list[str]) -> Iterator[dict[str, Any]]:
+    """Write results as they come (yielding each one back, for progress reporting)."""
+    suffix = path.suffix.lower()
+    if suffix not in (".jsonl", ".csv"):
+        raise ValueError(f"{path}: expected a .jsonl or .csv file")
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        if suffix == ".jsonl":
+            for result in results:
+                handle.write(json.dumps(result, separators=(",", ":")) + "\n")
+                yield result
+        else:
+            writer = csv.writer(handle)
+            header = ["id", "ok", "error", "eligible"]
+            for cid in credential_ids:
+                header += [cid, f"{cid} missing", f"{cid} inputs needed"]
+            writer.writerow(header)
+            for result in results:
+                writer.writerow(_csv_row(result, credential_ids))
+                yield result

@@ -1,0 +1,174 @@
+"""Batch evaluation over HTTP and from the command line."""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from api import schemas
+from api.cli import main
+from benchmarks.population import applicant
+from engine import BatchRunner, Rulebook
+from tests.helpers import REPO
+
+AS_OF = "2026-11-23"
+GOOD = {
+    "programs": [{"discipline": "medical-assisting", "accreditor": "CAAHEP", "completion_date": "2026-06-01"}],
+    "certifications": [],
+}
+BAD = {"programs": [{"discipline": "medical-assisting", "clock_hours": "many"}]}
+
+
+def test_batch_keeps_order_and_isolates_bad_items(client: Any) -> None:
+    items = [{"id": "a", "applicant": GOOD}, {"id": "b", "applicant": BAD}, {"id": "c", "applicant": {}}]
+    r = client.post("/v1/eligibility/batch", json={"as_of": AS_OF, "state": "WA", "items": items})
+    assert r.status_code == 200
+    body = r.json()
+    schemas.BatchResponse.model_validate(body)
+    assert [i["id"] for i in body["items"]] == ["a", "b", "c"]
+    assert (body["count"], body["succeeded"], body["failed"]) == (3, 2, 1)
+    a, b, c = body["items"]
+    assert a["ok"] and "aama.cma" in a["eligible"]
+    assert not b["ok"] and b["problem"]["status"] == 422
+    assert b["problem"]["type"].endswith("/invalid-applicant")
+    assert [e["field"] for e in b["problem"]["errors"]] == ["applicant.programs[0].clock_hours"]
+    assert c["ok"] and c["eligible"] == []
+    assert body["state"]["code"] == "WA" and body["state"]["notes"]
+
+
+def test_batch_summary_agrees_with_single_answers(client: Any) -> None:
+    rng = random.Random(11)
+    applicants = [applicant(rng) for _ in range(40)]
+    items = [{"id": str(i), "applicant": a} for i, a in enumerate(applicants)]
+    body = client.post("/v1/eligibility/batch", json={"as_of": AS_OF, "items": items}).json()
+    for item, facts in zip(body["items"], applicants, strict=True):
+        single = client.post("/v1/eligibility", json={"as_of": AS_OF, "applicant": facts}).json()
+        assert item["eligible"] == single["eligible"]
+        by_id = {c["id"]: c for c in single["credentials"]}
+        for outcome in item["credentials"]:
+            full = by_id[outcome["id"]]
+            assert outcome["status"] == full["status"]
+            assert outcome["eligible_routes"] == full["eligible_routes"]
+            assert outcome["inputs_needed"] == full["inputs_needed"]
+            if outcome["status"] != "eligible" and full["routes"]:
+                nearest = next(r for r in full["routes"] if r["id"] == outcome["nearest_route"])
+                assert nearest["status"] != "met"
+                assert outcome["missing_criteria"], outcome
+
+
+def test_batch_full_detail_equals_the_single_answer(client: Any) -> None:
+    items = [{"id": "a", "applicant": GOOD}]
+    body = client.post("/v1/eligibility/batch", json={"as_of": AS_OF, "detail": "full", "items": items}).json()
+    single = client.post("/v1/eligibility", json={"as_of": AS_OF, "applicant": GOOD}).json()
+    assert body["items"][0]["details"] == single["credentials"]
+
+
+def test_batch_streams_ndjson_in_order(client: Any) -> None:
+    items = [{"id": f"i{n}", "applicant": GOOD if n % 3 else BAD} for n in range(9)]
+    payload = {"as_of": AS_OF, "items": items}
+    r = client.post("/v1/eligibility/batch", json=payload, headers={"Accept": "application/x-ndjson"})
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("application/x-ndjson")
+    assert r.headers["x-as-of"] == AS_OF
+    lines = [json.loads(line) for line in r.text.splitlines()]
+    for line in lines:
+        schemas.BatchItemResult.model_validate(line)
+    assert lines == client.post("/v1/eligibility/batch", json=payload).json()["items"]
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"items": []}, "items"),
+        ({"items": [{"id": "a", "applicant": "not an object"}]}, "items[0].applicant"),
+        ({"items": [{"id": "", "applicant": {}}]}, "items[0].id"),
+        ({"items": [{"applicant": {}}]}, "items[0].id"),
+        ({"items": [{"id": "a", "applicant": {}}], "detail": "everything"}, "detail"),
+    ],
+)
+def test_batch_envelope_errors_fail_the_request(client: Any, payload: dict[str, Any], field: str) -> None:
+    r = client.post("/v1/eligibility/batch", json=payload)
+    assert r.status_code == 422
+    assert [e["field"] for e in r.json()["errors"]] == [field]
+
+
+def test_batch_limit_is_configurable(rulebook: Rulebook) -> None:
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+    from api.settings import Settings
+
+    app = create_app(Settings(batch_limit=2, batch_workers=1), rulebook=rulebook)
+    with TestClient(app) as c:
+        items = [{"id": str(n), "applicant": {}} for n in range(3)]
+        r = c.post("/v1/eligibility/batch", json={"items": items})
+    assert r.status_code == 413
+    assert r.headers["content-type"] == "application/problem+json"
+    assert "at most 2 items" in r.json()["detail"]
+
+
+def test_worker_processes_give_the_same_results_in_order(rulebook: Rulebook) -> None:
+    import datetime as dt
+
+    rng = random.Random(5)
+    items = [(f"x{n}", applicant(rng)) for n in range(450)]
+    items[17] = ("bad", BAD)
+    parallel = BatchRunner(rulebook, REPO / "rules", processes=2)
+    try:
+        got = list(parallel.run(items, as_of=dt.date(2026, 11, 23)))
+    finally:
+        parallel.close()
+    inline = list(BatchRunner(rulebook, REPO / "rules", processes=1).run(items, as_of=dt.date(2026, 11, 23)))
+    assert [r["id"] for r in got] == [i for i, _ in items]
+    assert got == inline
+    assert not got[17]["ok"]
+
+
+def test_cli_batch_jsonl_to_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_text(
+        "\n".join(json.dumps(line) for line in ({"id": "s1", "applicant": GOOD}, {"id": "s2", "applicant": BAD}, GOOD))
+        + "\n"
+    )
+    out = tmp_path / "out.csv"
+    code = main(["batch", str(source), "-o", str(out), "--as-of", AS_OF, "--credential", "aama.cma", "--workers", "1"])
+    assert code == 0
+    with out.open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["id"] for r in rows] == ["s1", "s2", "3"]
+    assert rows[0]["aama.cma"] == "eligible" and rows[0]["eligible"] == "aama.cma"
+    assert rows[1]["ok"] == "false" and "applicant.programs[0].clock_hours" in rows[1]["error"]
+    assert "3 applicants" in capsys.readouterr().err
+
+
+def test_cli_batch_csv_columns_by_path(tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text(
+        "id,high_school.credential,programs.0.discipline,programs.0.accreditor,programs.0.completion_date,"
+        "programs.0.clock_hours,programs.0.military,certifications.0.credential\n"
+        'r1,diploma,medical-assisting,CAAHEP,2026-06-01,"1,200",false,\n'
+        "r2,diploma,medical-assisting,CAAHEP,2026-02-30,900,yes,nha.ccma\n"
+    )
+    out = tmp_path / "out.jsonl"
+    assert main(["batch", str(source), "-o", str(out), "--as-of", AS_OF, "--workers", "1"]) == 0
+    first, second = (json.loads(line) for line in out.read_text().splitlines())
+    assert first["ok"] and "aama.cma" in first["eligible"]
+    assert not second["ok"]
+    assert [e["field"] for e in second["problem"]["errors"]] == ["applicant.programs[0].completion_date"]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"), [("in.txt", "", "expected a .jsonl or .csv"), ("in.jsonl", "{bad\n", "not JSON")]
+)
+def test_cli_batch_bad_input_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, content: str, message: str
+) -> None:
+    source = tmp_path / name
+    source.write_text(content)
+    assert main(["batch", str(source), "-o", str(tmp_path / "out.csv")]) == 2
+    assert message in capsys.readouterr().err
