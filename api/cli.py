@@ -16,7 +16,9 @@ import argparse
 import datetime as dt
 import json
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -72,15 +74,27 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.rules_dir:
         os.environ["CREDCHECK_RULES_DIR"] = str(args.rules_dir.resolve())  # read by every worker process
     settings = Settings()
-    uvicorn.run(
-        "api.main:app",
-        host=args.host or settings.host,
-        port=args.port or settings.port,
-        workers=args.workers or settings.workers,
-        log_level=settings.log_level,
-        access_log=False,
-        proxy_headers=False,
-    )
+    workers = args.workers or settings.workers
+    metrics_dir = None
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Each worker keeps its own counters; a shared directory lets any worker report them all.
+        metrics_dir = tempfile.mkdtemp(prefix="credcheck-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    try:
+        uvicorn.run(
+            "api.main:app",
+            host=args.host or settings.host,
+            port=args.port or settings.port,
+            workers=workers,
+            log_level=settings.log_level,
+            log_config=None,  # the app configures JSON logging itself
+            access_log=False,  # the app logs each request (without applicant data)
+            proxy_headers=False,
+            timeout_graceful_shutdown=int(settings.shutdown_timeout),
+        )
+    finally:
+        if metrics_dir:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
     return 0
 
 

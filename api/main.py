@@ -5,33 +5,50 @@ The app is built by :func:`create_app` from a loaded rule set. At import, ``app`
 message naming each file, key and line at fault.
 """
 
+import asyncio
 import contextlib
 import datetime as dt
 import importlib.metadata
+import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, MutableMapping
 from typing import Any
 
 import orjson
 from fastapi import Depends, FastAPI, Path, Request
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response, StreamingResponse
 
-from engine import BatchRunner, Rulebook, RuleSetError, load_rulebook
+from engine import BatchRunner, Rulebook, RuleSetError, load_rulebook, rule_set_digest
 
-from .problems import PROBLEM_MEDIA_TYPE, Problem, ProblemError, install_problem_handlers, item_problem, require_json
+from .middleware import AccessLog, ApiKeyAuth, BodyLimit, RateLimit, SecurityHeaders
+from .observability import Metrics, configure_logging, render_metrics
+from .problems import (
+    PROBLEM_MEDIA_TYPE,
+    Problem,
+    ProblemError,
+    install_problem_handlers,
+    item_problem,
+    require_json,
+)
 from .schemas import (
     BatchResponse,
     CredentialDetail,
     CredentialList,
     EligibilityResponse,
     Health,
+    Readiness,
     RequestModels,
     StateDetail,
 )
-from .settings import Settings
+from .settings import Settings, split_list
 
 __all__ = ["app", "create_app", "utc_today"]
+
+logger = logging.getLogger("credcheck.api")
 
 try:
     VERSION = importlib.metadata.version("credcheck")
@@ -50,23 +67,28 @@ and marked with its verification level, plus the licensing notes of a state.
 * Results depend on `as_of` (default today, UTC) and on the rule set, identified by `rules.id` in the body
   and the `X-Rules-Version` header. The same request, `as_of` and rule set always give the same answer.
 * Errors are `application/problem+json` (RFC 9457) and name the offending field.
+* When the service is configured with API keys, send one as `X-API-Key` or `Authorization: Bearer`.
 """
 
 TAGS = [
     {"name": "eligibility", "description": "Evaluate applicants."},
-    {
-        "name": "catalogue",
-        "description": "Credentials, routes, criteria and state notes, derived from the rule files.",
-    },
+    {"name": "catalogue", "description": "Credentials, routes, criteria and state notes, derived from the rule files."},
     {"name": "operations", "description": "Health of the service."},
 ]
 
 _PROBLEM = {"model": Problem}
-_RULES_HEADER = {
+# Errors every operation may answer, depending on configuration (keys, rate limit).
+_COMMON_ERRORS = {401: _PROBLEM, 429: _PROBLEM, 500: _PROBLEM}
+_BODY_ERRORS = {400: _PROBLEM, 413: _PROBLEM, 415: _PROBLEM, 422: _PROBLEM}
+_RESPONSE_HEADERS = {
     "X-Rules-Version": {
-        "description": "Rule set version with its content digest, e.g. `0.1.0+sha256.3f2a9c0d1e2b4a5c`.",
+        "description": "Rule set version with its content digest, e.g. `0.2.0+sha256.3f60642eb918fd96`.",
         "schema": {"type": "string"},
-    }
+    },
+    "X-Request-ID": {
+        "description": "The request's id (yours if you sent a valid `X-Request-ID`), also in the service's logs.",
+        "schema": {"type": "string"},
+    },
 }
 
 
@@ -79,28 +101,141 @@ def _json(content: Any, status: int = 200) -> Response:
     return Response(orjson.dumps(content), status_code=status, media_type="application/json")
 
 
-class RulesVersionHeader:
-    """Adds ``X-Rules-Version`` to every response (pure ASGI: no per-request overhead beyond a header)."""
+class _OrjsonRequest(Request):
+    """Parses JSON bodies with orjson: several times faster on large batches, and it refuses absurd nesting."""
 
-    def __init__(self, app: Callable[..., Awaitable[None]], value: str) -> None:
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            self._json = orjson.loads(await self.body())
+        return self._json
+
+
+class _OrjsonRoute(APIRoute):
+    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            return await handler(_OrjsonRequest(request.scope, request.receive))
+
+        return route
+
+
+class _ServiceState:
+    """What can change while the service runs: the rule set (reloaded only when valid) and readiness."""
+
+    def __init__(self, book: Rulebook, settings: Settings) -> None:
+        self.settings = settings
+        self.book = book
+        self.runner = BatchRunner(book, book.rules.root, processes=settings.batch_workers)
+        self.ready = False
+        self.rules_on_disk = "loaded"
+        self.failed_digest: str | None = None
+
+    @property
+    def rules_info(self) -> dict[str, str]:
+        rules = self.book.rules
+        return {
+            "name": rules.name,
+            "version": rules.version,
+            "digest": f"sha256:{rules.digest}",
+            "id": rules.version_id,
+        }
+
+    def try_reload(self) -> str:
+        """Reload the rule files if they changed and are valid; never replace a working rule set otherwise.
+
+        Returns what happened: ``unchanged``, ``reloaded``, ``invalid`` or ``incompatible`` (the change would
+        alter the API's enums: credential ids, state codes or vocabularies; that needs a restart).
+        """
+        root = self.book.rules.root
+        digest = rule_set_digest(root)
+        if digest == self.book.digest or digest == self.failed_digest:
+            return "unchanged"
+        try:
+            new = load_rulebook(root)
+        except RuleSetError as exc:
+            self.failed_digest = digest
+            self.rules_on_disk = "invalid"
+            logger.error(
+                "rule reload refused: the rule set on disk is invalid; still serving %s",
+                self.book.version_id,
+                extra={"problems": [str(p) for p in exc.problems]},
+            )
+            return "invalid"
+        old = self.book
+        if (
+            new.credential_ids != old.credential_ids
+            or new.state_codes != old.state_codes
+            or {k: dict(v.values) for k, v in new.rules.vocabularies.items()}
+            != {k: dict(v.values) for k, v in old.rules.vocabularies.items()}
+        ):
+            self.failed_digest = digest
+            self.rules_on_disk = "incompatible"
+            logger.error("rule reload refused: ids or vocabularies changed, which changes the API; restart to apply")
+            return "incompatible"
+        runner, self.runner = self.runner, BatchRunner(new, new.rules.root, processes=self.settings.batch_workers)
+        self.book = new
+        self.failed_digest = None
+        self.rules_on_disk = "loaded"
+        runner.close()
+        Metrics.get().rules.labels(new.version, new.digest).set(1)
+        logger.info("rule set reloaded", extra={"from": old.version_id, "to": new.version_id})
+        return "reloaded"
+
+
+class _RouteMetrics:
+    """Counts requests and times them, labelled by route template (not raw path: bounded cardinality)."""
+
+    def __init__(self, app: Callable[..., Awaitable[None]]) -> None:
         self.app = app
-        self.header = (b"x-rules-version", value.encode())
+        self.metrics = Metrics.get()
+
+    async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope.get("path") == "/metrics":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_status(message: MutableMapping[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            route = scope.get("route")
+            template = getattr(route, "path", "unmatched")
+            method = scope.get("method", "-")
+            self.metrics.requests.labels(method, template, str(status)).inc()
+            self.metrics.latency.labels(method, template).observe(time.perf_counter() - started)
+
+
+class _RulesVersionHeader:
+    """Adds ``X-Rules-Version`` (of the rule set currently served) to every response."""
+
+    def __init__(self, app: Callable[..., Awaitable[None]], state: _ServiceState) -> None:
+        self.app = app
+        self.state = state
 
     async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        header = (b"x-rules-version", self.state.book.version_id.encode())
 
         async def send_with_header(message: MutableMapping[str, Any]) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), self.header]
+                message["headers"] = [*message.get("headers", []), header]
             await send(message)
 
         await self.app(scope, receive, send_with_header)
 
 
 def _openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
-    """Spec post-processing: problem+json for errors, the rules header on every response."""
+    """Spec post-processing: problem+json for errors, response headers, optional API-key security."""
 
     def build() -> dict[str, Any]:
         if app.openapi_schema:
@@ -116,15 +251,23 @@ def _openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
         for path_item in spec.get("paths", {}).values():
             for operation in path_item.values():
                 for status, response in operation.get("responses", {}).items():
-                    if status.isdigit() and int(status) >= 400:
-                        content = response.get("content", {})
-                        schema = content.pop("application/json", {}).get("schema") or {
-                            "$ref": "#/components/schemas/Problem"
-                        }
-                        content[PROBLEM_MEDIA_TYPE] = {"schema": schema}
+                    content = response.get("content", {})
+                    schema = content.get("application/json", {}).get("schema")
+                    is_problem = schema is None or schema.get("$ref") == "#/components/schemas/Problem"
+                    if status.isdigit() and int(status) >= 400 and is_problem:
+                        content.pop("application/json", None)
+                        content[PROBLEM_MEDIA_TYPE] = {"schema": {"$ref": "#/components/schemas/Problem"}}
                         response["content"] = content
-                    response.setdefault("headers", {}).update(_RULES_HEADER)
-        schemas = spec.get("components", {}).get("schemas", {})
+                    response.setdefault("headers", {}).update(_RESPONSE_HEADERS)
+                if operation.get("tags") != ["operations"]:
+                    # Keys are optional: a deployment decides (CREDCHECK_API_KEYS); `{}` says "none needed".
+                    operation["security"] = [{}, {"ApiKeyHeader": []}, {"BearerAuth": []}]
+        components = spec.setdefault("components", {})
+        components["securitySchemes"] = {
+            "ApiKeyHeader": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+            "BearerAuth": {"type": "http", "scheme": "bearer"},
+        }
+        schemas = components.get("schemas", {})
         # FastAPI's own validation error models are replaced by Problem everywhere.
         schemas.pop("HTTPValidationError", None)
         schemas.pop("ValidationError", None)
@@ -142,16 +285,34 @@ def create_app(settings: Settings | None = None, rulebook: Rulebook | None = Non
     """
     settings = settings or Settings()
     book = rulebook if rulebook is not None else load_rulebook(settings.rules_dir)
+    state = _ServiceState(book, settings)
+    metrics = Metrics.get()
+    metrics.rules.labels(book.version, book.digest).set(1)
+    # Request models (their enums) come from the rule set loaded at start: a reload may change rule
+    # content, never these (see _ServiceState.try_reload).
     models = RequestModels(book)
     EligibilityRequest = models.EligibilityRequest  # noqa: N806 - a class
     BatchRequest = models.BatchRequest  # noqa: N806 - a class
 
-    runner = BatchRunner(book, book.rules.root, processes=settings.batch_workers)
-
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
-        runner.close()  # worker processes of large batches, if any were started
+        reloader = None
+        if settings.reload_seconds > 0:
+
+            async def watch() -> None:
+                while True:
+                    await asyncio.sleep(settings.reload_seconds)
+                    await run_in_threadpool(state.try_reload)
+
+            reloader = asyncio.create_task(watch())
+        state.ready = True
+        try:
+            yield
+        finally:
+            state.ready = False  # readiness fails first, so load balancers stop sending work
+            if reloader is not None:
+                reloader.cancel()
+            state.runner.close()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -162,17 +323,36 @@ def create_app(settings: Settings | None = None, rulebook: Rulebook | None = Non
         generate_unique_id_function=lambda route: route.name,
         separate_input_output_schemas=False,
     )
-    app.state.rulebook = book
+    app.router.route_class = _OrjsonRoute
+    app.state.service = state
     app.state.settings = settings
     install_problem_handlers(app)
-    app.add_middleware(RulesVersionHeader, value=book.version_id)  # type: ignore[arg-type]
-    rules_info = {
-        "name": book.rules.name,
-        "version": book.version,
-        "digest": f"sha256:{book.digest}",
-        "id": book.version_id,
-    }
-    summaries = book.credential_summaries()
+    # Middleware, innermost first (each add_middleware wraps the previous ones).
+    app.add_middleware(_RouteMetrics)  # type: ignore[arg-type]
+    app.add_middleware(_RulesVersionHeader, state=state)  # type: ignore[arg-type]
+    app.add_middleware(  # type: ignore[arg-type]
+        BodyLimit, default=settings.body_limit, per_path={"/v1/eligibility/batch": settings.batch_body_limit}
+    )
+    app.add_middleware(RateLimit, rate=settings.rate_limit, burst=settings.rate_burst)  # type: ignore[arg-type]
+    app.add_middleware(ApiKeyAuth, keys=split_list(settings.api_keys))  # type: ignore[arg-type]
+    origins = split_list(settings.cors_origins)
+    if origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Content-Type", "Accept", "X-API-Key", "Authorization", "X-Request-ID"],
+            expose_headers=["X-Rules-Version", "X-Request-ID", "X-As-Of"],
+            max_age=600,
+        )
+    app.add_middleware(SecurityHeaders)  # type: ignore[arg-type]
+    app.add_middleware(AccessLog)  # type: ignore[arg-type]
+
+    summaries: dict[str, list[dict[str, Any]]] = {}
+
+    def count(verdicts: list[tuple[Any, str]]) -> None:
+        for credential, verdict in verdicts:
+            metrics.evaluations.labels(credential.id, verdict).inc()
 
     @app.post(
         "/v1/eligibility",
@@ -180,18 +360,19 @@ def create_app(settings: Settings | None = None, rulebook: Rulebook | None = Non
         summary="Check an applicant's eligibility",
         tags=["eligibility"],
         response_model=EligibilityResponse,
-        responses={400: _PROBLEM, 415: _PROBLEM, 422: _PROBLEM, 500: _PROBLEM},
+        responses={**_BODY_ERRORS, **_COMMON_ERRORS},
         dependencies=[Depends(require_json)],
     )
     async def check_eligibility(body: EligibilityRequest) -> Response:  # type: ignore[valid-type]
         """Evaluate one applicant against every credential (or those listed) on `as_of`."""
         credentials = [c.value for c in body.credentials] if body.credentials else None
-        result = book.evaluate(
+        result = state.book.evaluate(
             body.applicant,
             as_of=body.as_of or utc_today(),
             credentials=credentials,
             state=body.state.value if body.state else None,
         )
+        count(result.verdicts)
         return _json(result.as_dict())
 
     @app.post(
@@ -209,11 +390,8 @@ def create_app(settings: Settings | None = None, rulebook: Rulebook | None = Non
                 ),
                 "content": {"application/x-ndjson": {"schema": {"$ref": "#/components/schemas/BatchItemResult"}}},
             },
-            400: _PROBLEM,
-            413: _PROBLEM,
-            415: _PROBLEM,
-            422: _PROBLEM,
-            500: _PROBLEM,
+            **_BODY_ERRORS,
+            **_COMMON_ERRORS,
         },
         dependencies=[Depends(require_json)],
     )
@@ -226,10 +404,16 @@ def create_app(settings: Settings | None = None, rulebook: Rulebook | None = Non
         as_of = body.as_of or utc_today()
         credentials = [c.value for c in body.credentials] if body.credentials else None
         items = [(item.id, item.applicant) for item in body.items]
+        runner, book = state.runner, state.book
 
         def results() -> Iterator[dict[str, Any]]:
             for result in runner.run(items, as_of=as_of, credentials=credentials, detail=body.detail):
-                if not result["ok"]:
+                if result["ok"]:
+                    metrics.batch_items.labels("evaluated").inc()
+                    for outcome in result["credentials"]:
+                        metrics.evaluations.labels(outcome["id"], outcome["status"]).inc()
+                else:
+                    metrics.batch_items.labels("invalid").inc()
                     result["problem"] = item_problem(result["problem"])
                 yield result
 
@@ -242,18 +426,27 @@ def create_app(settings: Settings | None = None, rulebook: Rulebook | None = Non
             return StreamingResponse(lines(), media_type="application/x-ndjson", headers={"X-As-Of": as_of.isoformat()})
         evaluated = await run_in_threadpool(lambda: list(results()))
         failed = sum(1 for r in evaluated if not r["ok"])
-        state = book.state_notes(body.state.value, as_of=as_of, credentials=credentials) if body.state else None
+        notes = book.state_notes(body.state.value, as_of=as_of, credentials=credentials) if body.state else None
         return _json(
             {
                 "as_of": as_of.isoformat(),
-                "rules": rules_info,
+                "rules": book_info(book),
                 "count": len(evaluated),
                 "succeeded": len(evaluated) - failed,
                 "failed": failed,
-                "state": state,
+                "state": notes,
                 "items": evaluated,
             }
         )
+
+    def book_info(book: Rulebook) -> dict[str, str]:
+        rules = book.rules
+        return {
+            "name": rules.name,
+            "version": rules.version,
+            "digest": f"sha256:{rules.digest}",
+            "id": rules.version_id,
+        }
 
     @app.get(
         "/v1/credentials",
@@ -261,11 +454,15 @@ def create_app(settings: Settings | None = None, rulebook: Rulebook | None = Non
         summary="List credentials",
         tags=["catalogue"],
         response_model=CredentialList,
-        responses={500: _PROBLEM},
+        responses=_COMMON_ERRORS,
     )
     async def list_credentials() -> Response:
         """Every credential in the rule set, with its routes."""
-        return _json({"rules": rules_info, "credentials": summaries})
+        book = state.book
+        if book.digest not in summaries:
+            summaries.clear()
+            summaries[book.digest] = book.credential_summaries()
+        return _json({"rules": state.rules_info, "credentials": summaries[book.digest]})
 
     @app.get(
         "/v1/credentials/{credential_id}",
@@ -273,13 +470,13 @@ def create_app(settings: Settings | None = None, rulebook: Rulebook | None = Non
         summary="Get a credential",
         tags=["catalogue"],
         response_model=CredentialDetail,
-        responses={404: _PROBLEM, 422: _PROBLEM, 500: _PROBLEM},
+        responses={404: _PROBLEM, 422: _PROBLEM, **_COMMON_ERRORS},
     )
     async def get_credential(
         credential_id: str = Path(max_length=100, description="Credential id, e.g. `aama.cma`.", examples=["aama.cma"]),
     ) -> Response:
         """A credential with every route, criterion, citation, verification level and catalogue fact."""
-        return _json(book.credential_detail(credential_id))
+        return _json(state.book.credential_detail(credential_id))
 
     @app.get(
         "/v1/states/{code}",
@@ -287,13 +484,13 @@ def create_app(settings: Settings | None = None, rulebook: Rulebook | None = Non
         summary="Get a state's licensing notes",
         tags=["catalogue"],
         response_model=StateDetail,
-        responses={404: _PROBLEM, 422: _PROBLEM, 500: _PROBLEM},
+        responses={404: _PROBLEM, 422: _PROBLEM, **_COMMON_ERRORS},
     )
     async def get_state(
         code: str = Path(max_length=10, description="USPS code, e.g. `WA`.", examples=["WA"]),
     ) -> Response:
         """Licensing notes of a state, DC or territory for the credential families in the rule set."""
-        return _json(book.state_detail(code))
+        return _json(state.book.state_detail(code))
 
     @app.get(
         "/healthz",
@@ -305,15 +502,39 @@ def create_app(settings: Settings | None = None, rulebook: Rulebook | None = Non
     )
     async def health() -> Response:
         """The process is up and has a rule set loaded."""
-        return _json({"status": "ok", "rules": rules_info})
+        return _json({"status": "ok", "rules": state.rules_info})
+
+    @app.get(
+        "/readyz",
+        name="getReadiness",
+        summary="Readiness",
+        tags=["operations"],
+        response_model=Readiness,
+        responses={503: {"model": Readiness, "description": "Starting or shutting down: send no traffic."}},
+    )
+    async def ready() -> Response:
+        """Whether to send traffic here: the rule set is loaded and the service is not shutting down."""
+        body = {
+            "status": "ready" if state.ready else "unavailable",
+            "rules": state.rules_info,
+            "rules_on_disk": state.rules_on_disk,
+        }
+        return _json(body, 200 if state.ready else 503)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics_endpoint() -> Response:
+        content, media_type = render_metrics()
+        return Response(content, media_type=media_type)
 
     app.openapi = _openapi(app)  # type: ignore[method-assign]
     return app
 
 
 def _app_from_environment() -> FastAPI:
+    settings = Settings()
+    configure_logging(settings.log_level)
     try:
-        return create_app()
+        return create_app(settings)
     except RuleSetError as exc:
         raise SystemExit(f"credcheck: refusing to start: {exc}") from None
 

@@ -377,6 +377,20 @@ class Health(BaseModel):
     rules: RulesInfo = Field(description="The loaded rule set.")
 
 
+class Readiness(BaseModel):
+    """Whether the service should receive traffic."""
+
+    model_config = _API
+    status: Literal["ready", "unavailable"] = Field(description="`unavailable` while starting or shutting down.")
+    rules: RulesInfo = Field(description="The rule set being served.")
+    rules_on_disk: Literal["loaded", "invalid", "incompatible"] = Field(
+        description=(
+            "`loaded`: the files on disk are what is served. `invalid`: they changed and fail validation; the "
+            "previous rule set is still served. `incompatible`: they changed ids or vocabularies; restart to apply."
+        )
+    )
+
+
 # ------------------------------------------------------------------------------------------- requests
 
 

@@ -15,6 +15,10 @@ from engine import available_cpus, default_rules_dir
 __all__ = ["Settings"]
 
 
+def split_list(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CREDCHECK_", env_ignore_empty=True, extra="ignore")
 
@@ -24,6 +28,16 @@ class Settings(BaseSettings):
     workers: int = Field(1, ge=1, le=64, description="Worker processes for `credcheck serve`.")
     log_level: str = Field("info", description="Log level: debug, info, warning, error.")
     batch_limit: int = Field(10_000, ge=1, le=10_000, description="Most items accepted in one batch request.")
+    body_limit: int = Field(1_048_576, ge=1024, description="Largest request body in bytes (batch excepted).")
+    batch_body_limit: int = Field(33_554_432, ge=1024, description="Largest batch request body in bytes.")
+    api_keys: str = Field("", description="Comma-separated API keys; when set, requests must present one.")
+    cors_origins: str = Field("", description="Comma-separated origins allowed by CORS (`*` for any); empty: off.")
+    rate_limit: float = Field(0, ge=0, description="Requests per second per client and process; 0: no limit.")
+    rate_burst: int = Field(50, ge=1, description="Requests a client may make at once before the rate applies.")
+    reload_seconds: float = Field(
+        0, ge=0, description="Check the rule files this often and reload valid changes; 0: never."
+    )
+    shutdown_timeout: float = Field(30, ge=0, description="Seconds in-flight requests get to finish on shutdown.")
     batch_workers: int = Field(
         default_factory=available_cpus,
         ge=1,

@@ -32,7 +32,7 @@ from ._errors import (
     UnknownStateError,
 )
 from ._evaluate import Evaluator
-from ._loader import load_rule_set
+from ._loader import load_rule_set, rule_set_digest
 from ._program import Program
 from ._results import CredentialResult, CriterionResult, Evaluation, RouteResult
 from ._ruleset import RuleSet
@@ -59,6 +59,7 @@ __all__ = [
     "default_rules_dir",
     "load_rule_set",
     "load_rulebook",
+    "rule_set_digest",
 ]
 
 BUNDLED_RULES_DIR = Path(__file__).resolve().parent.parent / "rules"

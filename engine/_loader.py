@@ -55,7 +55,7 @@ from ._vocab import Vocabulary, VocabularyFile
 from ._yaml import LineMap, YamlProblemError, read_yaml
 from .applicant import build_models
 
-__all__ = ["load_rule_set"]
+__all__ = ["load_rule_set", "rule_set_digest"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -187,6 +187,14 @@ def _digest(root: Path, files: Iterable[Path]) -> str:
         content = path.read_bytes()
         h.update(len(rel).to_bytes(4, "big") + rel + len(content).to_bytes(8, "big") + content)
     return h.hexdigest()
+
+
+def rule_set_digest(root: str | Path) -> str:
+    """The digest :func:`load_rule_set` would report, without validating: a cheap "did anything change?"."""
+    root = Path(root)
+    files = [root / "index.yaml", root / "vocabulary.yaml"]
+    files += sorted((root / "credentials").glob("*/*.yaml")) + sorted((root / "states").glob("*.yaml"))
+    return _digest(root, [f for f in files if f.is_file()])
 
 
 # --------------------------------------------------------------------------------------------- tests

@@ -264,7 +264,7 @@ def test_health(client: Any, rulebook: Rulebook) -> None:
 def test_unexpected_errors_are_a_generic_500_without_details(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     from fastapi.testclient import TestClient
 
-    book = app.state.rulebook
+    book = app.state.service.book
 
     def boom(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("secret internal detail")
