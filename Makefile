@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements/constraints.txt | cksum | cut -d' ' -f1)
 
-.PHONY: help install serve test lint openapi fuzz bench check clean
+.PHONY: help install serve test lint openapi fuzz bench soak audit constraints clean
 
 help:
 	@echo "make serve    run the service on http://127.0.0.1:8000 with the bundled rules"
@@ -40,6 +40,15 @@ fuzz: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+soak: $(STAMP)
+	$(BIN)/python benchmarks/soak.py
+
+# Known-vulnerability audit of the pinned dependencies. Needs PyPI's per-release JSON (vulnerability data):
+# it fails (--strict) where packages cannot be audited, rather than passing without checking anything.
+audit: $(STAMP)
+	$(BIN)/python -m pip install --quiet pip-audit
+	$(BIN)/pip-audit --strict -r requirements/constraints.txt --vulnerability-service pypi --progress-spinner off
 
 # Regenerate the pinned versions (needs uv: pip install uv).
 constraints:

@@ -70,11 +70,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from .settings import Settings
 
-    _load(args)  # refuse to start on an invalid rule set, with the file and key at fault
     if args.rules_dir:
         os.environ["CREDCHECK_RULES_DIR"] = str(args.rules_dir.resolve())  # read by every worker process
     settings = Settings()
     workers = args.workers or settings.workers
+    if workers == 1:
+        # One process: build the app here (an invalid rule set stops it with the file and key at fault)
+        # and hand uvicorn the object, so the rules are loaded once.
+        from .main import app as target
+    else:
+        _load(args)  # refuse to start on an invalid rule set before forking workers
+        target = "api.main:app"
     metrics_dir = None
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Each worker keeps its own counters; a shared directory lets any worker report them all.
@@ -82,7 +88,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     try:
         uvicorn.run(
-            "api.main:app",
+            target,
             host=args.host or settings.host,
             port=args.port or settings.port,
             workers=workers,

@@ -521,6 +521,12 @@ def create_app(settings: Settings | None = None, rulebook: Rulebook | None = Non
         }
         return _json(body, 200 if state.ready else 503)
 
+    if settings.bench_echo:
+        # The HTTP ceiling for benchmarks: same app, same middleware, no validation and no evaluation.
+        @app.post("/_bench/echo", include_in_schema=False)
+        async def echo(request: Request) -> Response:
+            return _json(orjson.loads(await request.body()))
+
     @app.get("/metrics", include_in_schema=False)
     async def metrics_endpoint() -> Response:
         content, media_type = render_metrics()

@@ -38,6 +38,9 @@ class Settings(BaseSettings):
         0, ge=0, description="Check the rule files this often and reload valid changes; 0: never."
     )
     shutdown_timeout: float = Field(30, ge=0, description="Seconds in-flight requests get to finish on shutdown.")
+    bench_echo: bool = Field(
+        False, description="Benchmarks only: add POST /_bench/echo, which returns the JSON it receives."
+    )
     batch_workers: int = Field(
         default_factory=available_cpus,
         ge=1,

@@ -1,0 +1,501 @@
+"""credcheck benchmarks: figures and ratios measured in one run, on this machine.
+
+    python benchmarks/run.py                  # everything (about 6 minutes on 2 cores)
+    python benchmarks/run.py --quick          # smaller samples and shorter load runs
+    python benchmarks/run.py --only engine,http
+
+Sections:
+  engine  one applicant against the full catalogue, in process: median and p99 per evaluation, the
+          durable-rules share, and the same population through the deliberately simple pure-Python
+          evaluator of the rule files in tests/oracle.py (the yardstick), with the ratio
+  http    POST /v1/eligibility against a trivial echo endpoint of the same app, 1 and 2 uvicorn workers,
+          32 connections on 127.0.0.1 with wrk (Debian package): req/s, p50, p99, errors, ratio
+  batch   10,000 applicants through POST /v1/eligibility/batch and through `credcheck batch`: wall time
+  cold    process start to the first successful eligibility answer
+  memory  RSS before and after 100,000 evaluations in one process
+
+Timings on shared machines are noisy: compare ratios measured in the same run, not absolute figures
+across runs. Results are also written to benchmarks/results/latest.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from benchmarks.population import AS_OF, population  # noqa: E402
+
+TARGETS = {
+    "engine_median_us": 500,
+    "http_ratio": 0.60,
+    "http_p99_ms": 20,
+    "batch_s": 5,
+    "cold_start_s": 2,
+    "rss_growth_pct": 10,
+}
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def _rss_kib(pid: int | str = "self") -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def machine() -> dict[str, Any]:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpu": cpu,
+        "cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "python": platform.python_version(),
+        "load_1min": os.getloadavg()[0],
+    }
+
+
+# ----------------------------------------------------------------------------------------------- engine
+
+
+def bench_engine(quick: bool) -> dict[str, Any]:
+    from engine import load_rulebook
+    from engine._evaluate import Evaluator
+
+    book = load_rulebook()
+    n = 500 if quick else 3000
+    applicants = population(n, seed=2026)
+    models = [book.parse_applicant(a) for a in applicants]
+    for m in models[:200]:
+        book.evaluate(m, as_of=AS_OF)
+
+    def timed(fn: Any) -> list[float]:
+        out = []
+        for m in models:
+            start = time.perf_counter()
+            fn(m)
+            out.append((time.perf_counter() - start) * 1e6)
+        return out
+
+    verdicts = timed(lambda m: book.evaluate(m, as_of=AS_OF).verdicts)
+    summary = timed(lambda m: book.evaluate(m, as_of=AS_OF).summary())
+    full = timed(lambda m: book.evaluate(m, as_of=AS_OF).as_dict())
+
+    # the durable-rules share: the same facts asserted, drained and deleted, timed alone
+    evaluator: Evaluator = book._evaluator
+    plan = evaluator._plan(AS_OF, tuple(book.credential_ids))
+    fact_lists = []
+    for m in models:
+        facts: list[str] = []
+        records = {"applicant": [m], "program": m.programs, "degree": m.degrees}
+        for scope, slots in plan.slots.items():
+            for index in range(len(records[scope] or ())):
+                item = None if scope == "applicant" else index
+                values = {slot.index: slot.measure.read(m, AS_OF, item) for slot in slots}
+                facts.extend(evaluator._facts(slots, values, index))
+        fact_lists.append(facts)
+    durable = []
+    for facts in fact_lists:
+        start = time.perf_counter()
+        book.program.run(facts)
+        durable.append((time.perf_counter() - start) * 1e6)
+
+    result: dict[str, Any] = {
+        "applicants": n,
+        "credentials": len(book.credential_ids),
+        "routes": sum(len(c.routes) for c in book.rules.credentials.values()),
+        "criteria": sum(len(c.criteria) for c in book.rules.credentials.values()),
+        "rules": book.program.rule_count,
+        "facts_per_applicant_median": statistics.median(len(f) for f in fact_lists),
+        "verdicts_us": {"median": statistics.median(verdicts), "p99": _pct(verdicts, 0.99)},
+        "summary_us": {"median": statistics.median(summary), "p99": _pct(summary, 0.99)},
+        "full_explanation_us": {"median": statistics.median(full), "p99": _pct(full, 0.99)},
+        "durable_rules_us": {"median": statistics.median(durable), "p99": _pct(durable, 0.99)},
+    }
+    try:
+        from tests.oracle import Oracle  # the deliberately simple pure-Python reading of the rule files
+    except ImportError:
+        result["yardstick"] = "tests/oracle.py not found"
+        return result
+    oracle = Oracle(REPO / "rules")
+    for a in applicants[:100]:
+        oracle.evaluate(book.parse_applicant(a), AS_OF)
+    yardstick = []
+    for m in models:
+        start = time.perf_counter()
+        oracle.evaluate(m, AS_OF)
+        yardstick.append((time.perf_counter() - start) * 1e6)
+    result["yardstick_us"] = {"median": statistics.median(yardstick), "p99": _pct(yardstick, 0.99)}
+    result["ratio_engine_to_yardstick"] = statistics.median(verdicts) / statistics.median(yardstick)
+    return result
+
+
+# ----------------------------------------------------------------------------------------------- server
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    """`credcheck serve` in a subprocess, logging to a temporary file."""
+
+    def __init__(self, workers: int, extra_env: dict[str, str] | None = None) -> None:
+        self.port = _free_port()
+        self.log = tempfile.NamedTemporaryFile(prefix="credcheck-bench-", suffix=".log", delete=False)  # noqa: SIM115
+        env = {**os.environ, "CREDCHECK_BENCH_ECHO": "1", **(extra_env or {})}
+        env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        self.started = time.perf_counter()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "api.cli", "serve", "--port", str(self.port), "--workers", str(workers)],
+            cwd=REPO,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        self.base = f"http://127.0.0.1:{self.port}"
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        import httpx
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(self.base + "/readyz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError(f"server did not become ready; log: {self.log.name}")
+
+    def rss_kib(self) -> int:
+        pids = [str(self.proc.pid)]
+        try:
+            out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(self.proc.pid)], capture_output=True, text=True)
+            pids += out.stdout.split()
+        except OSError:
+            pass
+        return sum(_rss_kib(pid) for pid in pids if Path(f"/proc/{pid}").exists())
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self.log.close()
+        Path(self.log.name).unlink(missing_ok=True)
+
+
+def _payload() -> dict[str, Any]:
+    return {"as_of": AS_OF.isoformat(), "state": "WA", "applicant": population(1, seed=7)[0]}
+
+
+def wrk(url: str, body: bytes, seconds: int, connections: int = 32) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        script = Path(tmp) / "post.lua"
+        script.write_text(
+            'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+            f"wrk.body = {json.dumps(body.decode())}\n"
+        )
+        out = subprocess.run(
+            ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url],
+            capture_output=True,
+            text=True,
+            timeout=seconds + 60,
+        ).stdout
+
+    def latency_ms(label: str) -> float:
+        match = re.search(rf"^\s*{label}\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        if not match:
+            return float("nan")
+        value, unit = float(match.group(1)), match.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    total = re.search(r"(\d+) requests in", out)
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    return {
+        "requests_per_s": float(rps.group(1)) if rps else 0.0,
+        "requests": int(total.group(1)) if total else 0,
+        "p50_ms": latency_ms("50%"),
+        "p99_ms": latency_ms("99%"),
+        "errors": (int(non2xx.group(1)) if non2xx else 0) + (sum(int(g) for g in sock.groups()) if sock else 0),
+    }
+
+
+def bench_http(quick: bool) -> dict[str, Any]:
+    if not shutil.which("wrk"):
+        return {"skipped": "wrk not found: apt-get install wrk"}
+    import orjson
+
+    seconds = 5 if quick else 15
+    body = orjson.dumps(_payload())
+    results: dict[str, Any] = {"connections": 32, "seconds": seconds, "response_bytes": None}
+    for workers in (1, 2):
+        server = Server(workers)
+        try:
+            server.wait_ready()
+            import httpx
+
+            results["response_bytes"] = len(
+                httpx.post(
+                    server.base + "/v1/eligibility", content=body, headers={"content-type": "application/json"}
+                ).content
+            )
+            wrk(server.base + "/_bench/echo", body, 2)  # warm up
+            echo = wrk(server.base + "/_bench/echo", body, seconds)
+            wrk(server.base + "/v1/eligibility", body, 2)
+            eligibility = wrk(server.base + "/v1/eligibility", body, seconds)
+        finally:
+            server.stop()
+        results[f"{workers}_worker"] = {
+            "echo": echo,
+            "eligibility": eligibility,
+            "ratio": eligibility["requests_per_s"] / echo["requests_per_s"] if echo["requests_per_s"] else 0.0,
+        }
+    return results
+
+
+def bench_batch(quick: bool) -> dict[str, Any]:
+    import httpx
+    import orjson
+
+    n = 2000 if quick else 10_000
+    applicants = population(n, seed=99)
+    payload = orjson.dumps(
+        {"as_of": AS_OF.isoformat(), "items": [{"id": f"a{i}", "applicant": a} for i, a in enumerate(applicants)]}
+    )
+    out: dict[str, Any] = {"applicants": n, "request_bytes": len(payload)}
+    server = Server(1)
+    try:
+        server.wait_ready()
+        # the first large batch starts the worker processes; measure the warm path, report the cold one
+        start = time.perf_counter()
+        r = httpx.post(
+            server.base + "/v1/eligibility/batch",
+            content=payload,
+            headers={"content-type": "application/json"},
+            timeout=600,
+        )
+        out["http_first_s"] = time.perf_counter() - start
+        start = time.perf_counter()
+        r = httpx.post(
+            server.base + "/v1/eligibility/batch",
+            content=payload,
+            headers={"content-type": "application/json"},
+            timeout=600,
+        )
+        out["http_s"] = time.perf_counter() - start
+        out["http_status"] = r.status_code
+        out["http_failed_items"] = r.json().get("failed")
+    finally:
+        server.stop()
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / "cohort.jsonl"
+        source.write_text("".join(json.dumps({"id": f"a{i}", "applicant": a}) + "\n" for i, a in enumerate(applicants)))
+        start = time.perf_counter()
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "api.cli",
+                "batch",
+                str(source),
+                "-o",
+                str(Path(tmp) / "out.csv"),
+                "--as-of",
+                AS_OF.isoformat(),
+            ],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        out["cli_s"] = time.perf_counter() - start
+        out["cli_exit"] = done.returncode
+    return out
+
+
+def bench_cold(quick: bool) -> dict[str, Any]:
+    import httpx
+
+    body = json.dumps(_payload())
+    times = []
+    for _ in range(2 if quick else 3):
+        server = Server(1)
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                try:
+                    r = httpx.post(
+                        server.base + "/v1/eligibility",
+                        content=body,
+                        headers={"content-type": "application/json"},
+                        timeout=2,
+                    )
+                    if r.status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.02)
+            times.append(time.perf_counter() - server.started)
+        finally:
+            server.stop()
+    return {"runs_s": times, "median_s": statistics.median(times)}
+
+
+def bench_memory(quick: bool) -> dict[str, Any]:
+    import gc
+
+    from engine import load_rulebook
+
+    book = load_rulebook()
+    applicants = population(1000, seed=5)
+    n = 20_000 if quick else 100_000
+    for a in applicants:
+        book.evaluate(a, as_of=AS_OF).as_dict()
+    gc.collect()
+    before = _rss_kib()
+    for i in range(n):
+        book.evaluate(applicants[i % len(applicants)], as_of=AS_OF).as_dict()
+    gc.collect()
+    after = _rss_kib()
+    return {
+        "evaluations": n,
+        "rss_before_mib": before / 1024,
+        "rss_after_mib": after / 1024,
+        "growth_pct": 100 * (after - before) / before,
+    }
+
+
+def report(results: dict[str, Any]) -> None:
+    def mark(ok: bool) -> str:
+        return "ok  " if ok else "MISS"
+
+    m = results["machine"]
+    print(
+        f"\ncredcheck benchmarks, {m['date']}, {m['cpu']} ({m['cpus']} CPUs), Python {m['python']}, "
+        f"load {m['load_1min']:.2f}"
+    )
+    e = results.get("engine")
+    if e:
+        print(
+            f"\nengine: {e['credentials']} credentials, {e['routes']} routes, {e['criteria']} criteria, "
+            f"{e['rules']} durable rules; {e['applicants']} applicants"
+        )
+        for key, label in (
+            ("verdicts_us", "evaluation (verdicts, every criterion decided)"),
+            ("summary_us", "  + batch summary"),
+            ("full_explanation_us", "  + full explanation (API JSON)"),
+            ("durable_rules_us", "durable-rules part (assert, drain, delete)"),
+            ("yardstick_us", "yardstick: pure-Python oracle"),
+        ):
+            if key in e:
+                print(f"  {label:48s} median {e[key]['median']:8.0f} us   p99 {e[key]['p99']:8.0f} us")
+        if "ratio_engine_to_yardstick" in e:
+            print(f"  engine / yardstick median ratio: {e['ratio_engine_to_yardstick']:.2f}")
+        ok = e["verdicts_us"]["median"] <= TARGETS["engine_median_us"]
+        print(f"  [{mark(ok)}] target: evaluation median <= {TARGETS['engine_median_us']} us")
+    h = results.get("http")
+    if h and "skipped" not in h:
+        print(
+            f"\nhttp: wrk, {h['connections']} connections, {h['seconds']} s per run, "
+            f"response {h['response_bytes']:,} bytes"
+        )
+        for workers in (1, 2):
+            r = h[f"{workers}_worker"]
+            for name in ("echo", "eligibility"):
+                x = r[name]
+                print(
+                    f"  {workers} worker(s) {name:12s} {x['requests_per_s']:8.0f} req/s  p50 {x['p50_ms']:6.1f} ms  "
+                    f"p99 {x['p99_ms']:6.1f} ms  errors {x['errors']}"
+                )
+            ok = r["ratio"] >= TARGETS["http_ratio"] and r["eligibility"]["p99_ms"] <= TARGETS["http_p99_ms"]
+            print(
+                f"  [{mark(ok)}] {workers} worker(s): eligibility/echo {r['ratio']:.2f} "
+                f"(target >= {TARGETS['http_ratio']}, p99 <= {TARGETS['http_p99_ms']} ms, 0 errors)"
+            )
+    elif h:
+        print(f"\nhttp: {h['skipped']}")
+    b = results.get("batch")
+    if b:
+        print(f"\nbatch: {b['applicants']:,} applicants ({b['request_bytes'] / 1e6:.1f} MB request)")
+        print(
+            f"  HTTP batch endpoint   {b['http_s']:6.2f} s  (first call, starting workers: {b['http_first_s']:.2f} s)"
+        )
+        print(f"  credcheck batch (CLI) {b['cli_s']:6.2f} s  (process start included)")
+        ok = max(b["http_s"], b["cli_s"]) <= TARGETS["batch_s"]
+        print(f"  [{mark(ok)}] target: <= {TARGETS['batch_s']} s")
+    c = results.get("cold")
+    if c:
+        ok = c["median_s"] <= TARGETS["cold_start_s"]
+        print(
+            f"\ncold start to first answer: median {c['median_s']:.2f} s  "
+            f"[{mark(ok)}] target <= {TARGETS['cold_start_s']} s"
+        )
+    mem = results.get("memory")
+    if mem:
+        ok = mem["growth_pct"] < TARGETS["rss_growth_pct"]
+        print(
+            f"\nmemory: RSS {mem['rss_before_mib']:.1f} -> {mem['rss_after_mib']:.1f} MiB over {mem['evaluations']:,} "
+            f"evaluations ({mem['growth_pct']:+.1f}%)  [{mark(ok)}] target < {TARGETS['rss_growth_pct']}%"
+        )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smaller samples, shorter load runs")
+    parser.add_argument("--only", default="engine,http,batch,cold,memory", help="comma-separated sections")
+    args = parser.parse_args()
+    sections = [s.strip() for s in args.only.split(",") if s.strip()]
+    results: dict[str, Any] = {"machine": machine(), "quick": args.quick}
+    runners = {
+        "engine": bench_engine,
+        "http": bench_http,
+        "batch": bench_batch,
+        "cold": bench_cold,
+        "memory": bench_memory,
+    }
+    for name in sections:
+        print(f"running {name}...", file=sys.stderr, flush=True)
+        results[name] = runners[name](args.quick)
+    report(results)
+    out = REPO / "benchmarks" / "results"
+    out.mkdir(exist_ok=True)
+    (out / "latest.json").write_text(json.dumps(results, indent=2, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
