@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements/constraints.txt | cksum | cut -d' ' -f1)
 
-.PHONY: help install serve test lint openapi fuzz bench soak audit constraints clean
+.PHONY: help install serve test lint openapi fuzz bench soak sdk audit constraints clean
 
 help:
 	@echo "make serve    run the service on http://127.0.0.1:8000 with the bundled rules"
@@ -13,6 +13,8 @@ help:
 	@echo "make openapi  regenerate openapi/openapi.json after an API or vocabulary change"
 	@echo "make fuzz     longer schemathesis campaign (release check)"
 	@echo "make bench    benchmarks (see benchmarks/README.md)"
+	@echo "make soak     sustained load on a two-worker server"
+	@echo "make sdk      generate the Python and TypeScript clients and test them against a live server"
 
 $(STAMP):
 	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if (3, 11) <= v < (3, 13) else f"credcheck needs Python 3.11 or 3.12 (durable-rules fails to import on 3.13); {sys.executable} is {v[0]}.{v[1]}")'
@@ -43,6 +45,11 @@ bench: $(STAMP)
 
 soak: $(STAMP)
 	$(BIN)/python benchmarks/soak.py
+
+# Generate the Python and TypeScript clients from openapi/openapi.json and run their test programs
+# against a live server (needs Node.js 20.19+ and npm; see docs/integrators.md).
+sdk: $(STAMP)
+	bash sdk/run.sh
 
 # Known-vulnerability audit of the pinned dependencies. Needs PyPI's per-release JSON (vulnerability data):
 # it fails (--strict) where packages cannot be audited, rather than passing without checking anything.

@@ -259,10 +259,9 @@ def _openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
                         content[PROBLEM_MEDIA_TYPE] = {"schema": {"$ref": "#/components/schemas/Problem"}}
                         response["content"] = content
                     response.setdefault("headers", {}).update(_RESPONSE_HEADERS)
-                if operation.get("tags") != ["operations"]:
-                    # Keys are optional: a deployment decides (CREDCHECK_API_KEYS); `{}` says "none needed".
-                    operation["security"] = [{}, {"ApiKeyHeader": []}, {"BearerAuth": []}]
         components = spec.setdefault("components", {})
+        # Keys are optional, decided per deployment (CREDCHECK_API_KEYS), so no operation requires a scheme:
+        # generators would otherwise demand credentials from every client. Send the key as a plain header.
         components["securitySchemes"] = {
             "ApiKeyHeader": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
             "BearerAuth": {"type": "http", "scheme": "bearer"},
@@ -389,6 +388,12 @@ def create_app(settings: Settings | None = None, rulebook: Rulebook | None = Non
                     "`X-As-Of` header)."
                 ),
                 "content": {"application/x-ndjson": {"schema": {"$ref": "#/components/schemas/BatchItemResult"}}},
+                "headers": {
+                    "X-As-Of": {
+                        "description": "The evaluation date used for every item (in NDJSON answers).",
+                        "schema": {"type": "string", "format": "date"},
+                    }
+                },
             },
             **_BODY_ERRORS,
             **_COMMON_ERRORS,
@@ -407,7 +412,7 @@ def create_app(settings: Settings | None = None, rulebook: Rulebook | None = Non
         runner, book = state.runner, state.book
 
         def results() -> Iterator[dict[str, Any]]:
-            for result in runner.run(items, as_of=as_of, credentials=credentials, detail=body.detail):
+            for result in runner.run(items, as_of=as_of, credentials=credentials, detail=body.detail.value):
                 if result["ok"]:
                     metrics.batch_items.labels("evaluated").inc()
                     for outcome in result["credentials"]:

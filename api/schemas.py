@@ -68,6 +68,60 @@ class CredentialStatus(enum.StrEnum):
     UNDETERMINED = "undetermined"
 
 
+class StateNoteKind(enum.StrEnum):
+    """What a state requires of a credential family."""
+
+    LICENSE = "license"
+    CERTIFICATION = "certification"
+    REGISTRATION = "registration"
+    PERMIT = "permit"
+    EXEMPT = "exempt"
+    NO_STATE_REQUIREMENT = "no-state-requirement"
+    INFORMATIONAL = "informational"
+
+
+class FactTopic(enum.StrEnum):
+    """What a catalogue fact is about."""
+
+    EXAM = "exam"
+    FEE = "fee"
+    RENEWAL = "renewal"
+    CONTINUING_EDUCATION = "continuing-education"
+    ATTEMPTS = "attempts"
+    OTHER = "other"
+
+
+class CriterionScope(enum.StrEnum):
+    """applicant: decided once per applicant; program/degree: decided per record, all on the same record."""
+
+    APPLICANT = "applicant"
+    PROGRAM = "program"
+    DEGREE = "degree"
+
+
+class BatchDetail(enum.StrEnum):
+    """`summary`: each credential in brief; `full`: also every route and criterion."""
+
+    SUMMARY = "summary"
+    FULL = "full"
+
+
+class ReadinessStatus(enum.StrEnum):
+    """Whether to send traffic."""
+
+    READY = "ready"
+    UNAVAILABLE = "unavailable"
+
+
+class RulesOnDisk(enum.StrEnum):
+    """`loaded`: the files on disk are what is served; `invalid`: they changed and fail validation (the previous
+    rule set is still served); `incompatible`: they changed ids or vocabularies (restart to apply)."""
+
+    LOADED = "loaded"
+    INVALID = "invalid"
+    INCOMPATIBLE = "incompatible"
+
+
 class Verification(BaseModel):
     """How firm a rule is."""
 
@@ -86,6 +140,15 @@ class Citation(BaseModel):
     pinpoint: str | None = Field(description="Section, category or passage within the document.")
     source_kind: SourceKind = Field(description="Official or secondary source.")
     retrieved: dt.date = Field(description="When the maintainers last read the document.")
+
+
+class CertifyingBody(BaseModel):
+    """The organisation that awards a credential."""
+
+    model_config = _API
+    id: str = Field(description="Body id, e.g. `aama`.")
+    name: str = Field(description="Name of the certifying body.")
+    url: str = Field(description="Web site.")
 
 
 class CriterionResult(BaseModel):
@@ -152,7 +215,7 @@ class CredentialResult(BaseModel):
     id: str = Field(description="Credential id, e.g. `aama.cma`.")
     name: str = Field(description="Name of the credential.")
     designation: str = Field(description="Post-nominal designation, e.g. `CMA (AAMA)`.")
-    body: str = Field(description="Certifying body.")
+    body: CertifyingBody = Field(description="Certifying body.")
     family: str = Field(description="Credential family, e.g. `medical-assistant`.")
     status: CredentialStatus = Field(description="eligible, ineligible or undetermined.")
     eligible_routes: list[str] = Field(description="Ids of the routes that are met.")
@@ -228,14 +291,9 @@ class EligibilityResponse(BaseModel):
 # ------------------------------------------------------------------------------------------- catalogue
 
 
-class Body(BaseModel):
-    model_config = _API
-    id: str = Field(description="Body id, e.g. `aama`.")
-    name: str = Field(description="Name of the certifying body.")
-    url: str = Field(description="Web site.")
-
-
 class RouteRef(BaseModel):
+    """A route, by id and name."""
+
     model_config = _API
     id: str = Field(description="Route id.")
     label: str = Field(description="Route name.")
@@ -248,7 +306,7 @@ class CredentialSummary(BaseModel):
     id: str = Field(description="Credential id.")
     name: str = Field(description="Name.")
     designation: str = Field(description="Post-nominal designation.")
-    body: Body = Field(description="Certifying body.")
+    body: CertifyingBody = Field(description="Certifying body.")
     family: str = Field(description="Credential family.")
     summary: str = Field(description="What the credential is and who it is for.")
     routes: list[RouteRef] = Field(description="Its routes.")
@@ -263,7 +321,9 @@ class CredentialList(BaseModel):
     credentials: list[CredentialSummary] = Field(description="Every credential.")
 
 
-class TestVersion(BaseModel):
+class RequirementVersion(BaseModel):
+    """What a criterion requires during a period (both days inclusive; null: open-ended)."""
+
     model_config = _API
     required: str = Field(description="The requirement in this period.")
     from_: dt.date | None = Field(alias="from", description="First day in effect.")
@@ -276,12 +336,10 @@ class CriterionDefinition(BaseModel):
     model_config = _API
     id: str = Field(description="Stable criterion id.")
     label: str = Field(description="What it requires.")
-    scope: Literal["applicant", "program", "degree"] = Field(
-        description="applicant: decided once; program/degree: decided per record, all on the same record."
-    )
+    scope: CriterionScope = Field(description="Whether the criterion reads the applicant or one of their records.")
     inputs: list[str] = Field(description="Applicant inputs it reads.")
     group: str | None = Field(description="Group of alternatives it belongs to in this route.")
-    versions: list[TestVersion] = Field(description="The requirement over time.")
+    versions: list[RequirementVersion] = Field(description="The requirement over time.")
     note: str | None = Field(description="Notes on interpretation.")
     effective: Effective | None = Field(description="When the criterion is in effect, if limited.")
     citations: list[Citation] = Field(description="Sources.")
@@ -289,6 +347,8 @@ class CriterionDefinition(BaseModel):
 
 
 class GroupRef(BaseModel):
+    """A group of alternatives within a route, by id and label."""
+
     model_config = _API
     id: str = Field(description="Group id.")
     label: str = Field(description="What the group requires.")
@@ -309,6 +369,8 @@ class RouteDefinition(BaseModel):
 
 
 class DatedValue(BaseModel):
+    """A fact's value during a period (both days inclusive; null: open-ended)."""
+
     model_config = _API
     value: str | int | float | bool = Field(description="The value in this period.")
     from_: dt.date | None = Field(alias="from", description="First day in effect.")
@@ -319,9 +381,7 @@ class CatalogueFact(BaseModel):
     """A fact users compare (exam, fees, renewal), cited."""
 
     model_config = _API
-    topic: Literal["exam", "fee", "renewal", "continuing-education", "attempts", "other"] = Field(
-        description="What the fact is about."
-    )
+    topic: FactTopic = Field(description="What the fact is about.")
     label: str = Field(description="What the value is.")
     value: str | int | float | bool | list[DatedValue] = Field(description="The value, or its values over time.")
     unit: str | None = Field(description="Unit of the value.")
@@ -331,6 +391,8 @@ class CatalogueFact(BaseModel):
 
 
 class SourceRef(BaseModel):
+    """A document a credential's rules cite."""
+
     model_config = _API
     id: str = Field(description="Source id within the credential's rule file.")
     title: str = Field(description="Title.")
@@ -346,7 +408,7 @@ class CredentialDetail(BaseModel):
     id: str = Field(description="Credential id.")
     name: str = Field(description="Name.")
     designation: str = Field(description="Post-nominal designation.")
-    body: Body = Field(description="Certifying body.")
+    body: CertifyingBody = Field(description="Certifying body.")
     family: str = Field(description="Credential family.")
     summary: str = Field(description="What the credential is and who it is for.")
     verification: Verification = Field(description="How firm its rules are overall.")
@@ -381,14 +443,9 @@ class Readiness(BaseModel):
     """Whether the service should receive traffic."""
 
     model_config = _API
-    status: Literal["ready", "unavailable"] = Field(description="`unavailable` while starting or shutting down.")
+    status: ReadinessStatus = Field(description="`unavailable` while starting or shutting down.")
     rules: RulesInfo = Field(description="The rule set being served.")
-    rules_on_disk: Literal["loaded", "invalid", "incompatible"] = Field(
-        description=(
-            "`loaded`: the files on disk are what is served. `invalid`: they changed and fail validation; the "
-            "previous rule set is still served. `incompatible`: they changed ids or vocabularies; restart to apply."
-        )
-    )
+    rules_on_disk: RulesOnDisk = Field(description="Whether the rule files on disk are the ones served.")
 
 
 # ------------------------------------------------------------------------------------------- requests
@@ -398,8 +455,12 @@ class RequestModels:
     """Request models built for one rule set (their enums come from its files)."""
 
     def __init__(self, book: Rulebook) -> None:
-        self.CredentialId = make_enum("CredentialId", book.credential_ids)
-        self.StateCode = make_enum("StateCode", book.state_codes)
+        self.CredentialId = make_enum(
+            "CredentialId", book.credential_ids, "A credential this rule set evaluates (its catalogue id)."
+        )
+        self.StateCode = make_enum(
+            "StateCode", book.state_codes, "USPS code of a US state, the District of Columbia or a territory."
+        )
         applicant_model = book.models.Applicant
         credential_id = self.CredentialId
         state_code = self.StateCode
@@ -490,8 +551,9 @@ class RequestModels:
             credentials: Annotated[list[credential_id], Field(min_length=1, max_length=100)] | None = Field(  # type: ignore[valid-type]
                 None, description="Evaluate only these credentials (default: all)."
             )
-            detail: Literal["summary", "full"] = Field(
-                "summary", description="`summary`: each credential in brief; `full`: also every route and criterion."
+            detail: BatchDetail = Field(
+                BatchDetail.SUMMARY,
+                description="`summary`: each credential in brief; `full`: also every route and criterion.",
             )
             items: Annotated[list[BatchItem], Field(min_length=1, max_length=MAX_BATCH)] = Field(
                 description=f"The applicants, at most {MAX_BATCH:,} (the service may be configured lower)."
@@ -542,12 +604,12 @@ class BatchItemResult(BaseModel):
     model_config = _API
     id: str = Field(description="The item's id, as sent.")
     ok: bool = Field(description="False when the item's facts were invalid; see `problem`.")
-    eligible: list[str] | None = Field(None, description="Credentials the applicant is eligible for.")
-    credentials: list[CredentialOutcome] | None = Field(None, description="Each credential, in brief.")
+    eligible: list[str] | None = Field(description="Credentials the applicant is eligible for (null if not ok).")
+    credentials: list[CredentialOutcome] | None = Field(description="Each credential, in brief (null if not ok).")
     details: list[CredentialResult] | None = Field(
-        None, description="With `detail: full`: every route and criterion, as in the single-applicant answer."
+        description="With `detail: full`: every route and criterion, as in the single-applicant answer; else null."
     )
-    problem: ItemProblem | None = Field(None, description="Why the item could not be evaluated.")
+    problem: ItemProblem | None = Field(description="Why the item could not be evaluated (null if ok).")
 
 
 class BatchResponse(BaseModel):

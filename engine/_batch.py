@@ -51,6 +51,9 @@ def evaluate_item(
         return {
             "id": item_id,
             "ok": False,
+            "eligible": None,
+            "credentials": None,
+            "details": None,
             "problem": {
                 "status": 422,
                 "detail": f"{n} invalid field{'s' if n != 1 else ''}: " + ", ".join(e["field"] for e in errors[:5]),
@@ -58,15 +61,14 @@ def evaluate_item(
             },
         }
     evaluation = book.evaluate(model, as_of=as_of, credentials=credentials)
-    out: dict[str, Any] = {
+    return {
         "id": item_id,
         "ok": True,
         "eligible": evaluation.eligible,
         "credentials": evaluation.summary(),
+        "details": evaluation.as_dict()["credentials"] if detail == "full" else None,
+        "problem": None,
     }
-    if detail == "full":
-        out["details"] = evaluation.as_dict()["credentials"]
-    return out
 
 
 # ------------------------------------------------------------------------------------------ workers

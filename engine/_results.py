@@ -166,7 +166,7 @@ def credential_json(
         "id": c.id,
         "name": c.name,
         "designation": c.designation,
-        "body": c.body_name,
+        "body": {"id": c.body_id, "name": c.body_name, "url": c.body_url},
         "family": c.family,
         "status": status,
         "eligible_routes": eligible_routes,

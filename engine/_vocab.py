@@ -69,12 +69,15 @@ class VocabularyFile(BaseModel):
         return value
 
 
-def make_enum(class_name: str, values: list[str]) -> type[enum.Enum]:
-    """A ``str`` Enum whose member names are readable in generated SDKs."""
+def make_enum(class_name: str, values: list[str], description: str | None = None) -> type[enum.Enum]:
+    """A ``str`` Enum whose member names are readable in generated SDKs (its docstring is its description)."""
     members = {}
     for value in values:
         name = value.upper().replace(".", "_").replace("-", "_")
         if name[0].isdigit():
             name = f"V_{name}"
         members[name] = value
-    return enum.Enum(class_name, members, type=str)  # type: ignore[return-value]
+    cls = enum.Enum(class_name, members, type=str)  # type: ignore[call-overload]
+    if description:
+        cls.__doc__ = description.strip()
+    return cls  # type: ignore[no-any-return]

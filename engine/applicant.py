@@ -16,7 +16,7 @@ import datetime as dt
 import enum
 import math
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Self
 
 from pydantic import (
     AfterValidator,
@@ -97,6 +97,14 @@ CreditHours = Annotated[float, Field(ge=0, le=1_000), BeforeValidator(_json_numb
 WeeklyHours = Annotated[float, Field(ge=0, le=168), BeforeValidator(_json_number)]
 Weeks = Annotated[float, Field(ge=0, le=1_000), BeforeValidator(_json_number)]
 
+
+class CertificationStatus(enum.StrEnum):
+    """Whether a certification held is current."""
+
+    ACTIVE = "active"
+    LAPSED = "lapsed"
+
+
 MAX_DEGREES = 20
 MAX_PROGRAMS = 20
 MAX_EXPERIENCE = 50
@@ -127,7 +135,7 @@ def build_models(vocabularies: dict[str, Vocabulary], credential_ids: list[str])
             ``other_credential`` vocabulary they are what ``certifications[].credential`` accepts.
     """
     enums = {
-        name: make_enum(class_name, list(vocabularies[name].values))
+        name: make_enum(class_name, list(vocabularies[name].values), vocabularies[name].description)
         for name, class_name in REQUIRED_VOCABULARIES.items()
     }
     HighSchoolCredential = enums["high_school_credential"]  # noqa: N806 - a class
@@ -143,7 +151,10 @@ def build_models(vocabularies: dict[str, Vocabulary], credential_ids: list[str])
     ExperienceSetting = enums["experience_setting"]  # noqa: N806 - a class
     LabArea = enums["lab_area"]  # noqa: N806 - a class
     credential_ref = make_enum(
-        "CredentialRef", sorted(credential_ids) + sorted(vocabularies["other_credential"].values)
+        "CredentialRef",
+        sorted(credential_ids) + sorted(vocabularies["other_credential"].values),
+        "Any credential an applicant may hold: a credential this rule set evaluates (see CredentialId) or another "
+        "known credential (the other_credential vocabulary).",
     )
     strict = ConfigDict(extra="forbid", use_enum_values=False, validate_default=False)
 
@@ -279,7 +290,7 @@ def build_models(vocabularies: dict[str, Vocabulary], credential_ids: list[str])
         model_config = strict
         credential: credential_ref = Field(description="Credential id, e.g. `ascp.mlt`.")
         earned_date: IsoDate | None = Field(None, description="Date the credential was first earned.")
-        status: Literal["active", "lapsed"] | None = Field(
+        status: CertificationStatus | None = Field(
             None, description="Whether the credential is current (`active`) or has lapsed."
         )
 
