@@ -435,7 +435,7 @@ def create_app(settings: Settings | None = None, rulebook: Rulebook | None = Non
         return _json(
             {
                 "as_of": as_of.isoformat(),
-                "rules": book_info(book),
+                "rules": book.rules.info(),
                 "count": len(evaluated),
                 "succeeded": len(evaluated) - failed,
                 "failed": failed,
@@ -443,15 +443,6 @@ def create_app(settings: Settings | None = None, rulebook: Rulebook | None = Non
                 "items": evaluated,
             }
         )
-
-    def book_info(book: Rulebook) -> dict[str, str]:
-        rules = book.rules
-        return {
-            "name": rules.name,
-            "version": rules.version,
-            "digest": f"sha256:{rules.digest}",
-            "id": rules.version_id,
-        }
 
     @app.get(
         "/v1/credentials",

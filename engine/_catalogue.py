@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._results import citations_list, effective_dict, state_note_dict, verification_dict
+from ._results import citations_list, effective_dict, state_note_dict, unencoded_route_json, verification_dict
 from ._ruleset import CredentialDef, CriterionDef, GroupDef, RouteDef, RuleSet, StateDef, TestVersion
 from ._schema import DatedFact
 
@@ -85,15 +85,7 @@ def credential_summary(c: CredentialDef) -> dict[str, Any]:
 def credential_detail(c: CredentialDef) -> dict[str, Any]:
     return credential_summary(c) | {
         "routes": [_route(r) for r in c.routes],
-        "unencoded_routes": [
-            {
-                "label": u.label,
-                "reason": u.reason,
-                "citations": citations_list(u.citations),
-                "verification": verification_dict(u.verification),
-            }
-            for u in c.unencoded_routes
-        ],
+        "unencoded_routes": [unencoded_route_json(u) for u in c.unencoded_routes],
         "facts": [
             {
                 "topic": f.topic,

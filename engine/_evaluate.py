@@ -125,12 +125,7 @@ class Evaluator:
     def __init__(self, rules: RuleSet, program: Program) -> None:
         self.rules = rules
         self.program = program
-        self._rules_info = {
-            "name": rules.name,
-            "version": rules.version,
-            "digest": f"sha256:{rules.digest}",
-            "id": rules.version_id,
-        }
+        self._rules_info = rules.info()
         self._plan = functools.lru_cache(maxsize=128)(self._make_plan)
 
     # ------------------------------------------------------------------ plan

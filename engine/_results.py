@@ -12,7 +12,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ._ruleset import CitationRef, CredentialDef, CriterionDef, RouteDef, StateDef, StateNoteDef, verification_json
+from ._ruleset import (
+    CitationRef,
+    CredentialDef,
+    CriterionDef,
+    RouteDef,
+    StateDef,
+    StateNoteDef,
+    UnencodedRouteDef,
+    verification_json,
+)
 from ._schema import Verification
 
 __all__ = [
@@ -173,15 +182,17 @@ def credential_json(
         "inputs_needed": inputs_needed,
         "verification": verification_dict(c.verification),
         "routes": routes,
-        "unencoded_routes": [
-            {
-                "label": u.label,
-                "reason": u.reason,
-                "citations": citations_list(u.citations),
-                "verification": verification_dict(u.verification),
-            }
-            for u in c.unencoded_routes
-        ],
+        "unencoded_routes": [unencoded_route_json(u) for u in c.unencoded_routes],
+    }
+
+
+def unencoded_route_json(u: UnencodedRouteDef) -> dict[str, Any]:
+    """JSON form of a route the sources mention but the rule set cannot decide."""
+    return {
+        "label": u.label,
+        "reason": u.reason,
+        "citations": citations_list(u.citations),
+        "verification": verification_dict(u.verification),
     }
 
 

@@ -193,3 +193,7 @@ class RuleSet:
     def version_id(self) -> str:
         """Semantic version with the content digest as build metadata: ``1.0.0+sha256.3f2a…``."""
         return f"{self.version}+sha256.{self.digest[:16]}"
+
+    def info(self) -> dict[str, str]:
+        """The rule set's identity as every answer reports it (``rules`` in the API)."""
+        return {"name": self.name, "version": self.version, "digest": f"sha256:{self.digest}", "id": self.version_id}
