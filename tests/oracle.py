@@ -1,0 +1,737 @@
+"""A differential oracle: a deliberately simple, independent evaluator of the rule files.
+
+It exists only to be compared with the production engine (``tests/engine/test_oracle.py``). It reads
+``rules/vocabulary.yaml`` and ``rules/credentials/*/*.yaml`` itself with PyYAML and interprets them in plain
+Python, with no durable-rules and nothing imported from the engine's evaluation code. What it knows of the
+semantics comes from ``rules/README.md``, the field docstrings of ``engine/_schema.py`` and
+``engine/applicant.py``, the statuses documented in ``engine/_results.py`` and the YAML fixtures in
+``tests/rules/``. Speed and explanations do not matter here; being obviously right does.
+
+Semantics, as implemented here
+------------------------------
+* Statuses are three-valued: ``met``, ``unmet``, ``unknown``. A route is the AND of its entries (``common``
+  first), a group the OR of its members (Kleene logic: unmet < unknown < met, AND = min, OR = max).
+  A credential is ``eligible`` if any route is met, ``ineligible`` if it has routes and all are unmet,
+  ``undetermined`` otherwise (so a credential with only ``unencoded_routes`` is undetermined).
+* Missing facts. A measure that needs a missing fact is unknown: a field, the age, a date of a time
+  measure (``end_absent: zero`` reads a missing ``end`` as ``start``, but a missing ``start`` is still
+  missing), a sum with any part missing (``tests/rules/credentials/ascp/pbt.yaml``: "leaves the collection
+  count unknown, even with 120 venipunctures"), an experience total ``since`` a missing date (unless no
+  job could count at all: then it is 0 whatever the date). Beyond that, partial knowledge: a criterion is
+  met if its test holds whatever the unknown facts turn out to be, unmet if it fails whatever they are,
+  unknown otherwise. A job whose filter is unknown counts for the upper bound of a total only; a job's
+  unknown hours or counts are anything from 0 up; an absent ``work_experience`` or ``certifications`` list
+  could hold anything, an empty one holds nothing.
+* Record-level criteria (measures reading ``program.*`` or ``degree.*``, including an experience window
+  ``since`` a program date) must all hold for the same record. For each record kind a route uses, every
+  record is tried: its *part* is the AND of the route's entries that involve that kind (a group is
+  evaluated whole on the record, its other members included). The route uses the record that comes
+  closest, ranked by part status (met > unknown > unmet), then by how many of the route's record-level
+  criteria it meets, then by lowest index -- the record the production result reports, so that
+  criterion statuses can be compared one by one. An absent list (``programs`` left out) makes every
+  record-level criterion ``unknown``; an empty list (``programs: []``) makes them ``unmet``.
+* Calendar arithmetic: adding months or years clamps the day to the end of the month (Jan 31 + 1 month =
+  Feb 28; Feb 29 + 1 year = Feb 28). Age is in completed years: the birthday of a Feb 29 birth falls on
+  Feb 28 in common years. Time measures (``time_since``, ``time_until``, ``time_between``) compared with
+  ``{days: n}`` compare day counts; with months or years they compare the calendar difference from the
+  measure's first date to its second (the date to the evaluation date for ``time_since``, the evaluation
+  date to the date for ``time_until``, ``start`` to ``end``), counted like an age: ``time from a to b <= n
+  months`` iff ``b <= a + n months``. So "within 4 years" of 2026-11-23 is on or after 2022-11-23, and on
+  2028-02-29 a date of 2023-02-28 is 5 years and a day ago (2023-02-28 + 5 years = 2028-02-28).
+* Experience: jobs whose role is listed; filters ``supervised``, ``settings`` and ``min_hours_per_week``
+  (weekly hours are ``hours_per_week``, else ``total_hours`` over the job's weeks) may be unknown for a job,
+  which then counts for the upper bound only. The window is ``within`` (a duration ending on the evaluation
+  date: from the evaluation date minus the duration, calendar-clamped, to the evaluation date, both
+  inclusive; 3 years before 2028-02-29 is 2025-02-28), ``since`` a program date (that day
+  to the evaluation date, inclusive), or everything up to the evaluation date. Ongoing jobs run to the
+  evaluation date; end dates are inclusive; a job with no day in the window contributes nothing.
+  ``years``/``months`` count the days of the union of the jobs' days in the window (1 year = 365 days,
+  1 month = 365/12 days); ``hours`` add up per job ``hours_per_week * days / 7``, or ``total_hours`` spread
+  evenly over the job's days (the part inside the window); counts add up per job. Arithmetic is exact
+  (fractions), so boundary values compare exactly.
+* ``experience_areas``: the union of ``lab_areas`` of jobs in the roles with a day in the window; a job
+  without ``lab_areas`` could have covered any area.
+* ``certifications``: the credential ids held (``status: active`` keeps active ones; an unknown status
+  may or may not be active); ``earned_within`` keeps those earned in the window (as for ``within``).
+* Where the documents leave a choice, the choice above is the engine's, found by the property test and
+  kept because the documents allow it: a missing ``start`` of ``time_between`` and a missing ``since`` date
+  make the criterion unknown although "whatever the unknown facts turn out to be" would decide some of
+  those cases (met for a zero look-back, unmet when all the jobs together fall short); date tests count
+  like an age while experience windows count back from the evaluation date, which differ only around
+  month ends (a Feb 29 evaluation date).
+* ``effective`` ranges and dated thresholds (both days inclusive) select what applies on the evaluation
+  date; criteria and routes not in effect are left out (a group left with no member is left out); an
+  ordering operator with no dated value in force is ignored.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
+
+MET, UNKNOWN, UNMET = "met", "unknown", "unmet"
+_RANK = {UNMET: 0, UNKNOWN: 1, MET: 2}
+INF = float("inf")
+
+# Which list of the applicant holds the records of a record kind (engine/applicant.py).
+RECORD_LISTS = {"program": "programs", "degree": "degrees"}
+# Applicant fields whose values come from an ordered vocabulary (engine/applicant.py: Degree.level).
+ORDERED_FIELDS = {"degree.level": "degree_level"}
+
+
+def all_of(statuses: list[str]) -> str:
+    return min(statuses, key=_RANK.__getitem__) if statuses else MET
+
+
+def any_of(statuses: list[str]) -> str:
+    return max(statuses, key=_RANK.__getitem__) if statuses else UNMET
+
+
+# ---------------------------------------------------------------------------------------------- dates
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """``day`` plus (or minus) whole months, the day clamped to the month's last day."""
+    y, m = divmod(day.year * 12 + day.month - 1 + months, 12)
+    return dt.date(y, m + 1, min(day.day, calendar.monthrange(y, m + 1)[1]))
+
+
+def duration_months(duration: dict[str, int]) -> int | None:
+    """Months of a ``{years: n}`` or ``{months: n}`` duration; None for ``{days: n}``."""
+    if "years" in duration:
+        return 12 * duration["years"]
+    if "months" in duration:
+        return duration["months"]
+    return None
+
+
+def subtract(day: dt.date, duration: dict[str, int]) -> dt.date:
+    months = duration_months(duration)
+    return day - dt.timedelta(days=duration["days"]) if months is None else add_months(day, -months)
+
+
+def age(birth: dt.date, on: dt.date) -> int:
+    """Completed years (a Feb 29 birthday is on Feb 28 in common years)."""
+    years = on.year - birth.year
+    if add_months(birth, 12 * years) > on:
+        years -= 1
+    return years
+
+
+def compare_time(start: dt.date, end: dt.date, duration: dict[str, int]) -> int:
+    """Sign of (time from ``start`` to ``end``) minus ``duration``: -1, 0 or 1."""
+    months = duration_months(duration)
+    diff = (end - start).days - duration["days"] if months is None else (end - add_months(start, months)).days
+    return (diff > 0) - (diff < 0)
+
+
+def day_count(first: dt.date, last: dt.date) -> int:
+    """Days from ``first`` to ``last``, both inclusive (0 when ``last`` is before ``first``)."""
+    return max(0, (last - first).days + 1)
+
+
+def union_days(spans: list[tuple[int, int]]) -> int:
+    """Days covered by inclusive (first, last) spans, overlaps counted once."""
+    days, reach = 0, None
+    for first, last in sorted(spans):
+        if reach is not None and first <= reach:
+            first = reach + 1
+        if first <= last:
+            days += last - first + 1
+        reach = last if reach is None else max(reach, last)
+    return days
+
+
+def as_date(value: Any) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(value)
+
+
+# ---------------------------------------------------------------------------------------------- values
+# A measured value, as much as is known of it:
+#   Num(lo, hi)            a number between lo and hi (lo == hi when known exactly)
+#   Enum(value)            an enumerated or boolean value (value None when unknown)
+#   Time(start, end)       a duration from start to end (either None when unknown), or Time(zero=True)
+#   Sets(sure, maybe)      a set that contains ``sure`` and is contained in ``maybe`` (None: anything)
+
+
+@dataclass(frozen=True)
+class Num:
+    lo: Fraction | float
+    hi: Fraction | float
+
+
+@dataclass(frozen=True)
+class Enum:
+    value: Any
+    path: str = ""
+
+
+@dataclass(frozen=True)
+class Time:
+    start: dt.date | None = None
+    end: dt.date | None = None
+    zero: bool = False
+
+
+@dataclass(frozen=True)
+class Sets:
+    sure: frozenset[str]
+    maybe: frozenset[str] | None
+
+
+UNKNOWN_NUM = Num(-INF, INF)
+
+
+def _number(value: Any) -> Num:
+    return UNKNOWN_NUM if value is None else Num(value, value)
+
+
+# ---------------------------------------------------------------------------------------------- rules
+
+
+@dataclass
+class Criterion:
+    id: str
+    measure: dict[str, Any]
+    test: dict[str, Any]
+    effective: dict[str, Any] | None
+    kind: str | None  # "program", "degree" or None (not record-level)
+
+
+@dataclass
+class Group:
+    id: str
+    members: list[str]
+
+
+@dataclass
+class Route:
+    id: str
+    entries: list[str | Group]
+    effective: dict[str, Any] | None
+
+
+@dataclass
+class Credential:
+    id: str
+    criteria: dict[str, Criterion]
+    routes: list[Route]
+    unencoded: int
+
+
+@dataclass
+class RouteVerdict:
+    status: str
+    criteria: list[tuple[str, str | None, str]] = field(default_factory=list)  # (id, group id, status)
+    records: dict[str, int | None] = field(default_factory=dict)  # record kind -> index used
+
+
+@dataclass
+class CredentialVerdict:
+    status: str
+    routes: dict[str, RouteVerdict]
+
+
+def _normalise_measure(measure: Any) -> dict[str, Any]:
+    if isinstance(measure, str):
+        return {"kind": "age"} if measure == "age" else {"kind": "field", "path": measure}
+    return dict(measure)
+
+
+def _paths(measure: dict[str, Any]) -> list[str]:
+    kind = measure["kind"]
+    if kind == "field":
+        return [measure["path"]]
+    if kind in ("time_since", "time_until"):
+        return [measure["date"]]
+    if kind == "time_between":
+        return [measure["start"], measure["end"]]
+    if kind == "sum":
+        return list(measure["paths"])
+    if kind == "experience" and measure.get("since"):
+        return [measure["since"]]
+    return []
+
+
+def _record_kind(measure: dict[str, Any]) -> str | None:
+    kinds = {p.split(".")[0] for p in _paths(measure)} & set(RECORD_LISTS)
+    assert len(kinds) <= 1, measure
+    return kinds.pop() if kinds else None
+
+
+def _in_effect(effective: dict[str, Any] | None, on: dt.date) -> bool:
+    if not effective:
+        return True
+    start, end = as_date(effective.get("from")), as_date(effective.get("to"))
+    return (start is None or start <= on) and (end is None or on <= end)
+
+
+def load_credentials(rules_dir: Path = RULES_DIR) -> dict[str, Credential]:
+    credentials = {}
+    for path in sorted((rules_dir / "credentials").glob("*/*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        cid = data["id"]
+        criteria = {}
+        for key, raw in (data.get("criteria") or {}).items():
+            measure = _normalise_measure(raw["measure"])
+            criteria[key] = Criterion(key, measure, dict(raw["test"]), raw.get("effective"), _record_kind(measure))
+
+        def entry(item: Any) -> str | Group:
+            return item if isinstance(item, str) else Group(item["id"], list(item["any"]))
+
+        common = [entry(e) for e in data.get("common") or []]
+        routes = [
+            Route(r["id"], common + [entry(e) for e in r["criteria"]], r.get("effective"))
+            for r in data.get("routes") or []
+        ]
+        credentials[cid] = Credential(cid, criteria, routes, len(data.get("unencoded_routes") or []))
+    return credentials
+
+
+def load_vocabularies(rules_dir: Path = RULES_DIR) -> dict[str, dict[str, Any]]:
+    data = yaml.safe_load((rules_dir / "vocabulary.yaml").read_text(encoding="utf-8"))
+    return data["vocabularies"]
+
+
+# ---------------------------------------------------------------------------------------------- oracle
+
+
+class Oracle:
+    """Evaluates applicants (JSON-like dicts, as the API accepts them) against the rule files."""
+
+    def __init__(self, rules_dir: Path = RULES_DIR) -> None:
+        self.credentials = load_credentials(rules_dir)
+        vocabularies = load_vocabularies(rules_dir)
+        self.ranks = {
+            path: {value: i for i, value in enumerate(vocabularies[name]["values"])}
+            for path, name in ORDERED_FIELDS.items()
+        }
+        for name in ORDERED_FIELDS.values():
+            assert vocabularies[name].get("ordered"), name
+
+    # ------------------------------------------------------------------ top level
+
+    def evaluate(self, applicant: dict[str, Any], as_of: dt.date) -> dict[str, CredentialVerdict]:
+        memo: dict[tuple[str, int | None], str] = {}  # (criterion, record index) -> status, per credential
+        out = {}
+        for cid, cred in self.credentials.items():
+            memo.clear()
+            out[cid] = self.credential(cred, applicant, as_of, memo)
+        return out
+
+    def credential(
+        self, cred: Credential, applicant: dict[str, Any], as_of: dt.date, memo: dict[tuple[str, int | None], str]
+    ) -> CredentialVerdict:
+        routes = {
+            f"{cred.id}.{r.id}": self.route(cred, r, applicant, as_of, memo)
+            for r in cred.routes
+            if _in_effect(r.effective, as_of)
+        }
+        statuses = [r.status for r in routes.values()]
+        if MET in statuses:
+            status = "eligible"
+        elif statuses and all(s == UNMET for s in statuses):
+            status = "ineligible"
+        else:
+            status = "undetermined"
+        return CredentialVerdict(status, routes)
+
+    def route(
+        self,
+        cred: Credential,
+        route: Route,
+        applicant: dict[str, Any],
+        as_of: dt.date,
+        memo: dict[tuple[str, int | None], str],
+    ) -> RouteVerdict:
+        def criterion(name: str, record: dict[str, Any] | None, index: int | None) -> str:
+            if (name, index) not in memo:
+                memo[name, index] = self.criterion(cred.criteria[name], applicant, record, as_of)
+            return memo[name, index]
+
+        def live(cid: str) -> bool:
+            return _in_effect(cred.criteria[cid].effective, as_of)
+
+        entries: list[str | Group] = []
+        for e in route.entries:
+            if isinstance(e, Group):
+                members = [m for m in e.members if live(m)]
+                if members:
+                    entries.append(Group(e.id, members))
+            elif live(e):
+                entries.append(e)
+
+        def kinds(e: str | Group) -> set[str]:
+            names = e.members if isinstance(e, Group) else [e]
+            return {k for n in names if (k := cred.criteria[n].kind)}
+
+        # Statuses of the non-record criteria, once.
+        status: dict[str, str] = {}
+        for e in entries:
+            for name in e.members if isinstance(e, Group) else [e]:
+                crit = cred.criteria[name]
+                if crit.kind is None and name not in status:
+                    status[name] = criterion(name, None, None)
+
+        def entry_status(e: str | Group, st: dict[str, str]) -> str:
+            if isinstance(e, Group):
+                return any_of([st[m] for m in e.members])
+            return st[e]
+
+        records: dict[str, int | None] = {}
+        for kind in sorted({k for e in entries for k in kinds(e)}):
+            involved = [e for e in entries if kind in kinds(e)]
+            members = [n for e in involved for n in (e.members if isinstance(e, Group) else [e])]
+            names = [n for n in members if cred.criteria[n].kind == kind]
+            listed = applicant.get(RECORD_LISTS[kind])
+            if listed is None or not listed:
+                fixed = UNKNOWN if listed is None else UNMET
+                status.update(dict.fromkeys(names, fixed))
+                records[kind] = None
+                continue
+            best: tuple[tuple[int, int, int], dict[str, str], int] | None = None
+            for index, record in enumerate(listed):
+                st = dict(status)
+                for n in names:
+                    st[n] = criterion(n, record, index)
+                part = all_of([entry_status(e, st) for e in involved])
+                key = (_RANK[part], sum(1 for n in names if st[n] == MET), -index)
+                if best is None or key > best[0]:
+                    best = (key, st, index)
+            assert best is not None
+            status = best[1]
+            records[kind] = best[2]
+
+        out = []
+        for e in entries:
+            if isinstance(e, Group):
+                out.extend((f"{cred.id}.{m}", f"{cred.id}.{e.id}", status[m]) for m in e.members)
+            else:
+                out.append((f"{cred.id}.{e}", None, status[e]))
+        return RouteVerdict(all_of([entry_status(e, status) for e in entries]), out, records)
+
+    # ------------------------------------------------------------------ criteria
+
+    def criterion(
+        self, crit: Criterion, applicant: dict[str, Any], record: dict[str, Any] | None, as_of: dt.date
+    ) -> str:
+        value = self.measure(crit.measure, applicant, record, as_of)
+        return self.test(crit.test, value, as_of)
+
+    def lookup(self, path: str, applicant: dict[str, Any], record: dict[str, Any] | None) -> Any:
+        """The value of a field path (None when unknown)."""
+        head, _, rest = path.partition(".")
+        if head in RECORD_LISTS:
+            assert record is not None, path
+            return record.get(rest)
+        if not rest:
+            return applicant.get(head)
+        section = applicant.get(head)
+        return None if section is None else section.get(rest)
+
+    def measure(self, m: dict[str, Any], applicant: dict[str, Any], record: dict[str, Any] | None, as_of: dt.date):
+        kind = m["kind"]
+        if kind == "field":
+            value = self.lookup(m["path"], applicant, record)
+            if isinstance(value, list):
+                return Sets(frozenset(value), frozenset(value))
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                return _number(value)
+            return Enum(value, m["path"])
+        if kind == "age":
+            birth = as_date(applicant.get("birth_date"))
+            return UNKNOWN_NUM if birth is None else _number(age(birth, as_of))
+        if kind == "time_since":
+            return Time(as_date(self.lookup(m["date"], applicant, record)), as_of)
+        if kind == "time_until":
+            return Time(as_of, as_date(self.lookup(m["date"], applicant, record)))
+        if kind == "time_between":
+            start = as_date(self.lookup(m["start"], applicant, record))
+            end = as_date(self.lookup(m["end"], applicant, record))
+            if start is not None and end is None and m.get("end_absent") == "zero":
+                return Time(zero=True)
+            return Time(start, end)
+        if kind == "sum":
+            # Unknown as soon as one part is: tests/rules/credentials/ascp/pbt.yaml states it ("leaves the
+            # collection count unknown, even with 120 venipunctures").
+            parts = [self.lookup(p, applicant, record) for p in m["paths"]]
+            return UNKNOWN_NUM if None in parts else _number(sum(parts))
+        if kind == "experience":
+            return self.experience(m, applicant, record, as_of)
+        if kind == "experience_areas":
+            return self.areas(m, applicant, as_of)
+        if kind == "certifications":
+            return self.certifications(m, applicant, as_of)
+        raise AssertionError(f"unknown measure {kind}")
+
+    # ------------------------------------------------------------------ experience
+
+    def experience(self, m: dict[str, Any], applicant: dict[str, Any], record: dict[str, Any] | None, as_of):
+        jobs = applicant.get("work_experience")
+        if jobs is None:
+            return Num(Fraction(0), INF)
+        if m.get("since"):
+            since = as_date(self.lookup(m["since"], applicant, record))
+            if since is None:  # the window is unknown: so is the total, unless no job could count at all
+                could = any(self._counts(m, job, as_of) != UNMET for job in jobs)
+                return UNKNOWN_NUM if could else Num(Fraction(0), Fraction(0))
+            first: dt.date | None = since
+        elif m.get("within"):
+            first = subtract(as_of, m["within"])
+        else:
+            first = None
+        low = self._experience_total(m, jobs, first, as_of, possible=False)
+        high = self._experience_total(m, jobs, first, as_of, possible=True)
+        return Num(low, high)
+
+    def _counts(self, m: dict[str, Any], job: dict[str, Any], as_of: dt.date) -> str:
+        """Whether a job counts for the measure: yes (met), no (unmet) or perhaps (unknown)."""
+        checks = [MET if job["role"] in m["roles"] else UNMET]
+        if m.get("supervised") is not None:
+            s = job.get("supervised")
+            checks.append(UNKNOWN if s is None else MET if s == m["supervised"] else UNMET)
+        if m.get("settings"):
+            s = job.get("setting")
+            checks.append(UNKNOWN if s is None else MET if s in m["settings"] else UNMET)
+        if m.get("min_hours_per_week") is not None:
+            weekly = self._weekly_hours(job, as_of)
+            checks.append(UNKNOWN if weekly is None else MET if weekly >= Fraction(m["min_hours_per_week"]) else UNMET)
+        return all_of(checks)
+
+    @staticmethod
+    def _job_days(job: dict[str, Any], as_of: dt.date) -> tuple[dt.date, dt.date]:
+        start = as_date(job["start_date"])
+        end = as_date(job.get("end_date")) or as_of
+        return start, end
+
+    def _weekly_hours(self, job: dict[str, Any], as_of: dt.date) -> Fraction | None:
+        if job.get("hours_per_week") is not None:
+            return Fraction(job["hours_per_week"])
+        if job.get("total_hours") is not None:
+            days = day_count(*self._job_days(job, as_of))
+            return Fraction(job["total_hours"]) * 7 / days if days else None
+        return None
+
+    def _experience_total(self, m, jobs, first: dt.date | None, as_of: dt.date, possible: bool):
+        """Lower (``possible=False``: sure jobs, unknown amounts as 0) or upper bound of the total."""
+        total_kind = m["total"]
+        spans: list[tuple[int, int]] = []  # days worked in the window, as ordinals (both inclusive)
+        total: Fraction | float = Fraction(0)
+        for job in jobs:
+            counts = self._counts(m, job, as_of)
+            if counts == UNMET or (counts == UNKNOWN and not possible):
+                continue
+            start, end = self._job_days(job, as_of)
+            lo = start if first is None else max(start, first)
+            hi = min(end, as_of)
+            days = day_count(lo, hi)
+            if days == 0:
+                continue
+            if total_kind in ("years", "months"):
+                spans.append((lo.toordinal(), hi.toordinal()))
+            elif total_kind == "hours":
+                if job.get("hours_per_week") is not None:
+                    total += Fraction(job["hours_per_week"]) * days / 7
+                elif job.get("total_hours") is not None:
+                    total += Fraction(job["total_hours"]) * days / day_count(start, end)
+                elif possible:
+                    total = INF
+            else:
+                count = job.get(total_kind)
+                if count is not None:
+                    total += count
+                elif possible:
+                    total = INF
+        if total_kind == "years":
+            return Fraction(union_days(spans), 365)
+        if total_kind == "months":
+            return Fraction(union_days(spans) * 12, 365)
+        return total
+
+    def areas(self, m: dict[str, Any], applicant: dict[str, Any], as_of: dt.date) -> Sets:
+        jobs = applicant.get("work_experience")
+        if jobs is None:
+            return Sets(frozenset(), None)
+        first = subtract(as_of, m["within"]) if m.get("within") else None
+        sure: set[str] = set()
+        maybe: set[str] | None = set()
+        for job in jobs:
+            if job["role"] not in m["roles"]:
+                continue
+            start, end = self._job_days(job, as_of)
+            if day_count(start if first is None else max(start, first), min(end, as_of)) == 0:
+                continue
+            if job.get("lab_areas") is None:
+                maybe = None
+            else:
+                sure.update(job["lab_areas"])
+                if maybe is not None:
+                    maybe.update(job["lab_areas"])
+        return Sets(frozenset(sure), None if maybe is None else frozenset(maybe))
+
+    def certifications(self, m: dict[str, Any], applicant: dict[str, Any], as_of: dt.date) -> Sets:
+        held = applicant.get("certifications")
+        if held is None:
+            return Sets(frozenset(), None)
+        sure, maybe = set(), set()
+        first = subtract(as_of, m["earned_within"]) if m.get("earned_within") else None
+        for cert in held:
+            checks = []
+            if m.get("status", "any") == "active":
+                s = cert.get("status")
+                checks.append(UNKNOWN if s is None else MET if s == "active" else UNMET)
+            if first is not None:
+                earned = as_date(cert.get("earned_date"))
+                checks.append(UNKNOWN if earned is None else MET if first <= earned <= as_of else UNMET)
+            counts = all_of(checks)
+            if counts == MET:
+                sure.add(cert["credential"])
+            if counts != UNMET:
+                maybe.add(cert["credential"])
+        return Sets(frozenset(sure), frozenset(maybe))
+
+    # ------------------------------------------------------------------ tests
+
+    def test(self, test: dict[str, Any], value: Any, as_of: dt.date) -> str:
+        ops = dict(test)
+        order = {}
+        for op in ("at_least", "more_than", "at_most", "less_than"):
+            if op in ops:
+                threshold = ops[op]
+                if isinstance(threshold, list):  # dated thresholds: the value in force on as_of
+                    threshold = next((t["value"] for t in threshold if _in_effect(t, as_of)), None)
+                if threshold is not None:
+                    order[op] = threshold
+        if order:
+            return self._order(order, value)
+        if "one_of" in ops:
+            assert isinstance(value, Enum), value
+            return UNKNOWN if value.value is None else MET if value.value in ops["one_of"] else UNMET
+        if "is" in ops:
+            assert isinstance(value, Enum), value
+            return UNKNOWN if value.value is None else MET if value.value == ops["is"] else UNMET
+        if "includes_any" in ops or "includes_all" in ops:
+            if isinstance(value, Enum) and value.value is None:  # a list field left out
+                return UNKNOWN
+            assert isinstance(value, Sets), value
+            wanted = set(ops.get("includes_any") or ops.get("includes_all"))
+            if "includes_any" in ops:
+                if value.sure & wanted:
+                    return MET
+                return UNMET if value.maybe is not None and not value.maybe & wanted else UNKNOWN
+            if wanted <= value.sure:
+                return MET
+            return UNMET if value.maybe is not None and not wanted <= value.maybe else UNKNOWN
+        return MET  # no operator in force
+
+    def _order(self, order: dict[str, Any], value: Any) -> str:
+        if isinstance(value, Time):
+            results = []
+            for op, threshold in order.items():
+                if value.zero:
+                    sign = 0 if not any(threshold.values()) else -1
+                elif value.start is None or value.end is None:
+                    return UNKNOWN
+                else:
+                    sign = compare_time(value.start, value.end, threshold)
+                results.append(_holds(op, sign))
+            return MET if all(results) else UNMET
+        if isinstance(value, Enum):  # an ordered vocabulary, compared by rank
+            if value.value is None:
+                return UNKNOWN
+            ranks = self.ranks[value.path]
+            ok = all(_holds(op, _sign(ranks[value.value] - ranks[t])) for op, t in order.items())
+            return MET if ok else UNMET
+        assert isinstance(value, Num), value
+
+        def satisfied(x: Fraction | float) -> bool:  # exact: Python compares ints, floats and fractions exactly
+            return all(_holds(op, (x > t) - (x < t)) for op, t in order.items())
+
+        if satisfied(value.lo) and satisfied(value.hi):
+            return MET
+        return UNMET if not _some_satisfied(order, value) else UNKNOWN
+
+
+def _sign(x: Any) -> int:
+    return (x > 0) - (x < 0)
+
+
+def _holds(op: str, sign: int) -> bool:
+    return {"at_least": sign >= 0, "more_than": sign > 0, "at_most": sign <= 0, "less_than": sign < 0}[op]
+
+
+def _some_satisfied(order: dict[str, Any], value: Num) -> bool:
+    """Whether some number between value.lo and value.hi (inclusive) passes every operator."""
+    low, low_open = value.lo, False
+    high, high_open = value.hi, False
+    for op, t in order.items():
+        t = Fraction(t)
+        if op in ("at_least", "more_than") and (t > low or (t == low and op == "more_than")):
+            low, low_open = t, op == "more_than"
+        if op in ("at_most", "less_than") and (t < high or (t == high and op == "less_than")):
+            high, high_open = t, op == "less_than"
+    return low < high or (low == high and not low_open and not high_open)
+
+
+# ---------------------------------------------------------------------------------------------- comparison
+
+
+def production_statuses(result: dict[str, Any]) -> dict[str, Any]:
+    """The statuses of a production result (``Evaluation.as_dict()``), in the oracle's shape."""
+    out = {}
+    for cred in result["credentials"]:
+        routes = {}
+        for route in cred["routes"]:
+            crits = [(c["id"], c.get("group"), c["status"]) for c in route["criteria"]]
+            routes[route["id"]] = {"status": route["status"], "criteria": crits}
+        out[cred["id"]] = {"status": cred["status"], "routes": routes}
+    return out
+
+
+def oracle_statuses(verdicts: dict[str, CredentialVerdict]) -> dict[str, Any]:
+    return {
+        cid: {
+            "status": v.status,
+            "routes": {rid: {"status": r.status, "criteria": list(r.criteria)} for rid, r in v.routes.items()},
+        }
+        for cid, v in verdicts.items()
+    }
+
+
+def differences(expected: dict[str, Any], got: dict[str, Any]) -> list[str]:
+    """Where ``got`` (production) differs from ``expected`` (oracle): credential, route, criterion."""
+    problems = []
+    for cid in sorted(set(expected) | set(got)):
+        exp, act = expected.get(cid), got.get(cid)
+        if exp is None or act is None:
+            problems.append(f"{cid}: only in {'production' if exp is None else 'the oracle'}")
+            continue
+        if exp["status"] != act["status"]:
+            problems.append(f"{cid}: credential status: oracle {exp['status']}, production {act['status']}")
+        for rid in sorted(set(exp["routes"]) | set(act["routes"])):
+            er, ar = exp["routes"].get(rid), act["routes"].get(rid)
+            if er is None or ar is None:
+                problems.append(f"{rid}: route only in {'production' if er is None else 'the oracle'}")
+                continue
+            if er["status"] != ar["status"]:
+                problems.append(f"{rid}: route status: oracle {er['status']}, production {ar['status']}")
+            ekeys = [(c, g) for c, g, _ in er["criteria"]]
+            akeys = [(c, g) for c, g, _ in ar["criteria"]]
+            if ekeys != akeys:
+                problems.append(f"{rid}: criteria listed: oracle {ekeys}, production {akeys}")
+                continue
+            for (c, g, es), (_, _, gs) in zip(er["criteria"], ar["criteria"], strict=True):
+                if es != gs:
+                    where = f" (group {g})" if g else ""
+                    problems.append(f"{rid}: criterion {c}{where}: oracle {es}, production {gs}")
+    return problems
