@@ -9,8 +9,11 @@ difference is encoded as one integer that orders the same way::
 4 years exactly is 40000; 4 years and 1 day is 40001; 3 years 11 months 30 days is 31130. A threshold of
 ``{months: 12}`` becomes 10000. Differences to a later date are the negative of the difference back.
 
-Adding months clamps to the end of the month (31 January + 1 month = 28/29 February), so someone born on
-29 February turns a year older on 28 February in common years.
+Whole months are counted from the rule's reference date (the evaluation date, or the later date of a
+``time_between``), as windows are: "within 5 years" of 2028-02-29 reaches back to 2023-02-28, whether the rule
+tests a graduation date or work experience. Adding months clamps to the end of the month (31 January + 1 month
+= 28/29 February). Ages count from the birth date, so someone born on 29 February turns a year older on
+28 February in common years.
 
 Examples:
     >>> calendar_code(dt.date(2020, 6, 15), dt.date(2024, 6, 15))
@@ -19,6 +22,10 @@ Examples:
     40001
     >>> calendar_code(dt.date(2024, 6, 16), dt.date(2024, 6, 15))
     -1
+    >>> calendar_code_at(dt.date(2028, 2, 29), dt.date(2023, 2, 28))   # 5 years back from the anchor
+    50000
+    >>> calendar_code(dt.date(2023, 2, 28), dt.date(2028, 2, 29))      # 5 years forward from the start, + 1 day
+    50001
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ import datetime as dt
 __all__ = [
     "add_months",
     "calendar_code",
+    "calendar_code_at",
     "calendar_diff",
     "describe_calendar_code",
     "duration_code",
@@ -63,6 +71,20 @@ def calendar_code(start: dt.date, end: dt.date) -> int:
         return years * 10000 + months * 100 + days
     years, months, days = calendar_diff(end, start)
     return -(years * 10000 + months * 100 + days)
+
+
+def calendar_code_at(anchor: dt.date, other: dt.date) -> int:
+    """Signed calendar distance from ``other`` to ``anchor``, counting whole months from the anchor.
+
+    Positive when ``other`` is before the anchor ("how long ago, seen from the anchor"), negative after it.
+    """
+    if other > anchor:
+        return -calendar_code(anchor, other)  # forward from the anchor
+    months = (anchor.year - other.year) * 12 + (anchor.month - other.month)
+    if add_months(anchor, -months) < other:
+        months -= 1
+    days = (add_months(anchor, -months) - other).days
+    return (months // 12) * 10000 + (months % 12) * 100 + days
 
 
 def duration_code(years: int = 0, months: int = 0) -> int:

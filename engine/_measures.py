@@ -204,9 +204,10 @@ def _time_describer(unit: TimeUnit, future: str, past: str, zero: str | None = N
 
 
 def _difference(unit: TimeUnit) -> Callable[[dt.date, dt.date], int]:
+    """Time from ``start`` to ``end``; calendar months are counted back from ``end``, the reference date."""
     if unit == "days":
         return lambda start, end: (end - start).days
-    return _dates.calendar_code
+    return lambda start, end: _dates.calendar_code_at(end, start)
 
 
 def _time_since(
@@ -223,7 +224,8 @@ def _time_since(
         day = None if record is None else getattr(record, attr)
         if day is None:
             return None, None, (path,)
-        value = diff(day, as_of) if since else diff(as_of, day)
+        # Both are measured from the evaluation date, the reference point of the window.
+        value = diff(day, as_of) if since else -diff(day, as_of)
         return value, value, ()
 
     describe = (
@@ -256,12 +258,12 @@ def _time_between(m: TimeBetweenMeasure, catalogue: dict[str, FieldSpec], unit: 
         _, end_path = get_end(applicant, index)
         start = None if record is None else getattr(record, start_spec.attr)
         end = None if record is None else getattr(record, end_spec.attr)
+        if end is None and zero_when_absent:
+            return 0, 0, ()  # no end means "same as the start", whatever the start is
         if start is None:
             return None, None, (start_path,)
         if end is None:
-            if not zero_when_absent:
-                return None, None, (end_path,)
-            return 0, 0, ()
+            return None, None, (end_path,)
         value = diff(start, end)
         return value, value, ()
 
@@ -392,11 +394,15 @@ def _experience(m: ExperienceMeasure, catalogue: dict[str, FieldSpec], key: str)
         entries = applicant.work_experience
         if entries is not None and not any(entry.role.value in roles for entry in entries):
             return 0.0, 0.0, ()  # no job in these roles: nothing to count, whatever the window
+        since_missing: tuple[str, ...] = ()
         if since_get is not None and since_spec is not None:
             record, path = since_get(applicant, index)
             window_start = getattr(record, since_spec.attr)
             if window_start is None:
-                return None, None, (path,)
+                if entries is None:
+                    return None, None, (path, "work_experience")
+                # The window is unknown: nothing certainly counts, and at most all matching work ever done.
+                since_missing = (path,)
         else:
             window_start = _window_start(as_of, m.within)
         if entries is None:
@@ -452,6 +458,9 @@ def _experience(m: ExperienceMeasure, catalogue: dict[str, FieldSpec], key: str)
                         low += part
                     high = min(high + part, float(UNBOUNDED))
         low, high = round(low, 4), round(high, 4)
+        if since_missing:
+            low = 0.0
+            missing[:0] = since_missing
         if high == low and not missing:
             return low, low, ()
         return low, high, tuple(dict.fromkeys(missing))

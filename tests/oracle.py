@@ -14,10 +14,10 @@ Semantics, as implemented here
   A credential is ``eligible`` if any route is met, ``ineligible`` if it has routes and all are unmet,
   ``undetermined`` otherwise (so a credential with only ``unencoded_routes`` is undetermined).
 * Missing facts. A measure that needs a missing fact is unknown: a field, the age, a date of a time
-  measure (``end_absent: zero`` reads a missing ``end`` as ``start``, but a missing ``start`` is still
-  missing), a sum with any part missing (``tests/rules/credentials/ascp/pbt.yaml``: "leaves the collection
-  count unknown, even with 120 venipunctures"), an experience total ``since`` a missing date (unless no
-  job could count at all: then it is 0 whatever the date). Beyond that, partial knowledge: a criterion is
+  measure (``end_absent: zero`` reads a missing ``end`` as no time at all, whatever the ``start``), a sum
+  with any part missing (``tests/rules/credentials/ascp/pbt.yaml``: "leaves the collection count unknown,
+  even with 120 venipunctures"). An experience total ``since`` a missing date is anything from 0 to all the
+  matching work ever done. Beyond that, partial knowledge: a criterion is
   met if its test holds whatever the unknown facts turn out to be, unmet if it fails whatever they are,
   unknown otherwise. A job whose filter is unknown counts for the upper bound of a total only; a job's
   unknown hours or counts are anything from 0 up; an absent ``work_experience`` or ``certifications`` list
@@ -33,11 +33,11 @@ Semantics, as implemented here
 * Calendar arithmetic: adding months or years clamps the day to the end of the month (Jan 31 + 1 month =
   Feb 28; Feb 29 + 1 year = Feb 28). Age is in completed years: the birthday of a Feb 29 birth falls on
   Feb 28 in common years. Time measures (``time_since``, ``time_until``, ``time_between``) compared with
-  ``{days: n}`` compare day counts; with months or years they compare the calendar difference from the
-  measure's first date to its second (the date to the evaluation date for ``time_since``, the evaluation
-  date to the date for ``time_until``, ``start`` to ``end``), counted like an age: ``time from a to b <= n
-  months`` iff ``b <= a + n months``. So "within 4 years" of 2026-11-23 is on or after 2022-11-23, and on
-  2028-02-29 a date of 2023-02-28 is 5 years and a day ago (2023-02-28 + 5 years = 2028-02-28).
+  ``{days: n}`` compare day counts; with months or years they count whole months from the measure's
+  reference date, like a window: back from the evaluation date for ``time_since``, back from ``end`` for
+  ``time_between``, forward from the evaluation date for ``time_until``. So ``time from a to b <= n months``
+  iff ``a >= b - n months``: "within 4 years" of 2026-11-23 is on or after 2022-11-23, and on 2028-02-29 a
+  date of 2023-02-28 is exactly 5 years ago (2028-02-29 - 5 years = 2023-02-28), as for experience windows.
 * Experience: jobs whose role is listed; filters ``supervised``, ``settings`` and ``min_hours_per_week``
   (weekly hours are ``hours_per_week``, else ``total_hours`` over the job's weeks) may be unknown for a job,
   which then counts for the upper bound only. The window is ``within`` (a duration ending on the evaluation
@@ -53,12 +53,9 @@ Semantics, as implemented here
   without ``lab_areas`` could have covered any area.
 * ``certifications``: the credential ids held (``status: active`` keeps active ones; an unknown status
   may or may not be active); ``earned_within`` keeps those earned in the window (as for ``within``).
-* Where the documents leave a choice, the choice above is the engine's, found by the property test and
-  kept because the documents allow it: a missing ``start`` of ``time_between`` and a missing ``since`` date
-  make the criterion unknown although "whatever the unknown facts turn out to be" would decide some of
-  those cases (met for a zero look-back, unmet when all the jobs together fall short); date tests count
-  like an age while experience windows count back from the evaluation date, which differ only around
-  month ends (a Feb 29 evaluation date).
+* Where the documents leave a choice, the choice above is the one ``rules/README.md`` states; the property
+  test found the earlier, less decided choices (a missing ``since`` date making a total unknown, date tests
+  counting forward like an age while windows counted back) and the engine was changed to these.
 * ``effective`` ranges and dated thresholds (both days inclusive) select what applies on the evaluation
   date; criteria and routes not in effect are left out (a group left with no member is left out); an
   ordering operator with no dated value in force is ignored.
@@ -126,10 +123,19 @@ def age(birth: dt.date, on: dt.date) -> int:
     return years
 
 
-def compare_time(start: dt.date, end: dt.date, duration: dict[str, int]) -> int:
-    """Sign of (time from ``start`` to ``end``) minus ``duration``: -1, 0 or 1."""
+def compare_time(start: dt.date, end: dt.date, duration: dict[str, int], anchor: str = "end") -> int:
+    """Sign of (time from ``start`` to ``end``) minus ``duration``: -1, 0 or 1.
+
+    Months are counted from the ``anchor`` date, the measure's reference point: back from ``end`` ("is
+    ``start`` within n months before ``end``?") or forward from ``start``.
+    """
     months = duration_months(duration)
-    diff = (end - start).days - duration["days"] if months is None else (end - add_months(start, months)).days
+    if months is None:
+        diff = (end - start).days - duration["days"]
+    elif anchor == "end":
+        diff = (add_months(end, -months) - start).days
+    else:
+        diff = (end - add_months(start, months)).days
     return (diff > 0) - (diff < 0)
 
 
@@ -181,6 +187,7 @@ class Time:
     start: dt.date | None = None
     end: dt.date | None = None
     zero: bool = False
+    anchor: str = "end"  # the date whole months are counted from
 
 
 @dataclass(frozen=True)
@@ -454,11 +461,11 @@ class Oracle:
         if kind == "time_since":
             return Time(as_date(self.lookup(m["date"], applicant, record)), as_of)
         if kind == "time_until":
-            return Time(as_of, as_date(self.lookup(m["date"], applicant, record)))
+            return Time(as_of, as_date(self.lookup(m["date"], applicant, record)), anchor="start")
         if kind == "time_between":
             start = as_date(self.lookup(m["start"], applicant, record))
             end = as_date(self.lookup(m["end"], applicant, record))
-            if start is not None and end is None and m.get("end_absent") == "zero":
+            if end is None and m.get("end_absent") == "zero":  # no end: no time, whatever the start
                 return Time(zero=True)
             return Time(start, end)
         if kind == "sum":
@@ -482,9 +489,8 @@ class Oracle:
             return Num(Fraction(0), INF)
         if m.get("since"):
             since = as_date(self.lookup(m["since"], applicant, record))
-            if since is None:  # the window is unknown: so is the total, unless no job could count at all
-                could = any(self._counts(m, job, as_of) != UNMET for job in jobs)
-                return UNKNOWN_NUM if could else Num(Fraction(0), Fraction(0))
+            if since is None:  # the window is unknown: nothing surely counts, at most all the work ever done
+                return Num(Fraction(0), self._experience_total(m, jobs, None, as_of, possible=True))
             first: dt.date | None = since
         elif m.get("within"):
             first = subtract(as_of, m["within"])
@@ -643,7 +649,7 @@ class Oracle:
                 elif value.start is None or value.end is None:
                     return UNKNOWN
                 else:
-                    sign = compare_time(value.start, value.end, threshold)
+                    sign = compare_time(value.start, value.end, threshold, value.anchor)
                 results.append(_holds(op, sign))
             return MET if all(results) else UNMET
         if isinstance(value, Enum):  # an ordered vocabulary, compared by rank

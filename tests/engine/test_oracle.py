@@ -596,9 +596,14 @@ def test_calendar_arithmetic_clamps_to_the_month_end() -> None:
     assert add_months(dt.date(2026, 3, 31), -1) == dt.date(2026, 2, 28)
     assert add_months(dt.date(2024, 2, 29), 12) == dt.date(2025, 2, 28)
     assert subtract(dt.date(2028, 2, 29), {"years": 5}) == dt.date(2023, 2, 28)
-    # Jan 31 -> Feb 28 is exactly one month; Feb 28 -> Mar 31 is a month and three days.
-    assert compare_time(dt.date(2026, 1, 31), dt.date(2026, 2, 28), {"months": 1}) == 0
-    assert compare_time(dt.date(2026, 2, 28), dt.date(2026, 3, 31), {"months": 1}) == 1
+    # Counted back from the reference date (the end): a month before Feb 28 is Jan 28, so Jan 31 is 3 days
+    # short of a month; a month before Mar 31 is Feb 28, exactly a month.
+    assert compare_time(dt.date(2026, 1, 31), dt.date(2026, 2, 28), {"months": 1}) == -1
+    assert compare_time(dt.date(2026, 1, 28), dt.date(2026, 2, 28), {"months": 1}) == 0
+    assert compare_time(dt.date(2026, 2, 28), dt.date(2026, 3, 31), {"months": 1}) == 0
+    # Counted forward from the start (time_until): Jan 31 + 1 month is Feb 28.
+    assert compare_time(dt.date(2026, 1, 31), dt.date(2026, 2, 28), {"months": 1}, anchor="start") == 0
+    assert compare_time(dt.date(2026, 2, 28), dt.date(2026, 3, 31), {"months": 1}, anchor="start") == 1
     assert compare_time(dt.date(2026, 3, 1), dt.date(2026, 3, 31), {"days": 30}) == 0
 
 
@@ -613,8 +618,9 @@ def test_a_feb_29_birthday_is_on_feb_28_in_common_years() -> None:
 
 def test_month_end_windows_on_a_feb_29_evaluation_date() -> None:
     as_of = dt.date(2028, 2, 29)
-    # A date test counts like an age: 2023-02-28 + 5 years is 2028-02-28, so 2023-02-28 is 5 years and a day ago.
-    for completion, expected in (("2023-02-28", "unmet"), ("2023-03-01", "met")):
+    # A date test counts back from the evaluation date, as windows do: 5 years before 2028-02-29 is 2023-02-28
+    # (the month end clamps), so 2023-02-28 is exactly 5 years ago and 2023-02-27 a day more.
+    for completion, expected in (("2023-02-27", "unmet"), ("2023-02-28", "met"), ("2023-03-01", "met")):
         program = {"discipline": "phlebotomy", "completion_date": completion}
         got = _statuses({"programs": [program]}, as_of, "ascp.pbt")["naacls-program"][1]
         assert got["completed-within-5-years"] == expected, completion
