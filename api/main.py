@@ -27,6 +27,7 @@ from engine import BatchRunner, Rulebook, RuleSetError, load_rulebook, rule_set_
 from .middleware import AccessLog, ApiKeyAuth, BodyLimit, RateLimit, SecurityHeaders
 from .observability import Metrics, configure_logging, render_metrics
 from .problems import (
+    MAX_JSON_DEPTH,
     PROBLEM_MEDIA_TYPE,
     Problem,
     ProblemError,
@@ -78,8 +79,47 @@ TAGS = [
 
 _PROBLEM = {"model": Problem}
 # Errors every operation may answer, depending on configuration (keys, rate limit).
-_COMMON_ERRORS = {401: _PROBLEM, 429: _PROBLEM, 500: _PROBLEM}
-_BODY_ERRORS = {400: _PROBLEM, 413: _PROBLEM, 415: _PROBLEM, 422: _PROBLEM}
+_COMMON_ERRORS = {
+    401: {**_PROBLEM, "description": "API keys are configured and none (or a wrong one) was sent."},
+    429: {**_PROBLEM, "description": "Rate limit exceeded (when configured); `Retry-After` says when to retry."},
+    500: _PROBLEM,
+}
+
+
+def _default(name: str) -> Any:
+    # Limits documented in the spec are the defaults, so the committed spec does not depend on a deployment.
+    return Settings.model_fields[name].default
+
+
+def _body_errors(size_limit: str) -> dict[int | str, dict[str, Any]]:
+    return {
+        400: {
+            **_PROBLEM,
+            "description": (
+                f"The body is not JSON, or is nested more than {MAX_JSON_DEPTH:,} levels deep (anything nested "
+                "deeper than the request model fails validation with 422 first)."
+            ),
+        },
+        413: {**_PROBLEM, "description": size_limit},
+        415: {**_PROBLEM, "description": "The body is not sent as `application/json`."},
+        422: {
+            **_PROBLEM,
+            "description": (
+                "Invalid fields, each named in `errors` (e.g. `applicant.programs[0].clock_hours`). Strings, "
+                "lists and numbers are bounded as the schema states; unknown fields are refused."
+            ),
+        },
+    }
+
+
+_BODY_ERRORS = _body_errors(
+    f"The body is larger than {_default('body_limit') // 1024:,} KiB by default (`CREDCHECK_BODY_LIMIT`)."
+)
+_BATCH_BODY_ERRORS = _body_errors(
+    f"The body is larger than {_default('batch_body_limit') // 1048576:,} MiB by default "
+    f"(`CREDCHECK_BATCH_BODY_LIMIT`), or holds more than {_default('batch_limit'):,} items by default "
+    "(`CREDCHECK_BATCH_LIMIT`)."
+)
 _RESPONSE_HEADERS = {
     "X-Rules-Version": {
         "description": "Rule set version with its content digest, e.g. `0.2.0+sha256.3f60642eb918fd96`.",
@@ -395,7 +435,7 @@ def create_app(settings: Settings | None = None, rulebook: Rulebook | None = Non
                     }
                 },
             },
-            **_BODY_ERRORS,
+            **_BATCH_BODY_ERRORS,
             **_COMMON_ERRORS,
         },
         dependencies=[Depends(require_json)],

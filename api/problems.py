@@ -23,6 +23,8 @@ from engine import UnknownCredentialError, UnknownStateError
 from engine.applicant import field_path
 
 __all__ = [
+    "MAX_JSON_DEPTH",
+    "PROBLEM_MEDIA_TYPE",
     "PROBLEM_TYPES",
     "FieldError",
     "Problem",
@@ -121,14 +123,23 @@ def _message(error: dict[str, Any]) -> str:
     return str(error.get("msg", "invalid value")).removeprefix("Value error, ")
 
 
-def validation_errors(exc: RequestValidationError) -> tuple[bool, list[dict[str, str]]]:
-    """Field errors of a validation failure, and whether the body was not JSON at all."""
-    malformed = False
+# orjson refuses documents nested deeper than this; the request models are a few levels deep, so anything
+# deeper than they are fails validation (422, naming the field) long before.
+MAX_JSON_DEPTH = 1024
+
+
+def validation_errors(exc: RequestValidationError) -> tuple[str | None, list[dict[str, str]]]:
+    """Field errors of a validation failure, and why the body is not JSON at all (``None`` if it is)."""
+    malformed: str | None = None
     errors = []
     for error in exc.errors():
         kind = str(error.get("type", "invalid"))
         if kind in ("json_invalid", "json_type"):
-            malformed = True
+            reason = str((error.get("ctx") or {}).get("error", ""))
+            if "depth limit" in reason:
+                malformed = f"The request body is nested more than {MAX_JSON_DEPTH:,} levels deep."
+            else:
+                malformed = "The request body is not valid JSON."
         errors.append({"field": _field_path(tuple(error.get("loc", ()))), "message": _message(error), "type": kind})
     return malformed, errors
 
@@ -161,7 +172,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
         malformed, errors = validation_errors(exc)
         if malformed:
-            return problem_response(request, 400, "malformed-request", "The request body is not valid JSON.")
+            return problem_response(request, 400, "malformed-request", malformed)
         n = len(errors)
         detail = f"{n} invalid field{'s' if n != 1 else ''}: " + ", ".join(e["field"] for e in errors[:5])
         return problem_response(request, 422, "invalid-request", detail, errors=errors)

@@ -62,6 +62,24 @@ def test_oversized_bodies_get_413_before_parsing(rulebook: Rulebook) -> None:
         assert c.post("/v1/eligibility/batch", json=batch).status_code == 413
 
 
+def test_deeply_nested_bodies_are_refused_naming_the_reason(rulebook: Rulebook) -> None:
+    with client_for(rulebook) as c:
+        # Deeper than the JSON parser allows: 400, saying so (not "not JSON").
+        deep = b'{"applicant": {"programs": ' + b"[" * 1100 + b"]" * 1100 + b"}}"
+        r = c.post("/v1/eligibility", content=deep, headers={"content-type": "application/json"})
+        assert r.status_code == 400 and r.headers["content-type"] == "application/problem+json"
+        assert r.json()["detail"] == "The request body is nested more than 1,024 levels deep."
+        # Valid JSON nested deeper than the model: 422 naming where the nesting starts.
+        nested: Any = {"discipline": "ekg"}
+        for _ in range(500):
+            nested = [nested]
+        r = c.post("/v1/eligibility", json={"applicant": {"programs": [nested]}})
+        assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
+        assert [e["field"] for e in r.json()["errors"]] == ["applicant.programs[0]"]
+        r = c.post("/v1/eligibility", content=b'{"applicant": ', headers={"content-type": "application/json"})
+        assert r.status_code == 400 and r.json()["detail"] == "The request body is not valid JSON."
+
+
 def test_api_keys(rulebook: Rulebook, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[bytes] = []
     real = hmac.compare_digest
