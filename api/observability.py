@@ -42,6 +42,7 @@ class JsonFormatter(logging.Formatter):
             "time": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
+            "pid": record.process,  # which worker process, when several serve
             "message": record.getMessage(),
             "request_id": request_id_var.get(),
         }

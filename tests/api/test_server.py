@@ -7,6 +7,7 @@ deployment shape holds up (a segfault would show as a dropped connection or a no
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -62,8 +63,19 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Any:
     log.close()
 
 
+def _access_pids(log_path: Any, path: str) -> set[int]:
+    """Worker processes that logged an answered request for ``path``."""
+    pids = set()
+    for line in log_path.read_text().splitlines():
+        if line.startswith("{"):
+            entry = json.loads(line)
+            if entry.get("logger") == "credcheck.access" and entry.get("path") == path:
+                pids.add(entry["pid"])
+    return pids
+
+
 def test_two_workers_give_identical_answers_under_concurrency(server: Any, client: Any) -> None:
-    base, proc, _ = server
+    base, proc, log_path = server
     expected = [client.post("/v1/eligibility", json=p).json() for p in PAYLOADS]
     with httpx.Client(base_url=base, timeout=30) as http:
 
@@ -75,7 +87,8 @@ def test_two_workers_give_identical_answers_under_concurrency(server: Any, clien
             results = list(pool.map(call, range(640)))
         assert all(status == 200 for status, _ in results)
         assert all(same for _, same in results)
-        # both workers answered and the metrics add up across them
+        # both workers answered (their access logs say so), and the metrics add up across them
+        assert len(_access_pids(log_path, "/v1/eligibility")) == 2
         metrics = http.get("/metrics").text
         line = next(
             line
@@ -86,9 +99,19 @@ def test_two_workers_give_identical_answers_under_concurrency(server: Any, clien
     assert proc.poll() is None  # no worker crashed the server
 
 
-def test_sigterm_stops_gracefully(server: Any) -> None:
+def test_sigterm_lets_requests_in_flight_finish_then_stops(server: Any) -> None:
     base, proc, log_path = server
-    proc.send_signal(signal.SIGTERM)
+    # A batch that takes a while (one process evaluates it): SIGTERM arrives while it is being answered.
+    items = [{"id": str(i), "applicant": PAYLOADS[i % len(PAYLOADS)]["applicant"]} for i in range(8000)]
+    with httpx.Client(base_url=base, timeout=60) as http, ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(http.post, "/v1/eligibility/batch", json={"as_of": "2026-11-23", "items": items})
+        time.sleep(0.5)  # sent and being evaluated: 8,000 items take seconds (at least 0.3 ms each)
+        sent_while_running = not pending.done()
+        proc.send_signal(signal.SIGTERM)
+        answer = pending.result(timeout=60)
+    assert sent_while_running, "the batch finished before SIGTERM could be sent; make it larger"
+    assert answer.status_code == 200
+    assert [r["id"] for r in answer.json()["items"]] == [str(i) for i in range(8000)]
     try:
         code = proc.wait(timeout=40)
     except subprocess.TimeoutExpired:
@@ -97,3 +120,5 @@ def test_sigterm_stops_gracefully(server: Any) -> None:
     output = log_path.read_text()
     assert code == 0, output
     assert "Segmentation" not in output and "Traceback" not in output
+    with pytest.raises(httpx.ConnectError):  # and it is gone
+        httpx.get(f"{base}/healthz", timeout=2)
