@@ -127,6 +127,8 @@ class Evaluator:
         self.program = program
         self._rules_info = rules.info()
         self._plan = functools.lru_cache(maxsize=128)(self._make_plan)
+        # Explained criteria, shared between answers: see _Combiner.to_json.
+        self._explained: dict[tuple[Any, ...], dict[str, Any]] = {}
 
     # ------------------------------------------------------------------ plan
 
@@ -234,7 +236,7 @@ class Evaluator:
                 facts.extend(self._facts(slots, values, index))
         fired = self.program.run(facts)
 
-        combiner = _Combiner(applicant, plan, readings, fired)
+        combiner = _Combiner(applicant, plan, readings, fired, self._explained)
         state_result = self._state(state, [c for c, _ in plan.credentials], as_of) if state else None
         return Evaluation(
             as_of=as_of,
@@ -281,6 +283,10 @@ class _RouteOutcome:
     picks: dict[Scope, int]  # record chosen per scope, or ABSENT / EMPTY
 
 
+# Most explained criteria recur between applicants (absent facts, common values); 8,192 of them take a few MB.
+_EXPLAINED_CACHE_SIZE = 8192
+
+
 class _Combiner:
     """Decides every criterion on every record, then routes and credentials, as integers.
 
@@ -290,8 +296,16 @@ class _Combiner:
     from these rows only on request (:meth:`materialize`, :meth:`to_json`, :meth:`summary`).
     """
 
-    def __init__(self, applicant: Any, plan: _Plan, readings: dict[Any, Any], fired: set[tuple[str, int]]) -> None:
+    def __init__(
+        self,
+        applicant: Any,
+        plan: _Plan,
+        readings: dict[Any, Any],
+        fired: set[tuple[str, int]],
+        explained: dict[tuple[Any, ...], dict[str, Any]] | None = None,
+    ) -> None:
         self.plan = plan
+        self.explained = {} if explained is None else explained
         actives = plan.actives
         n = len(actives)
 
@@ -413,13 +427,53 @@ class _Combiner:
                 groups.append(GroupResult(entry[0].id, entry[0].label, STATUS[max(row[i][0] for i in entry[1])]))
         return RouteResult(pr.route, STATUS[outcome.status], criteria, groups)
 
+    @staticmethod
+    def _criterion_json(
+        act: _Active,
+        status: int,
+        lo: Any,
+        hi: Any,
+        missing: tuple[str, ...],
+        group_id: str | None,
+        item: str | None,
+        note: str | None,
+    ) -> dict[str, Any]:
+        crit = act.criterion
+        applicant_level = crit.measure.scope == "applicant"
+        if lo is None:
+            actual = None if applicant_level else note
+        elif status == UNKNOWN and hi != lo:
+            describe = crit.measure.describe
+            actual = f"{describe(lo)} for certain, up to {describe(hi)}"
+        else:
+            actual = crit.measure.describe(lo)
+        status_name = STATUS[status]
+        static = crit.static_json
+        return {
+            "id": crit.id,
+            "label": crit.label,
+            "status": status_name,
+            "required": act.version.required,
+            "actual": actual,
+            "item": None if applicant_level else item,
+            "group": group_id,
+            "missing_inputs": list(missing),
+            "message": message(crit.label, status_name, act.version.required, actual, missing),
+            "citations": static["citations"],
+            "verification": static["verification"],
+        }
+
     def to_json(self) -> list[dict[str, Any]]:
         """The credentials' explanations as JSON-ready dicts, built straight from the decision rows.
 
         Equal to ``[c.as_dict() for c in self.materialize()]`` (a test checks it) but without the
-        intermediate objects: this is the hot path of the single-applicant endpoint.
+        intermediate objects: this is the hot path of the single-applicant endpoint. A criterion's JSON
+        depends only on its decision (status, measured bounds, missing inputs) and its place (record, group),
+        so explained criteria are kept in a bounded cache shared by all answers: the returned dicts are
+        shared and must not be changed.
         """
         actives = self.plan.actives
+        cache = self.explained
         out = []
         for cred, routes, verdict in self.outcomes:
             route_dicts = []
@@ -445,30 +499,29 @@ class _Combiner:
                         crit = act.criterion
                         status, lo, hi, missing = row[i]
                         applicant_level = crit.measure.scope == "applicant"
-                        if lo is None:
-                            actual = None if applicant_level else note
-                        elif status == UNKNOWN and hi != lo:
-                            describe = crit.measure.describe
-                            actual = f"{describe(lo)} for certain, up to {describe(hi)}"
-                        else:
-                            actual = crit.measure.describe(lo)
-                        status_name = STATUS[status]
-                        static = crit.static_json
-                        criteria.append(
-                            {
-                                "id": crit.id,
-                                "label": crit.label,
-                                "status": status_name,
-                                "required": act.version.required,
-                                "actual": actual,
-                                "item": None if applicant_level else item,
-                                "group": group_id,
-                                "missing_inputs": list(missing),
-                                "message": message(crit.label, status_name, act.version.required, actual, missing),
-                                "citations": static["citations"],
-                                "verification": static["verification"],
-                            }
+                        # Everything the criterion's JSON depends on; equal keys give equal JSON.
+                        key = (
+                            crit.id,
+                            act.version.required,
+                            status,
+                            lo,
+                            hi,
+                            missing,
+                            group_id,
+                            None if applicant_level else item,
+                            None if applicant_level or lo is not None else note,
                         )
+                        try:
+                            explained = cache.get(key)
+                        except TypeError:  # a measured list (credential ids, lab areas): not cached
+                            key, explained = None, None
+                        if explained is None:
+                            explained = self._criterion_json(act, status, lo, hi, missing, group_id, item, note)
+                            if key is not None:
+                                if len(cache) >= _EXPLAINED_CACHE_SIZE:
+                                    cache.clear()
+                                cache[key] = explained
+                        criteria.append(explained)
                         if status == UNKNOWN and entry_status == UNKNOWN:
                             route_missing.update(dict.fromkeys(missing))
                 route = pr.route

@@ -276,3 +276,5 @@ def test_fast_json_equals_the_explanation_objects(rulebook: Rulebook) -> None:
         slow = rulebook.evaluate(facts, as_of=AS_OF)
         _ = slow.credentials  # build the objects first: as_dict then serialises them
         assert fast == slow.as_dict()
+        # again, now that every criterion of this applicant is in the shared cache of explained criteria
+        assert rulebook.evaluate(facts, as_of=AS_OF).as_dict() == fast
