@@ -559,9 +559,11 @@ def create_app(settings: Settings | None = None, rulebook: Rulebook | None = Non
 
     if settings.bench_echo:
         # The HTTP ceiling for benchmarks: same app, same middleware, no validation and no evaluation.
+        # `?pad=N` adds N bytes to the answer, to measure the cost of sending an answer of a given size.
         @app.post("/_bench/echo", include_in_schema=False)
-        async def echo(request: Request) -> Response:
-            return _json(orjson.loads(await request.body()))
+        async def echo(request: Request, pad: int = 0) -> Response:
+            echoed = orjson.loads(await request.body())
+            return _json({"echo": echoed, "pad": "x" * min(max(pad, 0), 1 << 24)} if pad else echoed)
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics_endpoint() -> Response:
