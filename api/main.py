@@ -44,6 +44,7 @@ from .schemas import (
     Readiness,
     RequestModels,
     StateDetail,
+    load_examples,
 )
 from .settings import Settings, split_list
 
@@ -306,6 +307,18 @@ def _openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
             "ApiKeyHeader": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
             "BearerAuth": {"type": "http", "scheme": "bearer"},
         }
+        # The answer to the request example (a rule fixture's case), as the service gives it.
+        example = load_examples()["eligibility"]
+        request = example["value"]
+        book = app.state.service.book
+        answer = book.evaluate(
+            book.parse_applicant(request["applicant"]),
+            as_of=dt.date.fromisoformat(request["as_of"]),
+            credentials=request["credentials"],
+            state=request["state"],
+        ).as_dict()
+        ok = spec["paths"]["/v1/eligibility"]["post"]["responses"]["200"]["content"]["application/json"]
+        ok["examples"] = {"fixture": {"summary": example["summary"], "value": answer}}
         schemas = components.get("schemas", {})
         # FastAPI's own validation error models are replaced by Problem everywhere.
         schemas.pop("HTTPValidationError", None)

@@ -9,6 +9,8 @@ rule set's vocabularies.
 
 import datetime as dt
 import enum
+import json
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
@@ -22,6 +24,7 @@ from .problems import FieldError
 MAX_BATCH = 10_000
 
 __all__ = [
+    "EXAMPLES_PATH",
     "MAX_BATCH",
     "CredentialDetail",
     "CredentialList",
@@ -30,6 +33,7 @@ __all__ = [
     "RequestModels",
     "StateDetail",
     "build_request_models",
+    "load_examples",
 ]
 
 
@@ -451,6 +455,14 @@ class Readiness(BaseModel):
 # ------------------------------------------------------------------------------------------- requests
 
 
+EXAMPLES_PATH = Path(__file__).resolve().parent.parent / "openapi" / "examples.json"
+
+
+def load_examples() -> dict[str, Any]:
+    """The spec's request examples: cases of the rule fixtures, copied there by ``python -m api.spec``."""
+    return json.loads(EXAMPLES_PATH.read_text(encoding="utf-8"))
+
+
 class RequestModels:
     """Request models built for one rule set (their enums come from its files)."""
 
@@ -464,23 +476,8 @@ class RequestModels:
         applicant_model = book.models.Applicant
         credential_id = self.CredentialId
         state_code = self.StateCode
-        example = {
-            "as_of": "2026-11-23",
-            "state": "WA",
-            "applicant": {
-                "high_school": {"credential": "diploma"},
-                "programs": [
-                    {
-                        "discipline": "medical-assisting",
-                        "status": "completed",
-                        "completion_date": "2026-06-12",
-                        "accreditor": "CAAHEP",
-                        "clock_hours": 900,
-                        "clinical_hours": 180,
-                    }
-                ],
-            },
-        }
+        examples = load_examples()
+        example = examples["eligibility"]["value"]
 
         class EligibilityRequest(BaseModel):
             """What to evaluate: the applicant's facts, on which date, for which credentials."""
@@ -531,18 +528,7 @@ class RequestModels:
 
             model_config = ConfigDict(
                 extra="forbid",
-                json_schema_extra={
-                    "examples": [
-                        {
-                            "as_of": "2026-11-23",
-                            "credentials": ["aama.cma", "nha.ccma"],
-                            "items": [
-                                {"id": "student-001", "applicant": example["applicant"]},
-                                {"id": "student-002", "applicant": {"programs": []}},
-                            ],
-                        }
-                    ]
-                },
+                json_schema_extra={"examples": [examples["batch"]["value"]]},
             )
             as_of: IsoDate | None = Field(None, description="Evaluation date for every item (default: today, UTC).")
             state: state_code | None = Field(  # type: ignore[valid-type]

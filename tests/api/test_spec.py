@@ -7,6 +7,7 @@ from typing import Any
 
 from openapi_spec_validator import validate
 
+from api.schemas import EXAMPLES_PATH
 from api.spec import SPEC_PATH, render
 from engine import Rulebook
 
@@ -64,3 +65,19 @@ def test_errors_are_documented_as_problem_json() -> None:
 def test_request_model_carries_an_example() -> None:
     example = committed()["components"]["schemas"]["EligibilityRequest"]["examples"][0]
     assert example["applicant"]["programs"][0]["discipline"] == "medical-assisting"
+
+
+def test_examples_are_the_rule_fixtures_cases() -> None:
+    """openapi/examples.json is what `python -m api.spec` copies from tests/rules (the service reads it)."""
+    from api.spec import build_examples
+
+    assert EXAMPLES_PATH.read_text(encoding="utf-8") == render(build_examples()), (
+        "openapi/examples.json is out of date: run `make openapi` and commit it"
+    )
+    spec = committed()
+    request = spec["paths"]["/v1/eligibility"]["post"]["requestBody"]["content"]["application/json"]
+    example = json.loads(EXAMPLES_PATH.read_text(encoding="utf-8"))["eligibility"]["value"]
+    assert request["schema"]["$ref"].endswith("/EligibilityRequest")
+    assert spec["components"]["schemas"]["EligibilityRequest"]["examples"] == [example]
+    answer = spec["paths"]["/v1/eligibility"]["post"]["responses"]["200"]["content"]["application/json"]
+    assert answer["examples"]["fixture"]["value"]["eligible"] == ["aama.cma"]  # the fixture case's outcome
