@@ -47,6 +47,7 @@ from .schemas import (
     load_examples,
 )
 from .settings import Settings, split_list
+from .turns import Turns
 
 __all__ = ["app", "create_app", "utc_today"]
 
@@ -402,6 +403,8 @@ def create_app(settings: Settings | None = None, rulebook: Rulebook | None = Non
 
     summaries: dict[str, list[dict[str, Any]]] = {}
 
+    turns = Turns()  # evaluations take turns with the sockets (see api.turns)
+
     def count(verdicts: list[tuple[Any, str]]) -> None:
         for credential, verdict in verdicts:
             metrics.evaluations.labels(credential.id, verdict).inc()
@@ -418,14 +421,19 @@ def create_app(settings: Settings | None = None, rulebook: Rulebook | None = Non
     async def check_eligibility(body: EligibilityRequest) -> Response:  # type: ignore[valid-type]
         """Evaluate one applicant against every credential (or those listed) on `as_of`."""
         credentials = [c.value for c in body.credentials] if body.credentials else None
-        result = state.book.evaluate(
-            body.applicant,
-            as_of=body.as_of or utc_today(),
-            credentials=credentials,
-            state=body.state.value if body.state else None,
-        )
-        count(result.verdicts)
-        return _json(result.as_dict())
+        as_of = body.as_of or utc_today()
+
+        def answer() -> Response:
+            result = state.book.evaluate(
+                body.applicant,
+                as_of=as_of,
+                credentials=credentials,
+                state=body.state.value if body.state else None,
+            )
+            count(result.verdicts)
+            return _json(result.as_dict())
+
+        return await turns.run(answer)
 
     @app.post(
         "/v1/eligibility/batch",
