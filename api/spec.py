@@ -29,13 +29,14 @@ def render(spec: dict[str, Any]) -> str:
     return json.dumps(spec, indent=2, ensure_ascii=False) + "\n"
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """A fixture's YAML values as a client sends them: dates become ISO strings."""
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
+        return {k: jsonable(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     return value
 
 
@@ -45,7 +46,7 @@ def _case(file: str, status: str) -> tuple[str, dict[str, Any]]:
     fixture = yaml.safe_load((FIXTURES / file).read_text(encoding="utf-8"))
     for case in fixture["cases"]:
         if case["expect"]["status"] == status and not case.get("state"):
-            return fixture["credential"], _jsonable(case)
+            return fixture["credential"], jsonable(case)
     raise LookupError(f"tests/rules/credentials/{file} has no {status} case to use as an example")
 
 

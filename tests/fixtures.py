@@ -33,6 +33,8 @@ from typing import Any
 
 import yaml
 
+from api.spec import jsonable
+
 FIXTURE_ROOT = Path(__file__).parent / "rules"
 
 
@@ -46,17 +48,6 @@ class Case:
     expect: dict[str, Any]
     boundary: list[str]
     state: str | None
-
-
-def _jsonable(value: Any) -> Any:
-    """YAML dates become ISO strings, as a client would send them."""
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_jsonable(v) for v in value]
-    return value
 
 
 def load_cases(path: Path) -> list[Case]:
@@ -75,7 +66,7 @@ def load_cases(path: Path) -> list[Case]:
                 credential=data["credential"],
                 name=raw["name"],
                 as_of=raw["as_of"],
-                applicant=_jsonable(raw.get("applicant") or {}),
+                applicant=jsonable(raw.get("applicant") or {}),
                 expect=raw["expect"],
                 boundary=[raw["boundary"]] if isinstance(raw.get("boundary"), str) else list(raw.get("boundary") or []),
                 state=raw.get("state"),
