@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -77,3 +78,31 @@ def test_check_bad_input_exits_2(
     path.write_text(content)
     assert main(["check", str(path), *args]) == 2
     assert message in capsys.readouterr().err
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_batch_progress_shows_count_rate_and_time_left_on_a_terminal() -> None:
+    from api.cli import _Progress
+
+    now = [100.0]
+    out = _Terminal()
+    progress = _Progress(1000, out)
+    progress.clock = lambda: now[0]
+    progress.start = progress.last = 100.0
+    now[0] = 102.0  # 250 done in 2 s: 125/s, 750 left, 6 s
+    progress.update(250)
+    now[0] = 102.1  # too soon to redraw
+    progress.update(260)
+    now[0] = 108.0
+    progress.update(1000, final=True)
+    assert out.getvalue() == (
+        "\r  250/1,000   25.0%  125/s  ETA 0:06   "
+        "\r  1,000/1,000  100.0%  125/s  ETA 0:00   \n"
+    )
+    quiet = io.StringIO()  # not a terminal (a pipe, a log file): nothing is drawn
+    _Progress(10, quiet).update(10, final=True)
+    assert quiet.getvalue() == ""
