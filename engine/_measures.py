@@ -210,12 +210,27 @@ def _difference(unit: TimeUnit) -> Callable[[dt.date, dt.date], int]:
     return lambda start, end: _dates.calendar_code_at(end, start)
 
 
+# A program's completion date is the expected one while the program is in progress. Measured against the
+# evaluation date it tells nothing when the status contradicts it: in progress although the date has passed
+# (the record may be stale), or completed although the date is still ahead. The measure is then unknown and
+# asks for both fields. (Dates between two fields of a record, such as the accreditation look-back, are not
+# measured against the evaluation date and are not affected.)
+_DATE_STATUS = {("programs", "completion_date"): "status"}
+_IN_PROGRESS, _COMPLETED = "in-progress", "completed"
+
+
+def _status_contradicts(status: Any, day: dt.date, as_of: dt.date) -> bool:
+    value = getattr(status, "value", status)
+    return (value == _IN_PROGRESS and day < as_of) or (value == _COMPLETED and day > as_of)
+
+
 def _time_since(
     m: TimeSinceMeasure | TimeUntilMeasure, catalogue: dict[str, FieldSpec], unit: TimeUnit, key: str
 ) -> CompiledMeasure:
     spec = _date_spec(catalogue, m.date, key)
     get = _record_getter(spec)
     attr = spec.attr
+    status_attr = _DATE_STATUS.get((spec.section_attr or "", attr))
     diff = _difference(unit)
     since = isinstance(m, TimeSinceMeasure)
 
@@ -224,6 +239,8 @@ def _time_since(
         day = None if record is None else getattr(record, attr)
         if day is None:
             return None, None, (path,)
+        if status_attr is not None and _status_contradicts(getattr(record, status_attr), day, as_of):
+            return None, None, (f"{path.rsplit('.', 1)[0]}.{status_attr}", path)
         # Both are measured from the evaluation date, the reference point of the window.
         value = diff(day, as_of) if since else -diff(day, as_of)
         return value, value, ()

@@ -16,7 +16,9 @@ Semantics, as implemented here
 * Missing facts. A measure that needs a missing fact is unknown: a field, the age, a date of a time
   measure (``end_absent: zero`` reads a missing ``end`` as no time at all, whatever the ``start``), a sum
   with any part missing (``tests/rules/credentials/ascp/pbt.yaml``: "leaves the collection count unknown,
-  even with 120 venipunctures"). An experience total ``since`` a missing date is anything from 0 to all the
+  even with 120 venipunctures"), a program's ``completion_date`` measured against the evaluation date when
+  its ``status`` contradicts it (in progress with the date passed, completed with the date ahead). An
+  experience total ``since`` a missing date is anything from 0 to all the
   matching work ever done. Beyond that, partial knowledge: a criterion is
   met if its test holds whatever the unknown facts turn out to be, unmet if it fails whatever they are,
   unknown otherwise. A job whose filter is unknown counts for the upper bound of a total only; a job's
@@ -458,10 +460,15 @@ class Oracle:
         if kind == "age":
             birth = as_date(applicant.get("birth_date"))
             return UNKNOWN_NUM if birth is None else _number(age(birth, as_of))
-        if kind == "time_since":
-            return Time(as_date(self.lookup(m["date"], applicant, record)), as_of)
-        if kind == "time_until":
-            return Time(as_of, as_date(self.lookup(m["date"], applicant, record)), anchor="start")
+        if kind in ("time_since", "time_until"):
+            day = as_date(self.lookup(m["date"], applicant, record))
+            if m["date"] == "program.completion_date" and day is not None and record is not None:
+                status = record.get("status")
+                if (status == "in-progress" and day < as_of) or (status == "completed" and day > as_of):
+                    return Time()  # the status contradicts the date: it tells nothing
+            if kind == "time_since":
+                return Time(day, as_of)
+            return Time(as_of, day, anchor="start")
         if kind == "time_between":
             start = as_date(self.lookup(m["start"], applicant, record))
             end = as_date(self.lookup(m["end"], applicant, record))
