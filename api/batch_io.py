@@ -17,7 +17,11 @@ Output
 * ``.csv``: one row per applicant with columns ``id``, ``ok``, ``error`` (why the row could not be evaluated),
   ``eligible`` (credential ids, ``;``-separated), then for each credential ``<id>`` (eligible / ineligible /
   undetermined), ``<id> missing`` (for a credential not eligible: the criteria of its nearest route that are
-  not met) and ``<id> inputs needed`` (for an undetermined credential: the facts that could decide it).
+  not met) and ``<id> inputs needed`` (for an undetermined credential: the facts that could decide it, or a
+  note that no fact can because its routes are not encoded), then ``as_of`` and ``rules`` (the evaluation
+  date and the rule set's version with its digest, the same on every row).
+
+A CSV column that names no applicant field stops the run before any row is evaluated.
 """
 
 from __future__ import annotations
@@ -120,6 +124,26 @@ def _row_to_applicant(row: dict[str, str], applicant_model: type[BaseModel]) -> 
     return applicant
 
 
+def _unknown_column(column: str, applicant_model: type[BaseModel]) -> str | None:
+    """Why a CSV column names no applicant field (``None`` when it does)."""
+    model: type[BaseModel] | None = applicant_model
+    where = "the applicant"
+    leaf = False
+    for part in column.strip().split("."):
+        if part.isdigit():
+            continue
+        if model is None or leaf:
+            return f"{where} has no parts"
+        field = model.model_fields.get(part)
+        if field is None:
+            return f"{where} has no field `{part}`"
+        where = f"`{part}`"
+        nested = _model_of(field.annotation)
+        leaf = nested is None
+        model = nested
+    return None if leaf else f"{where} is a record: name one of its fields (e.g. `{column}.<field>`)"
+
+
 def read_items(path: Path, applicant_model: type[BaseModel]) -> list[tuple[str, Any]]:
     """The (id, applicant) pairs of a .jsonl or .csv file."""
     suffix = path.suffix.lower()
@@ -139,7 +163,15 @@ def read_items(path: Path, applicant_model: type[BaseModel]) -> list[tuple[str, 
                     items.append((str(number), data))
     elif suffix == ".csv":
         with path.open(encoding="utf-8-sig", newline="") as handle:
-            for number, row in enumerate(csv.DictReader(handle), 1):
+            reader = csv.DictReader(handle)
+            problems = [
+                f"`{column}`: {why}"
+                for column in reader.fieldnames or ()
+                if column and column.strip() != "id" and (why := _unknown_column(column, applicant_model))
+            ]
+            if problems:
+                raise ValueError(f"{path}: unknown columns (no row was evaluated): " + "; ".join(problems))
+            for number, row in enumerate(reader, 1):
                 item_id = (row.get("id") or "").strip() or str(number)
                 items.append((item_id, _row_to_applicant(row, applicant_model)))
     else:
@@ -147,24 +179,41 @@ def read_items(path: Path, applicant_model: type[BaseModel]) -> list[tuple[str, 
     return items
 
 
-def _csv_row(result: dict[str, Any], credential_ids: list[str]) -> list[str]:
+# An undetermined credential with nothing to ask for: its routes could not be encoded from the sources.
+NOT_ENCODED = "no facts decide it: its routes are not encoded (see the catalogue)"
+
+
+def _csv_row(result: dict[str, Any], credential_ids: list[str], provenance: list[str]) -> list[str]:
     if not result["ok"]:
         problem = result["problem"]
         fields = "; ".join(f"{e['field']}: {e['message']}" for e in problem["errors"])
-        return [result["id"], "false", fields, "", *([""] * (3 * len(credential_ids)))]
+        return [result["id"], "false", fields, "", *([""] * (3 * len(credential_ids))), *provenance]
     by_id = {c["id"]: c for c in result["credentials"]}
     row = [result["id"], "true", "", ";".join(result["eligible"])]
     for cid in credential_ids:
         outcome = by_id.get(cid)
         if outcome is None:
             row += ["", "", ""]
-        else:
-            row += [outcome["status"], ";".join(outcome["missing_criteria"]), ";".join(outcome["inputs_needed"])]
-    return row
+            continue
+        needed = ";".join(outcome["inputs_needed"])
+        if outcome["status"] == "undetermined" and not needed and not outcome["missing_criteria"]:
+            needed = NOT_ENCODED
+        row += [outcome["status"], ";".join(outcome["missing_criteria"]), needed]
+    return [*row, *provenance]
 
 
-def write_results(path: Path, results: Iterator[dict[str, Any]], credential_ids: list[str]) -> Iterator[dict[str, Any]]:
-    """Write results as they come (yielding each one back, for progress reporting)."""
+def write_results(
+    path: Path,
+    results: Iterator[dict[str, Any]],
+    credential_ids: list[str],
+    *,
+    as_of: str,
+    rules: str,
+) -> Iterator[dict[str, Any]]:
+    """Write results as they come (yielding each one back, for progress reporting).
+
+    CSV rows end with the evaluation date and the rule set's version, so a saved spreadsheet says what
+    produced it."""
     suffix = path.suffix.lower()
     if suffix not in (".jsonl", ".csv"):
         raise ValueError(f"{path}: expected a .jsonl or .csv file")
@@ -178,7 +227,7 @@ def write_results(path: Path, results: Iterator[dict[str, Any]], credential_ids:
             header = ["id", "ok", "error", "eligible"]
             for cid in credential_ids:
                 header += [cid, f"{cid} missing", f"{cid} inputs needed"]
-            writer.writerow(header)
+            writer.writerow([*header, "as_of", "rules"])
             for result in results:
-                writer.writerow(_csv_row(result, credential_ids))
+                writer.writerow(_csv_row(result, credential_ids, [as_of, rules]))
                 yield result

@@ -116,12 +116,24 @@ def _print_text(result: dict[str, Any], out: TextIO) -> None:
             out.write(f"  [{_MARK[route['status']]}] {route['label']}  (confidence: {level})\n")
             if cred["status"] == "eligible" and route["status"] != "met":
                 continue
+            groups = {g["id"]: g for g in route["groups"]}
+            shown_group = None
             for c in route["criteria"]:
-                # On a route that is not met, the met criteria are noise: show what blocks it.
-                if route["status"] == "met" or c["status"] != "met":
-                    out.write(f"        {_MARK[c['status']]} {c['message']}\n")
+                group = groups.get(c["group"]) if c["group"] else None
+                # On a route that is not met, the met criteria (and groups) are noise: show what blocks it.
+                if route["status"] != "met" and (c["status"] == "met" or (group and group["status"] == "met")):
+                    continue
+                if group and group["id"] != shown_group:
+                    out.write(f"        {_MARK[group['status']]} one of: {group['label']}\n")
+                shown_group = group["id"] if group else None
+                indent = " " * (10 if group else 8)
+                out.write(f"{indent}{_MARK[c['status']]} {c['message']}\n")
             for ne in route["not_evaluated"]:
                 out.write(f"        ! not checked: {ne['text']}\n")
+        for unencoded in cred["unencoded_routes"]:
+            level = unencoded["verification"]["confidence"]
+            out.write(f"  [?] {unencoded['label']}  (not evaluated, confidence: {level})\n")
+            out.write(f"        {unencoded['reason']}\n")
         if cred["inputs_needed"]:
             out.write(f"  needs: {', '.join(cred['inputs_needed'])}\n")
     state = result.get("state")
@@ -136,6 +148,7 @@ def _print_text(result: dict[str, Any], out: TextIO) -> None:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from engine import UnknownCredentialError, UnknownStateError
+    from engine.applicant import field_errors
 
     try:
         raw = json.loads(Path(args.file).read_text(encoding="utf-8")) if args.file != "-" else json.load(sys.stdin)
@@ -158,9 +171,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         result = book.evaluate(request["applicant"], as_of=as_of, credentials=credentials, state=state).as_dict()
     except ValidationError as exc:
         print("credcheck: invalid applicant:", file=sys.stderr)
-        for err in exc.errors():
-            where = ".".join(str(p) for p in err["loc"])
-            print(f"  - {where}: {err['msg']}", file=sys.stderr)
+        for err in field_errors(exc, "applicant"):  # named as the API names them, without the values
+            print(f"  - {err['field']}: {err['message']}", file=sys.stderr)
         return 2
     except (UnknownCredentialError, UnknownStateError) as exc:
         print(f"credcheck: {exc}", file=sys.stderr)
@@ -207,8 +219,15 @@ def cmd_batch(args: argparse.Namespace) -> int:
     from .batch_io import read_items, write_results
 
     book = _load(args)
+    source, target = Path(args.input), Path(args.output)
+    if target.exists() and source.exists() and target.samefile(source):
+        print(f"credcheck: the output {target} is the input file; write the results elsewhere", file=sys.stderr)
+        return 2
+    if not target.parent.is_dir():
+        print(f"credcheck: cannot write {target}: no directory {target.parent}", file=sys.stderr)
+        return 2
     try:
-        items = read_items(Path(args.input), book.models.Applicant)
+        items = read_items(source, book.models.Applicant)
     except (OSError, ValueError) as exc:
         print(f"credcheck: {exc}", file=sys.stderr)
         return 2
@@ -228,11 +247,11 @@ def cmd_batch(args: argparse.Namespace) -> int:
     done = failed = 0
     try:
         results = runner.run(items, as_of=as_of, credentials=args.credential, detail=args.detail)
-        for result in write_results(Path(args.output), results, credentials):
+        for result in write_results(target, results, credentials, as_of=as_of.isoformat(), rules=book.version_id):
             done += 1
             failed += not result["ok"]
             progress.update(done)
-    except ValueError as exc:
+    except (OSError, ValueError) as exc:
         print(f"credcheck: {exc}", file=sys.stderr)
         return 2
     finally:
@@ -240,7 +259,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
     progress.update(done, final=True)
     elapsed = time.monotonic() - started
     print(
-        f"{done:,} applicants in {elapsed:.1f} s ({done / max(elapsed, 1e-9):,.0f}/s), {failed:,} with errors, "
+        f"{done:,} applicant{'s' if done != 1 else ''} in {elapsed:.1f} s ({done / max(elapsed, 1e-9):,.0f}/s), "
+        f"{failed:,} with errors, "
         f"as of {as_of}, rules {book.version_id}: {args.output}",
         file=sys.stderr,
     )

@@ -75,7 +75,7 @@ class UnknownStateError(CredcheckError, KeyError):
 
     def __init__(self, code: str) -> None:
         self.code = code
-        super().__init__(f"no state file for `{code}`")
+        super().__init__(f"`{code}` is not the USPS code of a US state, the District of Columbia or a territory")
 
     def __str__(self) -> str:
         return str(self.args[0])

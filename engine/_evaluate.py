@@ -39,6 +39,7 @@ from ._results import (
     citations_list,
     credential_json,
     message,
+    partly_known,
 )
 from ._ruleset import CredentialDef, CriterionDef, GroupDef, RouteDef, RuleSet, TestVersion, verification_json
 
@@ -443,8 +444,7 @@ class _Combiner:
         if lo is None:
             actual = None if applicant_level else note
         elif status == UNKNOWN and hi != lo:
-            describe = crit.measure.describe
-            actual = f"{describe(lo)} for certain, up to {describe(hi)}"
+            actual = partly_known(crit.measure.describe, lo, hi)
         else:
             actual = crit.measure.describe(lo)
         status_name = STATUS[status]

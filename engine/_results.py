@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ._measures import UNBOUNDED
 from ._ruleset import (
     CitationRef,
     CredentialDef,
@@ -49,6 +50,13 @@ def citations_list(citations: tuple[CitationRef, ...]) -> list[dict[str, Any]]:
     return [c.as_dict() for c in citations]
 
 
+def partly_known(describe: Callable[[Any], str], low: Any, high: Any) -> str:
+    """What is known of a value only bounded by the facts given (some hours or counts missing)."""
+    if isinstance(high, int | float) and high >= UNBOUNDED:
+        return f"at least {describe(low)}; the rest is not known"
+    return f"{describe(low)} for certain, up to {describe(high)}"
+
+
 def message(label: str, status: Status, required: str, actual: str | None, missing: tuple[str, ...]) -> str:
     if status == "met":
         return f"Met: {label}." if actual is None else f"Met: {label} (yours: {actual})."
@@ -81,7 +89,7 @@ class CriterionResult:
             return self.note
         describe = self.criterion.measure.describe
         if self.status == "unknown" and self.high != self.low:
-            return f"{describe(self.low)} for certain, up to {describe(self.high)}"
+            return partly_known(describe, self.low, self.high)
         return describe(self.low)
 
     def as_dict(self) -> dict[str, Any]:

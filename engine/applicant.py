@@ -15,6 +15,7 @@ must be ``true``/``false``, and unknown keys are rejected.
 import datetime as dt
 import enum
 import math
+import re
 from dataclasses import dataclass
 from typing import Annotated, Any, Self
 
@@ -200,7 +201,14 @@ def build_models(vocabularies: dict[str, Vocabulary], credential_ids: list[str])
 
         model_config = strict
         discipline: Discipline = Field(description="What the program trains for.")
-        status: ProgramStatus | None = Field(None, description="Whether the program is completed or still in progress.")
+        status: ProgramStatus | None = Field(
+            None,
+            description=(
+                "Whether the program is completed or still in progress. Criteria read `completion_date` (the "
+                "expected date while in progress); a status that contradicts it on the evaluation date (in "
+                "progress with the date passed, completed with the date ahead) leaves them unknown."
+            ),
+        )
         start_date: IsoDate | None = Field(None, description="Date the applicant enrolled.")
         completion_date: IsoDate | None = Field(
             None,
@@ -356,6 +364,12 @@ def build_models(vocabularies: dict[str, Vocabulary], credential_ids: list[str])
     )
 
 
+# A key a client sent that names no field is quoted back in the error only if it looks like a field name
+# (a typo such as `discpline` helps; a key holding a name or a number could be personal data).
+_FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,63}")
+WITHHELD = "<unknown key>"
+
+
 def field_path(loc: tuple[object, ...]) -> str:
     """A pydantic error location as the API names fields: ``programs[0].clock_hours``."""
     out = ""
@@ -363,7 +377,8 @@ def field_path(loc: tuple[object, ...]) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         elif isinstance(part, str) and not any(c in part for c in "[]()"):
-            out += f".{part}" if out else part
+            name = part if _FIELD_NAME.fullmatch(part) else WITHHELD
+            out += f".{name}" if out else name
     return out
 
 

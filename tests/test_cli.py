@@ -52,6 +52,20 @@ def test_check_explains_in_text(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert "Washington (WA):" in out and "Medical Assistant-Certified" in out
 
 
+def test_check_text_shows_alternatives_and_routes_it_cannot_evaluate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "applicant.json"
+    path.write_text(json.dumps(APPLICANT))
+    args = ["check", str(path), "--as-of", "2026-11-23", "--credential", "amt.rma", "--credential", "amt.mlt"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "        + one of: Accredited by CAAHEP or ABHES" in out  # a group, its members indented below
+    assert "\n          + Met: The program is accredited by CAAHEP or ABHES" in out
+    assert "UNDETERMINED  MLT(AMT)" in out
+    assert "[?] Eligibility routes of MLT(AMT)  (not evaluated, confidence: low)" in out
+
+
 def test_check_json_equals_the_api_answer(tmp_path: Path, capsys: pytest.CaptureFixture[str], client: object) -> None:
     request = {"as_of": "2026-11-23", "state": "CA", "applicant": APPLICANT}
     path = tmp_path / "request.json"
@@ -64,7 +78,7 @@ def test_check_json_equals_the_api_answer(tmp_path: Path, capsys: pytest.Capture
 @pytest.mark.parametrize(
     ("content", "args", "message"),
     [
-        ('{"programs": [{"discipline": "nope"}]}', [], "programs.0.discipline"),
+        ('{"programs": [{"discipline": "nope"}]}', [], "applicant.programs[0].discipline: Input should be"),
         ("[1, 2]", [], "expected a JSON object"),
         ("{not json", [], "cannot read"),
         ("{}", ["--credential", "x.y"], "unknown credential `x.y`"),

@@ -183,11 +183,19 @@ def test_invalid_requests_name_the_field(client: Any, payload: dict[str, Any], f
         ({"birth_date": "1984-02-30"}, "1984-02-30"),
         ({"birth_date": "1984/02/03"}, "1984/02/03"),
         ({"programs": [{"discipline": "ekg", "clock_hours": "123456789"}]}, "123456789"),
+        ({"Jane Doe 123-45-6789": 1}, "123-45-6789"),  # a key that is no field name is not quoted back
     ],
 )
 def test_problem_details_never_echo_applicant_values(client: Any, applicant: dict[str, Any], secret: str) -> None:
     r = client.post("/v1/eligibility", json={"applicant": applicant})
     assert r.status_code == 422 and secret not in r.text
+
+
+def test_a_misspelt_field_name_is_quoted_back(client: Any) -> None:
+    r = client.post("/v1/eligibility", json={"applicant": {"programs": [{"discpline": "ekg"}]}})
+    assert "applicant.programs[0].discpline" in problem_fields(r)
+    r = client.post("/v1/eligibility", json={"applicant": {"Jane Doe": 1}})
+    assert problem_fields(r) == ["applicant.<unknown key>"]
 
 
 @pytest.mark.parametrize(

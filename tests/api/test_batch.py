@@ -13,7 +13,7 @@ import pytest
 from api import schemas
 from api.cli import main
 from benchmarks.population import applicant
-from engine import BatchRunner, Rulebook
+from engine import BatchRunner, Rulebook, load_rulebook
 from tests.helpers import REPO
 
 AS_OF = "2026-11-23"
@@ -144,6 +144,49 @@ def test_cli_batch_jsonl_to_csv(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert rows[0]["aama.cma"] == "eligible" and rows[0]["eligible"] == "aama.cma"
     assert rows[1]["ok"] == "false" and "applicant.programs[0].clock_hours" in rows[1]["error"]
     assert "3 applicants" in capsys.readouterr().err
+    # every row says what produced it
+    rules = load_rulebook().version_id
+    assert {(r["as_of"], r["rules"]) for r in rows} == {(AS_OF, rules)}
+
+
+def test_cli_batch_says_when_no_fact_can_decide_a_credential(tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps(GOOD) + "\n")
+    out = tmp_path / "out.csv"
+    args = ["batch", str(source), "-o", str(out), "--as-of", AS_OF, "--credential", "amt.mlt", "--workers", "1"]
+    assert main(args) == 0
+    with out.open() as handle:
+        (row,) = csv.DictReader(handle)
+    assert row["amt.mlt"] == "undetermined"
+    assert row["amt.mlt inputs needed"].startswith("no facts decide it")
+
+
+def test_cli_batch_refuses_unknown_columns_before_any_row(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text(
+        "id,birth_date,programs.0.discpline,high_school,high_school.credential.kind\nr1,2000-01-01,ekg,x,y\n"
+    )
+    out = tmp_path / "out.csv"
+    assert main(["batch", str(source), "-o", str(out), "--workers", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "no row was evaluated" in err
+    assert "`programs.0.discpline`: `programs` has no field `discpline`" in err
+    assert "`high_school`: `high_school` is a record" in err
+    assert "`high_school.credential.kind`: `credential` has no parts" in err
+    assert "birth_date" not in err.split("no row was evaluated")[1]
+    assert not out.exists()
+
+
+def test_cli_batch_output_problems_exit_2_without_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps(GOOD) + "\n")
+    assert main(["batch", str(source), "-o", str(tmp_path / "missing" / "out.csv")]) == 2
+    assert "no directory" in capsys.readouterr().err
+    assert main(["batch", str(source), "-o", str(source)]) == 2
+    assert "is the input file" in capsys.readouterr().err
+    assert source.read_text() == json.dumps(GOOD) + "\n"  # untouched
 
 
 def test_cli_batch_csv_columns_by_path(tmp_path: Path) -> None:
