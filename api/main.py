@@ -226,7 +226,7 @@ class _ServiceState:
 
 
 class _RouteMetrics:
-    """Counts requests and times them, labelled by route template (not raw path: bounded cardinality)."""
+    """Counts requests and times them, labeled by route template (not raw path: bounded cardinality)."""
 
     def __init__(self, app: Callable[..., Awaitable[None]]) -> None:
         self.app = app

@@ -147,7 +147,7 @@ class Citation(BaseModel):
 
 
 class CertifyingBody(BaseModel):
-    """The organisation that awards a credential."""
+    """The organization that awards a credential."""
 
     model_config = _API
     id: str = Field(description="Body id, e.g. `aama`.")

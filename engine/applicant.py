@@ -227,7 +227,7 @@ def build_models(vocabularies: dict[str, Vocabulary], credential_ids: list[str])
         )
         institution_accreditation: InstitutionAccreditation | None = Field(
             None,
-            description="Accreditation of the school that offers the program (USDE/CHEA-recognised or not).",
+            description="Accreditation of the school that offers the program (USDE/CHEA-recognized or not).",
         )
         approvals: list[ProgramApproval] | None = Field(
             None, max_length=20, description="Approvals the program holds from certifying bodies or states."
