@@ -544,10 +544,10 @@ def create_app(settings: Settings | None = None, rulebook: Rulebook | None = Non
         responses={404: _PROBLEM, 422: _PROBLEM, **_COMMON_ERRORS},
     )
     async def get_state(
-        code: str = Path(max_length=10, description="USPS code, e.g. `WA`.", examples=["WA"]),
+        code: str = Path(max_length=10, description="USPS code, e.g. `WA` (any case).", examples=["WA"]),
     ) -> Response:
         """Licensing notes of a state, DC or territory for the credential families in the rule set."""
-        return _json(state.book.state_detail(code))
+        return _json(state.book.state_detail(code.upper()))  # `wa` is `WA`
 
     @app.get(
         "/healthz",

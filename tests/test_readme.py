@@ -34,7 +34,7 @@ def _jq(answer: dict[str, Any]) -> dict[str, Any]:
             }
             for c in answer["credentials"]
         ],
-        "first_criterion": {
+        "accreditation_criterion": {
             k: criterion[k] for k in ("id", "status", "required", "actual", "message", "citations", "verification")
         },
         "state_notes": [n["id"] for n in answer["state"]["notes"]],

@@ -248,9 +248,10 @@ def test_states(client: Any) -> None:
     assert body["researched"] is True
     assert {n["id"] for n in body["notes"]} >= {"state.wa.ma-certified", "state.wa.ma-phlebotomist"}
     assert client.get("/v1/states/GU").json()["researched"] is False
+    assert client.get("/v1/states/wa").json() == body  # the code in any case
 
 
-@pytest.mark.parametrize("path", ["/v1/credentials/nope", "/v1/states/XX", "/v1/states/wa", "/nowhere"])
+@pytest.mark.parametrize("path", ["/v1/credentials/nope", "/v1/states/XX", "/v1/states/w", "/nowhere"])
 def test_not_found_is_a_problem(client: Any, path: str) -> None:
     r = client.get(path)
     assert r.status_code == 404
