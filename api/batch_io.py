@@ -101,7 +101,7 @@ def _set(target: dict[str, Any], parts: list[str], value: Any) -> None:
 def _row_to_applicant(row: dict[str, str], applicant_model: type[BaseModel]) -> dict[str, Any]:
     applicant: dict[str, Any] = {}
     for column, cell in row.items():
-        if column is None or column == "id" or cell is None or cell.strip() == "":
+        if column is None or column.strip() in ("", "id") or cell is None or cell.strip() == "":
             continue
         parts = column.strip().split(".")
         model: type[BaseModel] | None = applicant_model
@@ -125,23 +125,26 @@ def _row_to_applicant(row: dict[str, str], applicant_model: type[BaseModel]) -> 
 
 
 def _unknown_column(column: str, applicant_model: type[BaseModel]) -> str | None:
-    """Why a CSV column names no applicant field (``None`` when it does)."""
+    """Why a CSV column names no applicant field (``None`` when it does): ``programs.0.discipline`` does;
+    ``programs.discipline`` (which program?), ``birth_date.0`` and ``high_school`` (a record) do not."""
+    parts = column.strip().split(".")
     model: type[BaseModel] | None = applicant_model
-    where = "the applicant"
-    leaf = False
-    for part in column.strip().split("."):
-        if part.isdigit():
-            continue
-        if model is None or leaf:
+    where, leaf, i = "the applicant", False, 0
+    while i < len(parts):
+        part = parts[i]
+        if model is None:
             return f"{where} has no parts"
         field = model.model_fields.get(part)
         if field is None:
-            return f"{where} has no field `{part}`"
-        where = f"`{part}`"
+            return f"{where} is not a list" if part.isdigit() else f"{where} has no field `{part}`"
         nested = _model_of(field.annotation)
-        leaf = nested is None
-        model = nested
-    return None if leaf else f"{where} is a record: name one of its fields (e.g. `{column}.<field>`)"
+        i += 1
+        if nested is not None and _leaf_kind(field.annotation) == "list":
+            if i == len(parts) or not parts[i].isdigit():
+                return f"`{part}` is a list: name one of its items, e.g. `{part}.0.<field>`"
+            i += 1
+        where, model, leaf = f"`{part}`", nested, nested is None
+    return None if leaf else f"{where} is a record: name one of its fields (e.g. `{column.strip()}.<field>`)"
 
 
 def read_items(path: Path, applicant_model: type[BaseModel]) -> list[tuple[str, Any]]:
@@ -172,7 +175,8 @@ def read_items(path: Path, applicant_model: type[BaseModel]) -> list[tuple[str, 
             if problems:
                 raise ValueError(f"{path}: unknown columns (no row was evaluated): " + "; ".join(problems))
             for number, row in enumerate(reader, 1):
-                item_id = (row.get("id") or "").strip() or str(number)
+                ids = [cell for column, cell in row.items() if column is not None and column.strip() == "id"]
+                item_id = (ids[0] if ids else "").strip() or str(number)
                 items.append((item_id, _row_to_applicant(row, applicant_model)))
     else:
         raise ValueError(f"{path}: expected a .jsonl or .csv file")

@@ -458,9 +458,20 @@ class Readiness(BaseModel):
 EXAMPLES_PATH = Path(__file__).resolve().parent.parent / "openapi" / "examples.json"
 
 
-def load_examples() -> dict[str, Any]:
-    """The spec's request examples: cases of the rule fixtures, copied there by ``python -m api.spec``."""
-    return json.loads(EXAMPLES_PATH.read_text(encoding="utf-8"))
+def load_examples(book: Rulebook) -> dict[str, Any] | None:
+    """The spec's request examples (cases of the bundled rule fixtures, copied there by ``python -m api.spec``),
+    or ``None`` when they do not fit the rule set being served (another rule set's credentials or vocabulary)."""
+    try:
+        examples = json.loads(EXAMPLES_PATH.read_text(encoding="utf-8"))
+        requests = [examples["eligibility"]["value"], examples["batch"]["value"]]
+        if any(cid not in book.credential_ids for r in requests for cid in r.get("credentials", ())):
+            return None
+        applicants = [requests[0]["applicant"], *(item["applicant"] for item in requests[1]["items"])]
+        for applicant in applicants:
+            book.parse_applicant(applicant)
+    except (OSError, ValueError, KeyError, TypeError):  # pydantic's ValidationError is a ValueError
+        return None
+    return examples
 
 
 class RequestModels:
@@ -476,13 +487,14 @@ class RequestModels:
         applicant_model = book.models.Applicant
         credential_id = self.CredentialId
         state_code = self.StateCode
-        examples = load_examples()
-        example = examples["eligibility"]["value"]
+        examples = load_examples(book)
+        single_examples = {"examples": [examples["eligibility"]["value"]]} if examples else None
+        batch_examples = {"examples": [examples["batch"]["value"]]} if examples else None
 
         class EligibilityRequest(BaseModel):
             """What to evaluate: the applicant's facts, on which date, for which credentials."""
 
-            model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [example]})
+            model_config = ConfigDict(extra="forbid", json_schema_extra=single_examples)
             as_of: IsoDate | None = Field(
                 None,
                 description="Evaluation date (YYYY-MM-DD). Default: today in UTC. Time windows end on it.",
@@ -528,7 +540,7 @@ class RequestModels:
 
             model_config = ConfigDict(
                 extra="forbid",
-                json_schema_extra={"examples": [examples["batch"]["value"]]},
+                json_schema_extra=batch_examples,
             )
             as_of: IsoDate | None = Field(None, description="Evaluation date for every item (default: today, UTC).")
             state: state_code | None = Field(  # type: ignore[valid-type]

@@ -38,16 +38,23 @@ class Turns:
         return await future
 
     def _next(self) -> None:
-        while self._queue:
-            fn, future = self._queue.popleft()
-            if future.cancelled():  # the client went away while waiting
-                continue
-            try:
-                future.set_result(fn())
-            except Exception as exc:  # the caller's to handle, as if it had called fn itself
-                future.set_exception(exc)
-            break
-        if self._queue and self._loop is not None:
-            self._loop.call_soon(self._next)  # after the I/O this iteration has polled
-        else:
-            self._scheduled = False
+        try:
+            while self._queue:
+                fn, future = self._queue.popleft()
+                if future.cancelled():  # the client went away while waiting
+                    continue
+                try:
+                    result = fn()
+                except (KeyboardInterrupt, SystemExit):
+                    future.cancel()
+                    raise
+                except BaseException as exc:  # the caller's to handle, as if it had called fn itself
+                    future.set_exception(exc)
+                else:
+                    future.set_result(result)
+                break
+        finally:  # whatever happened, the calls still queued get their turn
+            if self._queue and self._loop is not None:
+                self._loop.call_soon(self._next)  # after the I/O this iteration has polled
+            else:
+                self._scheduled = False

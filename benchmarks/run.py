@@ -324,7 +324,8 @@ def bench_http(quick: bool) -> dict[str, Any]:
 
 
 def bench_profile(quick: bool) -> dict[str, Any]:
-    """Where one request's time goes, in process: each stage timed alone on the same applicants."""
+    """Where one request's time goes, in process: the stages of each request timed in sequence, then whole
+    requests through the ASGI app; the framework's share is the difference."""
     import asyncio
 
     import orjson

@@ -9,7 +9,7 @@ difference is encoded as one integer that orders the same way::
 4 years exactly is 40000; 4 years and 1 day is 40001; 3 years 11 months 30 days is 31130. A threshold of
 ``{months: 12}`` becomes 10000. Differences to a later date are the negative of the difference back.
 
-Whole months are counted from the rule's reference date (the evaluation date, or the later date of a
+Whole months are counted from the rule's reference date (the evaluation date, or the ``end`` of a
 ``time_between``), as windows are: "within 5 years" of 2028-02-29 reaches back to 2023-02-28, whether the rule
 tests a graduation date or work experience. Adding months clamps to the end of the month (31 January + 1 month
 = 28/29 February). Ages count from the birth date, so someone born on 29 February turns a year older on

@@ -463,14 +463,14 @@ class _Combiner:
             "verification": static["verification"],
         }
 
-    def to_json(self) -> list[dict[str, Any]]:
+    def to_json(self, shared: bool = False) -> list[dict[str, Any]]:
         """The credentials' explanations as JSON-ready dicts, built straight from the decision rows.
 
         Equal to ``[c.as_dict() for c in self.materialize()]`` (a test checks it) but without the
         intermediate objects: this is the hot path of the single-applicant endpoint. A criterion's JSON
         depends only on its decision (status, measured bounds, missing inputs) and its place (record, group),
-        so explained criteria are kept in a bounded cache shared by all answers: the returned dicts are
-        shared and must not be changed.
+        so explained criteria are kept in a bounded cache shared by all answers. With ``shared`` the cached
+        dicts themselves are returned (for a caller that only serialises them); otherwise copies.
         """
         actives = self.plan.actives
         cache = self.explained
@@ -521,6 +521,8 @@ class _Combiner:
                                 if len(cache) >= _EXPLAINED_CACHE_SIZE:
                                     cache.clear()
                                 cache[key] = explained
+                        if not shared:
+                            explained = {**explained, "missing_inputs": list(explained["missing_inputs"])}
                         criteria.append(explained)
                         if status == UNKNOWN and entry_status == UNKNOWN:
                             route_missing.update(dict.fromkeys(missing))

@@ -38,6 +38,7 @@ from ._schema import (
     TimeSinceMeasure,
     TimeUntilMeasure,
 )
+from ._vocab import PROGRAM_COMPLETED, PROGRAM_IN_PROGRESS
 
 __all__ = ["UNBOUNDED", "CompiledMeasure", "MeasureError", "Reading", "ValueKind", "compile_measure"]
 
@@ -214,14 +215,14 @@ def _difference(unit: TimeUnit) -> Callable[[dt.date, dt.date], int]:
 # evaluation date it tells nothing when the status contradicts it: in progress although the date has passed
 # (the record may be stale), or completed although the date is still ahead. The measure is then unknown and
 # asks for both fields. (Dates between two fields of a record, such as the accreditation look-back, are not
-# measured against the evaluation date and are not affected.)
+# measured against the evaluation date and are not affected; nor is an experience total counted `since` the
+# completion date, which only sets where a window starts.)
 _DATE_STATUS = {("programs", "completion_date"): "status"}
-_IN_PROGRESS, _COMPLETED = "in-progress", "completed"
 
 
 def _status_contradicts(status: Any, day: dt.date, as_of: dt.date) -> bool:
     value = getattr(status, "value", status)
-    return (value == _IN_PROGRESS and day < as_of) or (value == _COMPLETED and day > as_of)
+    return (value == PROGRAM_IN_PROGRESS and day < as_of) or (value == PROGRAM_COMPLETED and day > as_of)
 
 
 def _time_since(

@@ -259,7 +259,7 @@ class Evaluation:
         state: StateResult | None,
         build: Callable[[], list[CredentialResult]],
         summarize: Callable[[], list[dict[str, Any]]],
-        to_json: Callable[[], list[dict[str, Any]]],
+        to_json: Callable[[bool], list[dict[str, Any]]],
     ) -> None:
         self.as_of = as_of
         self.rules = rules
@@ -285,11 +285,13 @@ class Evaluation:
         """Per credential: status, routes met, inputs needed, nearest route and its unmet criteria."""
         return self._summarize()
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self, *, shared: bool = False) -> dict[str, Any]:
+        """The answer as JSON-ready data. ``shared=True`` lets criteria be dicts shared with other answers
+        (faster; for a caller that serialises the answer and changes nothing in it)."""
         return {
             "as_of": self.as_of.isoformat(),
             "rules": self.rules,
             "eligible": self.eligible,
-            "credentials": self._to_json() if self._built is None else [c.as_dict() for c in self._built],
+            "credentials": self._to_json(shared) if self._built is None else [c.as_dict() for c in self._built],
             "state": self.state.as_dict() if self.state else None,
         }

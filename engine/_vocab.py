@@ -12,7 +12,15 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, field_validator
 
-__all__ = ["REQUIRED_VOCABULARIES", "Vocabulary", "VocabularyFile", "make_enum"]
+__all__ = [
+    "PROGRAM_COMPLETED",
+    "PROGRAM_IN_PROGRESS",
+    "REQUIRED_VALUES",
+    "REQUIRED_VOCABULARIES",
+    "Vocabulary",
+    "VocabularyFile",
+    "make_enum",
+]
 
 ValueId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=64)]
 
@@ -35,6 +43,12 @@ REQUIRED_VOCABULARIES: dict[str, str] = {
     "other_credential": "OtherCredential",
     "us_state": "UsState",
 }
+
+
+# Values the engine itself gives a meaning to (see ``_measures``): removing or renaming one would silently
+# change answers, so the loader refuses a vocabulary file without them.
+PROGRAM_IN_PROGRESS, PROGRAM_COMPLETED = "in-progress", "completed"
+REQUIRED_VALUES: dict[str, tuple[str, ...]] = {"program_status": (PROGRAM_IN_PROGRESS, PROGRAM_COMPLETED)}
 
 
 class Vocabulary(BaseModel):
@@ -64,6 +78,10 @@ class VocabularyFile(BaseModel):
             problems.append(f"missing vocabularies: {', '.join(missing)}")
         if extra:
             problems.append(f"unknown vocabularies (not used by the applicant model): {', '.join(extra)}")
+        for name, needed in REQUIRED_VALUES.items():
+            lacking = [v for v in needed if name in value and v not in value[name].values]
+            if lacking:
+                problems.append(f"`{name}` must keep the values the engine relies on: {', '.join(lacking)}")
         if problems:
             raise ValueError("; ".join(problems))
         return value

@@ -164,7 +164,8 @@ def test_cli_batch_says_when_no_fact_can_decide_a_credential(tmp_path: Path) -> 
 def test_cli_batch_refuses_unknown_columns_before_any_row(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     source = tmp_path / "in.csv"
     source.write_text(
-        "id,birth_date,programs.0.discpline,high_school,high_school.credential.kind\nr1,2000-01-01,ekg,x,y\n"
+        "id,birth_date,programs.0.discpline,high_school,high_school.credential.kind,programs.discipline,"
+        "birth_date.0,high_school.0.credential, programs.0.discipline ,\nr1,2000-01-01,ekg,x,y,ekg,z,w,ekg,\n"
     )
     out = tmp_path / "out.csv"
     assert main(["batch", str(source), "-o", str(out), "--workers", "1"]) == 2
@@ -173,7 +174,11 @@ def test_cli_batch_refuses_unknown_columns_before_any_row(tmp_path: Path, capsys
     assert "`programs.0.discpline`: `programs` has no field `discpline`" in err
     assert "`high_school`: `high_school` is a record" in err
     assert "`high_school.credential.kind`: `credential` has no parts" in err
-    assert "birth_date" not in err.split("no row was evaluated")[1]
+    assert "`programs.discipline`: `programs` is a list: name one of its items" in err
+    assert "`birth_date.0`: `birth_date` has no parts" in err
+    assert "`high_school.0.credential`: `high_school` is not a list" in err
+    assert "`birth_date`:" not in err and "` programs.0.discipline `" not in err  # both name fields
+    assert err.count("`: ") == 6
     assert not out.exists()
 
 

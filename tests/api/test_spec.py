@@ -81,3 +81,28 @@ def test_examples_are_the_rule_fixtures_cases() -> None:
     assert spec["components"]["schemas"]["EligibilityRequest"]["examples"] == [example]
     answer = spec["paths"]["/v1/eligibility"]["post"]["responses"]["200"]["content"]["application/json"]
     assert answer["examples"]["fixture"]["value"]["eligible"] == ["aama.cma"]  # the fixture case's outcome
+
+
+def test_a_service_on_another_rule_set_still_serves_its_spec(tmp_path: Any) -> None:
+    """The examples come from the bundled fixtures; a rule set without their credentials serves a spec
+    without them, rather than failing on /openapi.json and /docs."""
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+    from api.settings import Settings
+    from engine import load_rulebook
+    from tests.helpers import credential, make_rule_set
+
+    root = make_rule_set(
+        tmp_path,
+        credential(
+            "criteria:\n  hs:\n    label: Diploma\n    measure: high_school.credential\n"
+            "    test: {one_of: [diploma]}\n    cite: {source: doc}\nroutes:\n  - {id: r, label: R, criteria: [hs]}\n"
+        ),
+    )
+    with TestClient(create_app(Settings(batch_workers=1), rulebook=load_rulebook(root))) as client:
+        r = client.get("/openapi.json")
+        assert r.status_code == 200
+        spec = r.json()
+        assert "examples" not in spec["components"]["schemas"]["EligibilityRequest"]
+        assert client.get("/docs").status_code == 200

@@ -278,3 +278,18 @@ def test_fast_json_equals_the_explanation_objects(rulebook: Rulebook) -> None:
         assert fast == slow.as_dict()
         # again, now that every criterion of this applicant is in the shared cache of explained criteria
         assert rulebook.evaluate(facts, as_of=AS_OF).as_dict() == fast
+        assert rulebook.evaluate(facts, as_of=AS_OF).as_dict(shared=True) == fast
+
+
+def test_changing_an_answer_changes_no_other_answer(rulebook: Rulebook) -> None:
+    """Explained criteria are cached across answers; what a caller gets from as_dict() is its own."""
+    applicant = {"programs": [{"discipline": "medical-assisting", "clock_hours": 900}]}
+    first = rulebook.evaluate(applicant, as_of=AS_OF).as_dict()
+    for answer in first["credentials"]:
+        for route in answer["routes"]:
+            for criterion in route["criteria"]:
+                criterion["message"] = "changed"
+                criterion["missing_inputs"].append("changed")
+    again = rulebook.evaluate(applicant, as_of=AS_OF).as_dict(shared=True)
+    criteria = [c for cred in again["credentials"] for r in cred["routes"] for c in r["criteria"]]
+    assert criteria and all(c["message"] != "changed" and "changed" not in c["missing_inputs"] for c in criteria)

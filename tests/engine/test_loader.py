@@ -141,6 +141,18 @@ def test_vocabulary_must_declare_exactly_the_expected_vocabularies(tmp_path: Pat
     ), problems
 
 
+def test_vocabulary_keeps_the_values_the_engine_gives_a_meaning_to(tmp_path: Path) -> None:
+    root = make_rule_set(tmp_path, {})
+    text = (root / "vocabulary.yaml").read_text()
+    assert "      in-progress: " in text
+    (root / "vocabulary.yaml").write_text(text.replace("      in-progress: ", "      ongoing: "))
+    problems = problems_of(root)
+    assert any(
+        p.startswith("vocabulary.yaml") and "`program_status` must keep the values the engine relies on: in-progress"
+        in p for p in problems
+    ), problems
+
+
 def test_a_credential_with_a_rule_file_cannot_also_be_an_other_credential(tmp_path: Path) -> None:
     root = make_rule_set(tmp_path, {})
     shutil.copytree(REPO / "rules" / "credentials" / "aama", root / "credentials" / "aama")
