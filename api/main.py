@@ -126,7 +126,7 @@ _BATCH_BODY_ERRORS = _body_errors(
 )
 _RESPONSE_HEADERS = {
     "X-Rules-Version": {
-        "description": "Rule set version with its content digest, e.g. `0.2.0+sha256.3f60642eb918fd96`.",
+        "description": "Rule set version with its content digest, e.g. `0.3.0+sha256.2b410e8aab4a53d0`.",
         "schema": {"type": "string"},
     },
     "X-Request-ID": {
