@@ -98,38 +98,16 @@ def _set(target: dict[str, Any], parts: list[str], value: Any) -> None:
         _set(target.setdefault(key, {}), parts[1:], value)
 
 
-def _row_to_applicant(row: dict[str, str], applicant_model: type[BaseModel]) -> dict[str, Any]:
-    applicant: dict[str, Any] = {}
-    for column, cell in row.items():
-        if column is None or column.strip() in ("", "id") or cell is None or cell.strip() == "":
-            continue
-        parts = column.strip().split(".")
-        model: type[BaseModel] | None = applicant_model
-        kind = "str"
-        for part in parts:
-            if part.isdigit() or model is None:
-                continue
-            field = model.model_fields.get(part)
-            if field is None:
-                model = None
-                break
-            nested = _model_of(field.annotation)
-            kind = _leaf_kind(field.annotation) if nested is None else "record"
-            model = nested
-        _set(applicant, parts, _convert(kind, cell) if kind != "record" else cell)
-    # fill list gaps left by sparse columns (programs.1.* without programs.0.*) with nothing
-    for key, value in list(applicant.items()):
-        if isinstance(value, list):
-            applicant[key] = [v for v in value if v != {}]
-    return applicant
+_Column = tuple[list[str], str]  # a CSV column's path parts and the kind of value its cells hold
 
 
-def _unknown_column(column: str, applicant_model: type[BaseModel]) -> str | None:
-    """Why a CSV column names no applicant field (``None`` when it does): ``programs.0.discipline`` does;
-    ``programs.discipline`` (which program?), ``birth_date.0`` and ``high_school`` (a record) do not."""
+def _column(column: str, applicant_model: type[BaseModel]) -> _Column | str:
+    """Resolve a CSV column to its path and value kind, or say why it names no applicant field:
+    ``programs.0.discipline`` names one; ``programs.discipline`` (which program?), ``birth_date.0`` and
+    ``high_school`` (a record) do not."""
     parts = column.strip().split(".")
     model: type[BaseModel] | None = applicant_model
-    where, leaf, i = "the applicant", False, 0
+    where, kind, i = "the applicant", "record", 0
     while i < len(parts):
         part = parts[i]
         if model is None:
@@ -143,8 +121,25 @@ def _unknown_column(column: str, applicant_model: type[BaseModel]) -> str | None
             if i == len(parts) or not parts[i].isdigit():
                 return f"`{part}` is a list: name one of its items, e.g. `{part}.0.<field>`"
             i += 1
-        where, model, leaf = f"`{part}`", nested, nested is None
-    return None if leaf else f"{where} is a record: name one of its fields (e.g. `{column.strip()}.<field>`)"
+        where, model = f"`{part}`", nested
+        kind = "record" if nested is not None else _leaf_kind(field.annotation)
+    if kind == "record":
+        return f"{where} is a record: name one of its fields (e.g. `{column.strip()}.<field>`)"
+    return parts, kind
+
+
+def _row_to_applicant(row: dict[str, str], columns: dict[str, _Column]) -> dict[str, Any]:
+    applicant: dict[str, Any] = {}
+    for column, cell in row.items():
+        if column not in columns or cell is None or cell.strip() == "":
+            continue
+        parts, kind = columns[column]
+        _set(applicant, parts, _convert(kind, cell))
+    # fill list gaps left by sparse columns (programs.1.* without programs.0.*) with nothing
+    for key, value in list(applicant.items()):
+        if isinstance(value, list):
+            applicant[key] = [v for v in value if v != {}]
+    return applicant
 
 
 def read_items(path: Path, applicant_model: type[BaseModel]) -> list[tuple[str, Any]]:
@@ -167,17 +162,22 @@ def read_items(path: Path, applicant_model: type[BaseModel]) -> list[tuple[str, 
     elif suffix == ".csv":
         with path.open(encoding="utf-8-sig", newline="") as handle:
             reader = csv.DictReader(handle)
-            problems = [
-                f"`{column}`: {why}"
-                for column in reader.fieldnames or ()
-                if column and column.strip() != "id" and (why := _unknown_column(column, applicant_model))
-            ]
+            columns: dict[str, _Column] = {}
+            problems = []
+            for column in reader.fieldnames or ():
+                if not column or column.strip() in ("", "id"):
+                    continue
+                resolved = _column(column, applicant_model)
+                if isinstance(resolved, str):
+                    problems.append(f"`{column}`: {resolved}")
+                else:
+                    columns[column] = resolved
             if problems:
                 raise ValueError(f"{path}: unknown columns (no row was evaluated): " + "; ".join(problems))
             for number, row in enumerate(reader, 1):
                 ids = [cell for column, cell in row.items() if column is not None and column.strip() == "id"]
                 item_id = (ids[0] if ids else "").strip() or str(number)
-                items.append((item_id, _row_to_applicant(row, applicant_model)))
+                items.append((item_id, _row_to_applicant(row, columns)))
     else:
         raise ValueError(f"{path}: expected a .jsonl or .csv file")
     return items
