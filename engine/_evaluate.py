@@ -110,16 +110,6 @@ class _Plan:
     slots: dict[Scope, tuple[Slot, ...]]
 
 
-class _IdsOf:
-    """Criterion id of an active index (plan-building helper)."""
-
-    def __init__(self, actives: list[_Active]) -> None:
-        self.actives = actives
-
-    def __getitem__(self, index: int) -> str:
-        return self.actives[index].criterion.id
-
-
 class Evaluator:
     """Runs evaluations for one rule set and its compiled program."""
 
@@ -134,9 +124,10 @@ class Evaluator:
     # ------------------------------------------------------------------ plan
 
     def _make_plan(self, as_of: dt.date, selection: tuple[str, ...]) -> _Plan:
+        # Everything a plan is built from is local: plans are built concurrently (thread-pool batches
+        # beside event-loop requests) and must never read each other's state.
         actives: list[_Active] = []
         index_of: dict[str, int] = {}
-        self.program_ids = _IdsOf(actives)
 
         def active(crit: CriterionDef) -> int | None:
             if crit.id in index_of:
@@ -177,7 +168,7 @@ class Evaluator:
                     entry_scopes.append(scope)
                 if entries:
                     specs = tuple(
-                        (sc, (e,), self.program_ids[e]) if isinstance(e, int) else (sc, e[1], e[0].id)
+                        (sc, (e,), actives[e].criterion.id) if isinstance(e, int) else (sc, e[1], e[0].id)
                         for e, sc in zip(entries, entry_scopes, strict=True)
                     )
                     routes.append(
