@@ -31,3 +31,4 @@ def test_profile_section_accounts_for_a_whole_request() -> None:
 def test_wrk_bodies_are_valid_requests() -> None:
     bodies = run._bodies(5, run.MA_CREDENTIALS)
     assert len(bodies) == 5 and all(b'"credentials": ["aama.cma", "amt.rma", "nha.ccma"]' in b for b in bodies)
+    assert all(b'"detail": "standard"' in b for b in bodies)
