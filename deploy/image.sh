@@ -106,9 +106,14 @@ ls "$context/wheels" | sed 's/^/   /'
 
 # ---------------------------------------------------------------------------------------------- image
 step "building $IMAGE from $BASE_IMAGE (buildah, chroot isolation; pip installs with --no-index)"
+previous=$(podman image inspect --format '{{.Id}}' "$IMAGE" 2>/dev/null || true)
 # docker format keeps the HEALTHCHECK (the OCI image format has no field for it).
 buildah bud --quiet --isolation chroot --format docker --pull=never \
     --build-arg BASE="$BASE_IMAGE" -f Dockerfile -t "$IMAGE" "$context" >/dev/null
+# The image this tag named before is left untagged; remove it, unless a container still uses it.
+if [[ -n $previous && $previous != $(podman image inspect --format '{{.Id}}' "$IMAGE") ]]; then
+    podman rmi "$previous" >/dev/null 2>&1 || true
+fi
 size=$(podman image inspect --format '{{.Size}}' "$IMAGE")
 base_size=$(podman image inspect --format '{{.Size}}' "$BASE_IMAGE")
 printf '\nimage %s: %s MB (base %s MB, credcheck and its dependencies %s MB); built in %ss\n' "$IMAGE" \
