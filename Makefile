@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements/constraints.txt | cksum | cut -d' ' -f1)
 
 .PHONY: help install serve test lint openapi fuzz bench soak sdk audit constraints clean
+.PHONY: image image-test deploy-lint
 
 help:
 	@echo "make serve    run the service on http://127.0.0.1:8000 with the bundled rules"
@@ -15,6 +16,9 @@ help:
 	@echo "make bench    benchmarks (see benchmarks/README.md)"
 	@echo "make soak     sustained load on a two-worker server"
 	@echo "make sdk      generate the Python and TypeScript clients and test them against a live server"
+	@echo "make image    build the container image without a daemon (podman, buildah; installs them if missing)"
+	@echo "make image-test  build the image, run it and test it over HTTP (deploy/test_image.py)"
+	@echo "make deploy-lint  hadolint, checkov and schema checks of the Dockerfile and deploy/"
 
 $(STAMP):
 	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if (3, 11) <= v < (3, 13) else f"credcheck needs Python 3.11 or 3.12 (durable-rules fails to import on 3.13); {sys.executable} is {v[0]}.{v[1]}")'
@@ -50,6 +54,17 @@ soak: $(STAMP)
 # against a live server (needs Node.js 20.19+ and npm; see docs/integrators.md).
 sdk: $(STAMP)
 	bash sdk/run.sh
+
+# The container image, built and run without a daemon: podman, buildah and runc on a Debian base it
+# bootstraps once (cached in ~/.cache/credcheck). See deploy/image.sh and README "Container image".
+image: $(STAMP)
+	bash deploy/image.sh build
+
+image-test: $(STAMP)
+	bash deploy/image.sh test
+
+deploy-lint:
+	bash deploy/lint.sh
 
 # Known-vulnerability audit of the pinned dependencies. Needs PyPI's per-release JSON (vulnerability data):
 # it fails (--strict) where packages cannot be audited, rather than passing without checking anything.
