@@ -1,0 +1,312 @@
+"""What the page shows, as plain data: every piece of an answer the templates render comes from here.
+
+:func:`answer_view` is the one place an evaluation becomes page content. Today it reads the API's JSON
+(``Evaluation.as_dict()``, whose sentences are English); when the engine returns a typed outcome and the API
+renders sentences from its catalogues, only this module changes: the templates read the keys documented in
+:func:`answer_view` and nothing else.
+
+Text that is not the page's own carries its language (``{"text": ..., "lang": "en"}``), so a Spanish page
+marks English rule text as English (WCAG 3.1.2) until the rule set's Spanish catalogue fills it in.
+
+The labels of vocabulary values (disciplines, accreditors, roles...) and other rule text come from the rule
+set; :func:`vocab_label` and :func:`rule_text` are the only ways to them, so the rule set's own catalogue can
+be plugged in there.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from babel.dates import format_date
+
+from api.i18n import LANGUAGES, catalogue
+
+from .form import FIELDS_BY_PATH, N_, SECTIONS_BY_KEY, anchor
+
+__all__ = ["answer_view", "options", "rule_text", "verification_view", "vocab_label"]
+
+# The language the rule files are written in (and, until the rule set ships its catalogue, the only one).
+RULES_LANGUAGE = "en"
+
+
+def _page(language: str) -> Any:
+    return catalogue(language, "page")
+
+
+def rule_text(book: Any, text: str | None, language: str) -> dict[str, str] | None:
+    """A piece of the rule set's human text in ``language`` where the rule set translates it, else English.
+
+    The rule set's catalogue (``rules/locale/<lang>.po``) is not there yet: every text is English for now."""
+    if text is None:
+        return None
+    return {"text": text, "lang": RULES_LANGUAGE}
+
+
+def vocab_label(book: Any, vocabulary: str, value: str, language: str) -> dict[str, str]:
+    """How people read a vocabulary value: its description in ``rules/vocabulary.yaml`` (``CAAHEP`` ->
+    "Commission on Accreditation of Allied Health Education Programs"), in ``language`` when the rule set
+    translates it. ``vocabulary="credential"`` labels anything ``certifications[].credential`` accepts."""
+    rules = book.rules
+    if vocabulary == "credential":
+        cred = rules.credentials.get(value)
+        if cred is not None:
+            return rule_text(book, f"{cred.designation}: {cred.name}", language) or {"text": value, "lang": "en"}
+        vocabulary = "other_credential"
+    vocab = rules.vocabularies.get(vocabulary)
+    text = vocab.values.get(value) if vocab is not None else None
+    return rule_text(book, text or value, language) or {"text": value, "lang": RULES_LANGUAGE}
+
+
+def options(book: Any, vocabulary: str, language: str) -> list[dict[str, Any]]:
+    """The choices of a question, in the rule set's order: ``[{"value", "label": {"text", "lang"}, "group"}]``;
+    ``group`` tells the credentials this service checks (``checked``) from the others (``other``)."""
+    rules = book.rules
+    if vocabulary == "credential":
+        values = list(rules.credentials) + list(rules.vocabularies["other_credential"].values)
+    else:
+        values = list(rules.vocabularies[vocabulary].values)
+    return [
+        {
+            "value": v,
+            "label": vocab_label(book, vocabulary, v, language),
+            "group": "checked" if v in rules.credentials else "other",
+        }
+        for v in values
+    ]
+
+
+_VERIFICATION = {
+    ("official", "high"): ("official", N_("Official source")),
+    ("official", "medium"): ("official-uncertain", N_("Official source; some details are uncertain")),
+    ("official", "low"): ("provisional", N_("Provisional: from an official source we could not fully confirm")),
+    ("secondary", "high"): (
+        "secondary",
+        N_("This rule comes from a secondary source, not the certifying body. Confirm it with them."),
+    ),
+    ("secondary", "medium"): (
+        "secondary",
+        N_("This rule comes from a secondary source, not the certifying body. Confirm it with them."),
+    ),
+    ("secondary", "low"): (
+        "provisional",
+        N_("Provisional: this rule comes from a secondary source we could not confirm."),
+    ),
+}
+
+
+def verification_view(book: Any, verification: dict[str, Any], language: str) -> dict[str, Any]:
+    """How firm a rule is, in words: ``{"source", "confidence", "level", "text", "note"}``; ``level`` is one of
+    ``official``, ``official-uncertain``, ``secondary``, ``provisional`` (a style hook)."""
+    level, message = _VERIFICATION[(verification["source"], verification["confidence"])]
+    return {
+        "source": verification["source"],
+        "confidence": verification["confidence"],
+        "level": level,
+        "text": _page(language).gettext(message),
+        "note": rule_text(book, verification.get("note"), language),
+    }
+
+
+def _citation(book: Any, citation: dict[str, Any], language: str) -> dict[str, Any]:
+    page = _page(language)
+    official = citation["source_kind"] == "official"
+    return {
+        "title": rule_text(book, citation["title"], language),
+        "url": citation["url"],
+        "pinpoint": rule_text(book, citation.get("pinpoint"), language),
+        "kind": citation["source_kind"],
+        "kind_text": page.gettext(N_("official source") if official else N_("secondary source")),
+        "retrieved": _date(citation["retrieved"], language),
+    }
+
+
+def _date(iso: str | None, language: str) -> str | None:
+    if not iso:
+        return None
+    return format_date(dt.date.fromisoformat(iso), format="long", locale=LANGUAGES[language])
+
+
+_CRITERION_STATUS = {"met": N_("Met"), "unmet": N_("Not met"), "unknown": N_("Not known yet")}
+_VERDICT = {
+    "eligible": N_("You can apply"),
+    "ineligible": N_("Not yet"),
+    "undetermined": N_("We need more information"),
+}
+
+
+def input_view(path: str, language: str) -> dict[str, Any]:
+    """An input an answer asks for (``programs[0].approvals``), as the form's question and a link to it."""
+    page = _page(language)
+    parts = [p for p in path.replace("[", ".").replace("]", "").split(".") if p]
+    section = SECTIONS_BY_KEY.get(parts[0]) if parts else None
+    if section is None:
+        return {"path": path, "label": path, "anchor": None}
+    label = page.gettext(section.title)
+    f = FIELDS_BY_PATH.get(f"{section.key}.{parts[-1]}") if len(parts) > 1 else None
+    if f is not None:
+        label = f"{label}: {page.gettext(f.label)}"
+        if section.repeated and len(parts) > 2 and parts[1].isdigit() and section.row_title:
+            label += f" ({page.gettext(section.row_title) % {'number': int(parts[1]) + 1}})"
+    return {"path": path, "label": label, "anchor": anchor(path)}
+
+
+def _criterion(book: Any, c: dict[str, Any], language: str) -> dict[str, Any]:
+    page = _page(language)
+    return {
+        "id": c["id"],
+        "status": c["status"],
+        "status_text": page.gettext(_CRITERION_STATUS[c["status"]]),
+        "label": rule_text(book, c["label"], language),
+        # The explanation. Today the engine's English sentence; the API's renderer will give it per language.
+        "text": {"text": c["message"], "lang": RULES_LANGUAGE},
+        "required": c["required"],
+        "actual": c["actual"],
+        "inputs": [input_view(p, language) for p in c["missing_inputs"]],
+        "citations": [_citation(book, x, language) for x in c["citations"]],
+        "verification": verification_view(book, c["verification"], language),
+    }
+
+
+def _route(book: Any, r: dict[str, Any], language: str) -> dict[str, Any]:
+    criteria = [_criterion(book, c, language) for c in r["criteria"]]
+    return {
+        "id": r["id"],
+        "label": rule_text(book, r["label"], language),
+        "status": r["status"],
+        "status_text": _page(language).gettext(_CRITERION_STATUS[r["status"]]),
+        "verification": verification_view(book, r["verification"], language),
+        "criteria": criteria,
+        "unmet": [c for c in criteria if c["status"] == "unmet"],
+        "unknown": [c for c in criteria if c["status"] == "unknown"],
+        "met": [c for c in criteria if c["status"] == "met"],
+        "not_evaluated": [
+            {
+                "text": rule_text(book, n["text"], language),
+                "citations": [_citation(book, x, language) for x in n["citations"]],
+            }
+            for n in r["not_evaluated"]
+        ],
+        # Slot (issue 13): what this route still lacks, as typed shortfalls ("40 more clinical hours").
+        "shortfalls": [],
+    }
+
+
+def _credential(book: Any, c: dict[str, Any], summary: dict[str, Any] | None, language: str) -> dict[str, Any]:
+    page = _page(language)
+    routes = [_route(book, r, language) for r in c["routes"]]
+    by_id = {r["id"]: r for r in routes}
+    nearest_id = summary.get("nearest_route") if summary and c["status"] != "eligible" else None
+    nearest = by_id.get(nearest_id) if nearest_id else None
+    met = [r for r in routes if r["status"] == "met"]
+    # A caution: a criterion of a route that is met that only secondary sources state.
+    cautions = [
+        crit
+        for r in met
+        for crit in r["criteria"]
+        if crit["verification"]["source"] == "secondary" or crit["verification"]["level"] == "provisional"
+    ]
+    status = c["status"]
+    not_encoded = status == "undetermined" and not routes
+    return {
+        "id": c["id"],
+        "designation": c["designation"],
+        "name": rule_text(book, c["name"], language),
+        "body": {"name": rule_text(book, c["body"]["name"], language), "url": c["body"]["url"]},
+        "status": status,
+        "status_text": page.gettext(_VERDICT[status]),
+        "verification": verification_view(book, c["verification"], language),
+        "routes": routes,
+        "routes_met": met,
+        "routes_open": [r for r in routes if r["status"] != "met" and r is not nearest],
+        "nearest_route": nearest,
+        "inputs_needed": [input_view(p, language) for p in c["inputs_needed"]],
+        "cautions": cautions,
+        "not_encoded": not_encoded,
+        "unencoded_routes": [
+            {
+                "label": rule_text(book, u["label"], language),
+                "reason": rule_text(book, u["reason"], language),
+                "citations": [_citation(book, x, language) for x in u["citations"]],
+                "verification": verification_view(book, u["verification"], language),
+            }
+            for u in c["unencoded_routes"]
+        ],
+        # Slots (issue 13): the first and last dates the applicant could apply on, and what to do next.
+        "eligible_from": None,
+        "eligible_until": None,
+        "next_steps": [],
+    }
+
+
+def _state(book: Any, state: dict[str, Any] | None, language: str) -> dict[str, Any] | None:
+    if state is None:
+        return None
+    page = _page(language)
+    kinds = {
+        "license": N_("State license"),
+        "certification": N_("State certification"),
+        "registration": N_("State registration"),
+        "permit": N_("State permit"),
+        "exempt": N_("Exemption"),
+        "no-state-requirement": N_("No state requirement"),
+        "informational": N_("Good to know"),
+    }
+    notes = []
+    for n in state["notes"]:
+        effective = n.get("effective") or {}
+        notes.append(
+            {
+                "id": n["id"],
+                "title": rule_text(book, n["title"], language),
+                "kind": n["kind"],
+                "kind_text": page.gettext(kinds[n["kind"]]) if n["kind"] in kinds else n["kind"],
+                "summary": rule_text(book, n["summary"], language),
+                "accepts": [vocab_label(book, "credential", a, language) for a in n["accepts"]],
+                "citations": [_citation(book, x, language) for x in n["citations"]],
+                "verification": verification_view(book, n["verification"], language),
+                "effective_from": _date(effective.get("from"), language),
+                "effective_to": _date(effective.get("to"), language),
+            }
+        )
+    return {
+        "code": state["code"],
+        "name": vocab_label(book, "us_state", state["code"], language),
+        "researched": state["researched"],
+        "summary": rule_text(book, state.get("summary"), language),
+        "notes": notes,
+    }
+
+
+def answer_view(evaluation: Any, language: str, *, book: Any) -> dict[str, Any]:
+    """Everything an answer page shows, from one evaluation, in ``language``.
+
+    Keys (the templates read these and nothing else)::
+
+        as_of, as_of_text          the evaluation date (ISO, and as people write it)
+        rules                      {"name", "version", "id"} of the rule set
+        eligible, undetermined, ineligible
+                                   credential views, in the rule set's order
+        counts                     {"eligible", "undetermined", "ineligible"}
+        state                      None, or {"code", "name", "researched", "summary", "notes": [...]}
+        rules_language             the language rule text is in when it is not the page's
+
+    A credential view: ``id, designation, name, body {name, url}, status, status_text, verification,
+    routes, routes_met, routes_open, nearest_route, inputs_needed, cautions, not_encoded, unencoded_routes,
+    eligible_from, eligible_until, next_steps``. A route: ``id, label, status, status_text, verification,
+    criteria, unmet, unknown, met, not_evaluated, shortfalls``. A criterion: ``id, status, status_text, label,
+    text, required, actual, inputs, citations, verification``. Text from the rules is ``{"text", "lang"}``.
+    """
+    data = evaluation.as_dict()
+    summaries = {s["id"]: s for s in evaluation.summary()}
+    credentials = [_credential(book, c, summaries.get(c["id"]), language) for c in data["credentials"]]
+    groups = {v: [c for c in credentials if c["status"] == v] for v in ("eligible", "undetermined", "ineligible")}
+    return {
+        "as_of": data["as_of"],
+        "as_of_text": _date(data["as_of"], language),
+        "rules": {k: data["rules"][k] for k in ("name", "version", "id")},
+        **groups,
+        "counts": {k: len(v) for k, v in groups.items()},
+        "state": _state(book, data["state"], language),
+        "rules_language": RULES_LANGUAGE,
+    }
