@@ -402,10 +402,8 @@ def _convert(form: FormState, name: str, kind: Kind, raw: Any) -> Any:
     if kind in ("number", "count"):
         plain = text.replace(",", "")
         if not _NUMBER.match(plain):
-            form.error(
-                name,
-                N_("Enter a whole number, for example 30.") if kind == "count" else N_("Enter a number, for example 120."),
-            )
+            whole, number = N_("Enter a whole number, for example 30."), N_("Enter a number, for example 120.")
+            form.error(name, whole if kind == "count" else number)
             return None
         number = float(plain)
         if kind == "count" and not number.is_integer():

@@ -17,6 +17,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("CREDCHECK_CHROMIUM", "/usr/bin/chromium"))
@@ -54,39 +55,42 @@ def free_port() -> int:
 def serve(timeout: float = 60.0, env: dict[str, str] | None = None) -> Iterator[str]:
     """Run ``uvicorn api.main:app`` on a free loopback port; yield its base URL once ``/readyz`` says ready."""
     port = free_port()
-    log = tempfile.TemporaryFile()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=REPO,
-        env={**os.environ, "CREDCHECK_BATCH_WORKERS": "1", "CREDCHECK_LOG_LEVEL": "warning", **(env or {})},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + timeout
-    try:
-        while True:
-            if process.poll() is not None:
-                log.seek(0)
-                raise RuntimeError(f"the service exited with {process.returncode}:\n{log.read().decode()[-4000:]}")
-            try:
-                with urllib.request.urlopen(base + "/readyz", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the service was not ready within {timeout:.0f} s")
-            time.sleep(0.05)  # polling interval while waiting for readiness (bounded by the deadline)
-        yield base
-    finally:
-        process.terminate()
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=REPO,
+            env={**os.environ, "CREDCHECK_BATCH_WORKERS": "1", "CREDCHECK_LOG_LEVEL": "warning", **(env or {})},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        base = f"http://127.0.0.1:{port}"
         try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+            _wait_ready(process, base, log, timeout)
+            yield base
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _wait_ready(process: subprocess.Popen[bytes], base: str, log: Any, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            log.seek(0)
+            raise RuntimeError(f"the service exited with {process.returncode}:\n{log.read().decode()[-4000:]}")
+        try:
+            with urllib.request.urlopen(base + "/readyz", timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the service was not ready within {timeout:.0f} s")
+        time.sleep(0.05)  # the polling interval while waiting for readiness, bounded by the deadline
 
 
 @contextlib.contextmanager
