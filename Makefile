@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements/constraints.txt | cksum | cut -d' ' -f1)
 
-.PHONY: help install serve test lint openapi fuzz bench soak sdk audit constraints clean
+.PHONY: help install serve test lint openapi fuzz bench soak sdk audit constraints clean browser-deps page-messages screenshots
 
 help:
 	@echo "make serve    run the service on http://127.0.0.1:8000 with the bundled rules"
@@ -15,6 +15,8 @@ help:
 	@echo "make bench    benchmarks (see benchmarks/README.md)"
 	@echo "make soak     sustained load on a two-worker server"
 	@echo "make sdk      generate the Python and TypeScript clients and test them against a live server"
+	@echo "make page-messages  extract the page's messages (api/locale/page.pot) and update the Spanish catalogue"
+	@echo "make screenshots    regenerate the page's screenshots in docs/"
 
 $(STAMP):
 	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if (3, 11) <= v < (3, 13) else f"credcheck needs Python 3.11 or 3.12 (durable-rules fails to import on 3.13); {sys.executable} is {v[0]}.{v[1]}")'
@@ -28,7 +30,7 @@ install: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/credcheck serve
 
-test: $(STAMP)
+test: $(STAMP) browser-deps
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
@@ -60,6 +62,30 @@ audit: $(STAMP)
 # Regenerate the pinned versions (needs uv: pip install uv).
 constraints:
 	uv pip compile pyproject.toml --extra dev --python-version 3.11 --no-header --annotation-style line -o requirements/constraints.txt
+
+# --- the page (api/web): browser tests, messages, screenshots ---------------------------------------------
+# The browser tests drive Debian's Chromium with Playwright (never `playwright install`: no browser downloads
+# here) and scan pages with axe-core from npm, kept in the venv.
+CHROMIUM ?= /usr/bin/chromium
+AXE_VERSION := 4.14.1
+AXE := $(VENV)/npm/node_modules/axe-core/axe.min.js
+
+browser-deps: $(CHROMIUM) $(AXE)
+
+$(CHROMIUM):
+	@command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] || { echo "The browser tests need Chromium at $(CHROMIUM): install Debian's package (apt-get install -y chromium) as root, or set CHROMIUM=/path/to/chromium"; exit 1; }
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || { echo "could not install chromium with apt-get"; exit 1; }
+
+$(AXE): | $(STAMP)
+	@command -v npm >/dev/null || { echo "The accessibility tests need axe-core from npm: install Node.js and npm"; exit 1; }
+	npm install --silent --no-save --no-package-lock --no-audit --no-fund --prefix $(VENV)/npm axe-core@$(AXE_VERSION)
+
+page-messages: $(STAMP)
+	$(BIN)/pybabel extract -F api/web/babel.cfg -k N_ --add-location=file --sort-by-file --omit-header -o api/locale/page.pot .
+	$(BIN)/pybabel update -D page -i api/locale/page.pot -d api/locale -l es --ignore-obsolete
+
+screenshots: $(STAMP) browser-deps
+	$(BIN)/python docs/screenshots.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build dist *.egg-info
