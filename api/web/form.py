@@ -348,6 +348,8 @@ def anchor(path: str) -> str | None:
     """The form element an applicant path points at: ``programs[0].approvals`` -> ``f-programs-0-approvals``;
     a whole section (``work_experience``) -> ``sec-work_experience``. ``None`` when the form has no such field."""
     parts = [p for p in re.split(r"[.\[\]]+", path) if p]
+    if len(parts) == 1 and f"about.{parts[0]}" in FIELDS_BY_PATH:
+        return "f-" + parts[0]
     if not parts or parts[0] not in SECTIONS_BY_KEY:
         return None
     section = SECTIONS_BY_KEY[parts[0]]

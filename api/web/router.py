@@ -79,10 +79,11 @@ def _form_context(request: Request, language: str, form: FormState) -> dict[str,
             if f.vocabulary and f.vocabulary not in choices:
                 choices[f.vocabulary] = options(book, f.vocabulary, language)
     page = catalogue(language, "page")
-    errors = {
-        name: [page.gettext(m) % p if p else page.gettext(m) for m, p in messages]
-        for name, messages in form.errors.items()
-    }
+    def say(message: str, params: dict[str, Any]) -> str:
+        numbers = {k: page.number(v) if isinstance(v, int | float) else v for k, v in params.items()}
+        return page.gettext(message) % numbers if numbers else page.gettext(message)
+
+    errors = {name: [say(m, p) for m, p in messages] for name, messages in form.errors.items()}
     return {"sections": SECTIONS, "form": form, "choices": choices, "errors": errors}
 
 
@@ -184,7 +185,7 @@ def _router(app: FastAPI, today: Callable[[], dt.date]) -> APIRouter:
             status,
             limits={
                 "items": catalogue(language, "page").number(settings.batch_limit),
-                "megabytes": catalogue(language, "page").number(settings.batch_body_limit // 1_048_576),
+                "size": _size(settings.batch_body_limit, language),
             },
             error=error,
             switch_path="registrar",
@@ -244,6 +245,12 @@ def _router(app: FastAPI, today: Callable[[], dt.date]) -> APIRouter:
     for language in LANGUAGES:
         add_language(language)
     return router
+
+
+def _size(size: int, language: str) -> str:
+    """A number of bytes as people read it: ``32 MB``, ``256 KB``."""
+    number = catalogue(language, "page").number
+    return f"{number(size / 1_048_576)} MB" if size >= 1_048_576 else f"{number(size / 1024)} KB"
 
 
 class _InMemoryParser(MultiPartParser):

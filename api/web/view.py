@@ -139,6 +139,8 @@ def input_view(path: str, language: str) -> dict[str, Any]:
     """An input an answer asks for (``programs[0].approvals``), as the form's question and a link to it."""
     page = _page(language)
     parts = [p for p in path.replace("[", ".").replace("]", "").split(".") if p]
+    if len(parts) == 1 and f"about.{parts[0]}" in FIELDS_BY_PATH:  # a top-level fact: birth_date
+        return {"path": path, "label": page.gettext(FIELDS_BY_PATH[f"about.{parts[0]}"].label), "anchor": anchor(path)}
     section = SECTIONS_BY_KEY.get(parts[0]) if parts else None
     if section is None:
         return {"path": path, "label": path, "anchor": None}
