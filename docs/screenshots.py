@@ -16,7 +16,7 @@ sys.path.insert(0, str(REPO))
 from tests.web.live import chromium, serve  # noqa: E402
 from tests.web.student import fill_student  # noqa: E402
 
-WIDTH, HEIGHT = 900, 1400
+WIDTH, HEIGHT = 820, 1150
 
 
 def main() -> int:
@@ -29,7 +29,7 @@ def main() -> int:
             page = browser.new_page(viewport={"width": WIDTH, "height": HEIGHT}, locale=language)
             page.goto(f"{base}/{language}/")
             fill_student(page, language)
-            page.locator("#sec-programs").scroll_into_view_if_needed()
+            page.evaluate("document.getElementById('sec-programs').scrollIntoView()")
             page.screenshot(path=str(args.out / f"page-form-{language}.png"))
             page.locator(".actions button.primary").click()
             page.wait_for_selector("#eligible")

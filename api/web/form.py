@@ -72,7 +72,6 @@ class Section:
     max_rows: int = 1
 
 
-_DATE_HINT = N_("For example 2024-05-31 (year, month, day).")
 _COUNT_HINT = N_("A whole number. Leave blank if you do not know.")
 _HOURS_HINT = N_("Leave blank if you do not know.")
 
@@ -109,7 +108,7 @@ SECTIONS: tuple[Section, ...] = (
                 vocabulary="high_school_credential",
                 required=N_("Choose what you have, or clear the date."),
             ),
-            Field("date", "date", N_("Date you received it"), _DATE_HINT),
+            Field("date", "date", N_("Date you received it")),
         ),
     ),
     Section(
@@ -134,12 +133,11 @@ SECTIONS: tuple[Section, ...] = (
                 N_("Have you finished it?"),
                 vocabulary="program_status",
             ),
-            Field("start_date", "date", N_("Date you started"), _DATE_HINT),
+            Field("start_date", "date", N_("Date you started")),
             Field(
                 "completion_date",
                 "date",
                 N_("Date you finished, or expect to finish"),
-                _DATE_HINT,
             ),
             Field(
                 "accreditor",
@@ -212,7 +210,6 @@ SECTIONS: tuple[Section, ...] = (
                 "start_date",
                 "date",
                 N_("First day of the job"),
-                _DATE_HINT,
                 required=N_("Enter the date you started this job."),
             ),
             Field("end_date", "date", N_("Last day of the job"), N_("Leave blank if you still work there.")),
@@ -261,7 +258,7 @@ SECTIONS: tuple[Section, ...] = (
                 required=N_("Choose the certification."),
                 wide=True,
             ),
-            Field("earned_date", "date", N_("Date you first earned it"), _DATE_HINT),
+            Field("earned_date", "date", N_("Date you first earned it")),
             Field(
                 "status",
                 "radio",
@@ -290,7 +287,7 @@ SECTIONS: tuple[Section, ...] = (
                 required=N_("Choose the degree."),
             ),
             Field("field", "choice", N_("Major or field of study"), vocabulary="degree_field", wide=True),
-            Field("conferred_date", "date", N_("Date the degree was awarded"), _DATE_HINT),
+            Field("conferred_date", "date", N_("Date the degree was awarded")),
             Field(
                 "institution_accreditation",
                 "choice",
