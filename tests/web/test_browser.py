@@ -109,6 +109,16 @@ def expected(rulebook: Rulebook) -> dict[str, list[str]]:
 def test_a_student_fills_the_form_and_reads_the_verdicts(page: Any, rulebook: Rulebook) -> None:
     page.goto("/en/")
     assert axe_findings(page) == []
+    # A slip first: the error is announced at the top, linked to its field, and shown next to it.
+    page.get_by_label("Total hours of the program").fill("nine hundred")
+    page.get_by_role("button", name="Check my eligibility").last.click()
+    summary = page.get_by_role("alert")
+    assert "Enter a number, for example 120." in summary.inner_text()
+    assert page.evaluate("document.activeElement.classList.contains('error-summary')")  # read first
+    summary.get_by_role("link").first.click()
+    assert page.evaluate("document.activeElement.id") == "f-programs-0-clock_hours"
+    assert page.locator("#f-programs-0-clock_hours-error").is_visible()
+    assert axe_findings(page) == []
     page.get_by_label("State where you plan to work").select_option(label="Washington")
     page.get_by_label("Date of birth").fill("2001-04-09")
     page.get_by_label("High-school diploma", exact=True).check()
@@ -138,6 +148,12 @@ def test_a_student_fills_the_form_and_reads_the_verdicts(page: Any, rulebook: Ru
     assert cma.get_by_text("You can apply").is_visible()
     assert page.get_by_role("heading", name="Licensing rules in Washington").is_visible()
     assert axe_findings(page) == []
+    # On paper: the answer without the form's controls.
+    page.emulate_media(media="print")
+    assert page.locator("#eligible").is_visible() and page.locator("#c-aama\\.cma").is_visible()
+    assert not page.get_by_role("button", name="Check again").is_visible()
+    assert not page.locator("#sec-programs").is_visible()
+    page.emulate_media(media="screen")
     assert page.errors == []  # nothing blocked by the CSP, no script errors
 
 

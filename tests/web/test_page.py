@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from api.main import create_app
 from api.observability import JsonFormatter
@@ -403,3 +405,33 @@ def test_secondary_only_requirements_of_a_met_route_are_cautions(rulebook: Ruleb
             if crit["verification"]["source"] == "secondary" or crit["verification"]["confidence"] == "low"
         ]
         assert [crit["id"] for crit in c["cautions"]] == secondary
+
+
+# ------------------------------------------------------------------------------------------------ robustness
+
+_FORM_NAMES = sorted(
+    {field_name(s, row, f.name) for s in SECTIONS for f in s.fields for row in ((0, 1) if s.repeated else (None,))}
+    | {f"{s.key}-rows" for s in SECTIONS if s.repeated}
+    | {f"{s.key}-none" for s in SECTIONS if s.repeated}
+    | {"action"}
+)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.dictionaries(
+        st.sampled_from(_FORM_NAMES),
+        st.one_of(
+            st.text(st.characters(exclude_categories=["Cs"]), max_size=12),
+            st.sampled_from(["check", "edit", "add:programs", "remove:programs-1", "99", "-3", "2024-02-29"]),
+        ),
+        max_size=12,
+    )
+)
+def test_whatever_is_posted_the_page_answers_or_names_the_fields(client: TestClient, data: dict[str, str]) -> None:
+    r = client.post("/en/", data=data)
+    assert r.status_code in (200, 422), r.text[-500:]
+    assert r.headers["content-type"].startswith("text/html")
+    if r.status_code == 422:
+        page = Page(r.text)
+        assert any(i.endswith("-error") for i in page.ids)  # an error is shown next to something
