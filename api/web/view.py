@@ -95,13 +95,22 @@ _VERIFICATION = {
 }
 
 
+_PROVISIONAL = N_(
+    "Provisional: this rule comes from a source that is partial or has been replaced. Confirm it with the "
+    "certifying body."
+)
+
+
 def verification_view(book: Any, verification: dict[str, Any], language: str) -> dict[str, Any]:
-    """How firm a rule is, in words: ``{"source", "confidence", "level", "text", "note"}``; ``level`` is one of
-    ``official``, ``official-uncertain``, ``secondary``, ``provisional`` (a style hook)."""
+    """How firm a rule is, in words: ``{"source", "confidence", "provisional", "level", "text", "note"}``;
+    ``level`` is one of ``official``, ``official-uncertain``, ``secondary``, ``provisional`` (a style hook)."""
     level, message = _VERIFICATION[(verification["source"], verification["confidence"])]
+    if verification.get("provisional"):
+        level, message = "provisional", _PROVISIONAL
     return {
         "source": verification["source"],
         "confidence": verification["confidence"],
+        "provisional": bool(verification.get("provisional")),
         "level": level,
         "text": _page(language).gettext(message),
         "note": rule_text(book, verification.get("note"), language),
@@ -178,6 +187,12 @@ def _route(book: Any, r: dict[str, Any], language: str) -> dict[str, Any]:
         "status": r["status"],
         "status_text": _page(language).gettext(_CRITERION_STATUS[r["status"]]),
         "verification": verification_view(book, r["verification"], language),
+        # "full": every requirement is a rule; "gate"/"none": only some or none could be sourced (never met)
+        "coverage": r["coverage"],
+        "reason": rule_text(book, r.get("reason"), language),
+        "citations": [_citation(book, x, language) for x in r.get("citations", [])],
+        # requirements only secondary sources state: shown with their status, they decide nothing
+        "cautions": [_criterion(book, c, language) for c in r.get("cautions", [])],
         "criteria": criteria,
         "unmet": [c for c in criteria if c["status"] == "unmet"],
         "unknown": [c for c in criteria if c["status"] == "unknown"],
@@ -194,6 +209,16 @@ def _route(book: Any, r: dict[str, Any], language: str) -> dict[str, Any]:
     }
 
 
+_REASONS = {
+    "missing-inputs": N_("Some facts are missing: the answers listed below would decide it."),
+    "unencoded-route": N_(
+        "Some of its routes could not be written as rules from the sources, so we cannot rule them out."
+    ),
+    "requirement-not-stated": N_("The full terms of a requirement are not published."),
+    "source-undecided": N_("The source does not say whether your answer counts."),
+}
+
+
 def _credential(book: Any, c: dict[str, Any], summary: dict[str, Any] | None, language: str) -> dict[str, Any]:
     page = _page(language)
     routes = [_route(book, r, language) for r in c["routes"]]
@@ -201,15 +226,19 @@ def _credential(book: Any, c: dict[str, Any], summary: dict[str, Any] | None, la
     nearest_id = summary.get("nearest_route") if summary and c["status"] != "eligible" else None
     nearest = by_id.get(nearest_id) if nearest_id else None
     met = [r for r in routes if r["status"] == "met"]
-    # A caution: a criterion of a route that is met that only secondary sources state.
-    cautions = [
+    shown = met or ([nearest] if nearest else [])
+    # Cautions of the routes the answer is about (met, else the nearest): evaluated, deciding nothing.
+    cautions = list({crit["id"]: crit for r in shown for crit in r["cautions"]}.values())
+    # Deciding requirements of a met route that rest on secondary or provisional sources only.
+    secondary = [
         crit
         for r in met
         for crit in r["criteria"]
         if crit["verification"]["source"] == "secondary" or crit["verification"]["level"] == "provisional"
     ]
     status = c["status"]
-    not_encoded = status == "undetermined" and not routes
+    encoded = [r for r in routes if r["coverage"] == "full"]
+    not_encoded = status == "undetermined" and not encoded
     return {
         "id": c["id"],
         "designation": c["designation"],
@@ -220,20 +249,18 @@ def _credential(book: Any, c: dict[str, Any], summary: dict[str, Any] | None, la
         "verification": verification_view(book, c["verification"], language),
         "routes": routes,
         "routes_met": met,
-        "routes_open": [r for r in routes if r["status"] != "met" and r is not nearest],
+        "routes_open": [r for r in routes if r["status"] != "met" and r is not nearest and r["coverage"] == "full"],
         "nearest_route": nearest,
         "inputs_needed": [input_view(p, language) for p in c["inputs_needed"]],
-        "cautions": cautions,
-        "not_encoded": not_encoded,
-        "unencoded_routes": [
-            {
-                "label": rule_text(book, u["label"], language),
-                "reason": rule_text(book, u["reason"], language),
-                "citations": [_citation(book, x, language) for x in u["citations"]],
-                "verification": verification_view(book, u["verification"], language),
-            }
-            for u in c["unencoded_routes"]
+        "undetermined_reasons": [
+            {"code": code, "text": page.gettext(_REASONS[code]) if code in _REASONS else code}
+            for code in c.get("undetermined_reasons", [])
         ],
+        "cautions": cautions,
+        "secondary": secondary,
+        "not_encoded": not_encoded,
+        # routes the sources mention whose requirements could not all be written as rules
+        "unencoded_routes": [r for r in routes if r["coverage"] != "full" and r is not nearest],
         # Slots (issue 13): the first and last dates the applicant could apply on, and what to do next.
         "eligible_from": None,
         "eligible_until": None,
@@ -294,10 +321,11 @@ def answer_view(evaluation: Any, language: str, *, book: Any) -> dict[str, Any]:
         rules_language             the language rule text is in when it is not the page's
 
     A credential view: ``id, designation, name, body {name, url}, status, status_text, verification,
-    routes, routes_met, routes_open, nearest_route, inputs_needed, cautions, not_encoded, unencoded_routes,
-    eligible_from, eligible_until, next_steps``. A route: ``id, label, status, status_text, verification,
-    criteria, unmet, unknown, met, not_evaluated, shortfalls``. A criterion: ``id, status, status_text, label,
-    text, required, actual, inputs, citations, verification``. Text from the rules is ``{"text", "lang"}``.
+    routes, routes_met, routes_open, nearest_route, inputs_needed, undetermined_reasons, cautions, secondary,
+    not_encoded, unencoded_routes, eligible_from, eligible_until, next_steps``. A route: ``id, label, status,
+    status_text, verification, coverage, reason, citations, cautions, criteria, unmet, unknown, met,
+    not_evaluated, shortfalls``. A criterion: ``id, status, status_text, label, text, required, actual, inputs,
+    citations, verification``. Text from the rules is ``{"text", "lang"}``.
     """
     data = evaluation.as_dict()
     summaries = {s["id"]: s for s in evaluation.summary()}

@@ -385,8 +385,11 @@ def test_the_view_model_has_every_key_the_templates_read(rulebook: Rulebook) -> 
             assert verdicts[c["id"]] == c["status"] == group
             # the slots guidance (issue 13) fills: present, empty until then
             assert c["eligible_from"] is None and c["eligible_until"] is None and c["next_steps"] == []
-            if group != "eligible" and c["routes"]:
-                assert c["nearest_route"] is not None
+            encoded = [r for r in c["routes"] if r["coverage"] == "full"]
+            assert (c["nearest_route"] is not None) == (group != "eligible" and bool(encoded))
+            assert c["not_encoded"] == (group == "undetermined" and not encoded)
+            if c["not_encoded"]:
+                assert c["unencoded_routes"] == c["routes"]  # each shown with why it is not checked
             for r in c["routes"]:
                 assert r["shortfalls"] == []
                 assert {x["id"] for x in r["unmet"] + r["unknown"] + r["met"]} == {x["id"] for x in r["criteria"]}
@@ -395,16 +398,37 @@ def test_the_view_model_has_every_key_the_templates_read(rulebook: Rulebook) -> 
     assert view["state"]["name"]["text"] == "California" and view["state"]["notes"]
 
 
-def test_secondary_only_requirements_of_a_met_route_are_cautions(rulebook: Rulebook) -> None:
+def test_requirements_resting_on_secondary_sources_are_flagged(rulebook: Rulebook) -> None:
     evaluation = rulebook.evaluate(GRADUATE_FACTS, as_of=dt.date(2026, 11, 23))
+    flagged = 0
     for c in answer_view(evaluation, "en", book=rulebook)["eligible"]:
         secondary = [
             crit["id"]
             for r in c["routes_met"]
             for crit in r["criteria"]
-            if crit["verification"]["source"] == "secondary" or crit["verification"]["confidence"] == "low"
+            if crit["verification"]["source"] == "secondary" or crit["verification"]["level"] == "provisional"
         ]
-        assert [crit["id"] for crit in c["cautions"]] == secondary
+        assert [crit["id"] for crit in c["secondary"]] == secondary
+        flagged += len(secondary)
+    assert flagged  # the graduate's answer has some (RMA's routes are rebuilt from secondary sources)
+
+
+def test_a_caution_is_shown_with_its_status_and_decides_nothing(client: TestClient, rulebook: Rulebook) -> None:
+    """NHA's minimum age of 18 comes from secondary sources only: a 17-year-old graduate's CCMA shows it as a
+    caution, not met, next to a verdict it does not change."""
+    facts = {**GRADUATE, "birth_date": "2009-04-09"}
+    today = dt.datetime.now(dt.UTC).date()
+    young = {**GRADUATE_FACTS, "birth_date": "2009-04-09"}
+    verdict = dict((c.id, v) for c, v in rulebook.evaluate(young, as_of=today).verdicts)["nha.ccma"]
+    view = answer_view(rulebook.evaluate(young, as_of=today), "en", book=rulebook)
+    ccma = next(c for g in ("eligible", "undetermined", "ineligible") for c in view[g] if c["id"] == "nha.ccma")
+    assert ccma["status"] == verdict
+    assert [(x["id"], x["status"]) for x in ccma["cautions"]] == [("nha.ccma.age-18", "unmet")]
+    html = post(client, facts).text
+    card = html[html.index('id="c-nha.ccma"') :]
+    card = card[: card.index("</article>")]
+    assert "Check this before you apply" in card and "Is at least 18 years old" in card
+    assert "secondary source" in card
 
 
 # ------------------------------------------------------------------------------------------------ robustness
