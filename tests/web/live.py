@@ -45,23 +45,24 @@ def missing_tools() -> list[str]:
     return missing
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextlib.contextmanager
 def serve(timeout: float = 60.0, env: dict[str, str] | None = None) -> Iterator[str]:
-    """Run ``uvicorn api.main:app`` on a free loopback port; yield its base URL once ``/readyz`` says ready."""
-    port = free_port()
-    with tempfile.TemporaryFile() as log:
+    """Run ``uvicorn api.main:app`` on a free loopback port; yield its base URL once ``/readyz`` says ready.
+
+    The socket is bound here and handed to uvicorn (``--fd``), so no other process can take the port between
+    choosing it and listening on it."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    port = int(listener.getsockname()[1])
+    with listener, tempfile.TemporaryFile() as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(port)],
+            [sys.executable, "-m", "uvicorn", "api.main:app", "--fd", str(listener.fileno())],
             cwd=REPO,
             env={**os.environ, "CREDCHECK_BATCH_WORKERS": "1", "CREDCHECK_LOG_LEVEL": "warning", **(env or {})},
             stdout=log,
             stderr=subprocess.STDOUT,
+            pass_fds=(listener.fileno(),),
         )
         base = f"http://127.0.0.1:{port}"
         try:

@@ -419,7 +419,7 @@ def test_a_caution_is_shown_with_its_status_and_decides_nothing(client: TestClie
     facts = {**GRADUATE, "birth_date": "2009-04-09"}
     today = dt.datetime.now(dt.UTC).date()
     young = {**GRADUATE_FACTS, "birth_date": "2009-04-09"}
-    verdict = dict((c.id, v) for c, v in rulebook.evaluate(young, as_of=today).verdicts)["nha.ccma"]
+    verdict = {c.id: v for c, v in rulebook.evaluate(young, as_of=today).verdicts}["nha.ccma"]
     view = answer_view(rulebook.evaluate(young, as_of=today), "en", book=rulebook)
     ccma = next(c for g in ("eligible", "undetermined", "ineligible") for c in view[g] if c["id"] == "nha.ccma")
     assert ccma["status"] == verdict
