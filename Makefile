@@ -69,6 +69,8 @@ constraints:
 CHROMIUM ?= /usr/bin/chromium
 AXE_VERSION := 4.14.1
 AXE := $(VENV)/npm/node_modules/axe-core/axe.min.js
+export CREDCHECK_CHROMIUM := $(abspath $(CHROMIUM))
+export CREDCHECK_AXE := $(abspath $(AXE))
 
 browser-deps: $(CHROMIUM) $(AXE)
 
