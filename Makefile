@@ -6,6 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements/constraints.
 
 .PHONY: help install serve test lint openapi fuzz bench soak sdk audit constraints clean
 .PHONY: image image-test deploy-lint
+.PHONY: browser-deps page-messages screenshots
 
 help:
 	@echo "make serve    run the service on http://127.0.0.1:8000 with the bundled rules"
@@ -19,6 +20,8 @@ help:
 	@echo "make image    build the container image without a daemon (podman, buildah; installs them if missing)"
 	@echo "make image-test  build the image, run it and test it over HTTP (deploy/test_image.py)"
 	@echo "make deploy-lint  hadolint, checkov and schema checks of the Dockerfile and deploy/"
+	@echo "make page-messages  extract the page's messages (api/locale/page.pot) and update the Spanish catalogue"
+	@echo "make screenshots    regenerate the page's screenshots in docs/"
 
 $(STAMP):
 	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if (3, 11) <= v < (3, 13) else f"credcheck needs Python 3.11 or 3.12 (durable-rules fails to import on 3.13); {sys.executable} is {v[0]}.{v[1]}")'
@@ -32,7 +35,7 @@ install: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/credcheck serve
 
-test: $(STAMP)
+test: $(STAMP) browser-deps
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
@@ -75,6 +78,32 @@ audit: $(STAMP)
 # Regenerate the pinned versions (needs uv: pip install uv).
 constraints:
 	uv pip compile pyproject.toml --extra dev --python-version 3.11 --no-header --annotation-style line -o requirements/constraints.txt
+
+# --- the page (api/web): browser tests, messages, screenshots ---------------------------------------------
+# The browser tests drive Debian's Chromium with Playwright (never `playwright install`: no browser downloads
+# here) and scan pages with axe-core from npm, kept in the venv.
+CHROMIUM ?= /usr/bin/chromium
+AXE_VERSION := 4.14.1
+AXE := $(VENV)/npm/node_modules/axe-core/axe.min.js
+export CREDCHECK_CHROMIUM := $(abspath $(CHROMIUM))
+export CREDCHECK_AXE := $(abspath $(AXE))
+
+browser-deps: $(CHROMIUM) $(AXE)
+
+$(CHROMIUM):
+	@command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] || { echo "The browser tests need Chromium at $(CHROMIUM): install Debian's package (apt-get install -y chromium) as root, or set CHROMIUM=/path/to/chromium"; exit 1; }
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || { echo "could not install chromium with apt-get"; exit 1; }
+
+$(AXE): | $(STAMP)
+	@command -v npm >/dev/null || { echo "The accessibility tests need axe-core from npm: install Node.js and npm"; exit 1; }
+	npm install --silent --no-save --no-package-lock --no-audit --no-fund --prefix $(VENV)/npm axe-core@$(AXE_VERSION)
+
+page-messages: $(STAMP)
+	$(BIN)/pybabel extract -F api/web/babel.cfg -k N_ --add-location=file --sort-by-file --omit-header -o api/locale/page.pot .
+	$(BIN)/pybabel update -D page -i api/locale/page.pot -d api/locale -l es --ignore-obsolete
+
+screenshots: $(STAMP) browser-deps
+	$(BIN)/python docs/screenshots.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build dist *.egg-info

@@ -25,6 +25,7 @@ from starlette.responses import Response, StreamingResponse
 
 from engine import BatchRunner, Rulebook, RuleSetError, load_rulebook, rule_set_digest
 
+from . import web
 from .i18n import negotiate
 from .middleware import AccessLog, ApiKeyAuth, BodyLimit, RateLimit, SecurityHeaders
 from .observability import Metrics, configure_logging, render_metrics
@@ -391,6 +392,8 @@ def create_app(settings: Settings | None = None, rulebook: Rulebook | None = Non
         openapi_tags=TAGS,
         generate_unique_id_function=lambda route: route.name,
         separate_input_output_schemas=False,
+        docs_url=None,  # served by api.web with local assets (FastAPI's own load them from a CDN)
+        redoc_url=None,
     )
     app.router.route_class = _OrjsonRoute
     app.state.service = state
@@ -400,7 +403,10 @@ def create_app(settings: Settings | None = None, rulebook: Rulebook | None = Non
     app.add_middleware(_RouteMetrics)  # type: ignore[arg-type]
     app.add_middleware(_RulesVersionHeader, state=state)  # type: ignore[arg-type]
     app.add_middleware(  # type: ignore[arg-type]
-        BodyLimit, default=settings.body_limit, per_path={"/v1/eligibility/batch": settings.batch_body_limit}
+        BodyLimit,
+        default=settings.body_limit,
+        per_path={"/v1/eligibility/batch": settings.batch_body_limit}
+        | dict.fromkeys(web.REGISTRAR_PATHS, settings.batch_body_limit),  # cohort uploads: the batch's limit
     )
     app.add_middleware(RateLimit, rate=settings.rate_limit, burst=settings.rate_burst)  # type: ignore[arg-type]
     app.add_middleware(ApiKeyAuth, keys=split_list(settings.api_keys))  # type: ignore[arg-type]
@@ -641,6 +647,7 @@ def create_app(settings: Settings | None = None, rulebook: Rulebook | None = Non
         content, media_type = render_metrics()
         return Response(content, media_type=media_type)
 
+    web.install(app, today=utc_today)  # the page, the registrar's upload and /docs, /redoc (not in the spec)
     app.openapi = _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -99,11 +99,12 @@ assert statuses["nha.ccma"] is Verdict.ELIGIBLE, statuses
 assert statuses["amt.cmas"] is Verdict.UNDETERMINED, statuses
 cma_result = result.credentials[0]
 assert cma_result.eligible_routes == ["aama.cma.category-1"] and cma_result.inputs_needed == []
+assert cma_result.routes, "detail=standard lists every route"
 assert cma_result.routes[0].status is Status.MET
 assert all(isinstance(c.status, Status) for r in cma_result.routes for c in r.criteria)
 cmas_result = result.credentials[2]
 assert cmas_result.inputs_needed, "an undetermined credential says what could decide it"
-unknown = [c for r in cmas_result.routes for c in r.criteria if c.status is Status.UNKNOWN]
+unknown = [c for r in cmas_result.routes or [] for c in r.criteria if c.status is Status.UNKNOWN]
 assert unknown and all(c.missing_inputs for c in unknown)
 assert result.state is not None and result.state.code == "WA" and result.state.notes
 
