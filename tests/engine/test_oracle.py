@@ -645,7 +645,8 @@ def test_hours_months_and_overlapping_jobs() -> None:
         end = dt.date(2025, 1, 1) + dt.timedelta(days=days - 1)
         job = {"role": "phlebotomy-technician", "start_date": "2025-01-01", "end_date": end.isoformat(),
                "hours_per_week": 40}
-        assert _statuses({"work_experience": [job]}, as_of, "amt.rpt")["work-experience"][0] == expected
+        gate = _statuses({"work_experience": [job]}, as_of, "amt.rpt")["work-experience"][1]
+        assert gate["phlebotomy-work-1040-hours"] == expected
     # Total hours are spread evenly over the job's days: 404 of this job's 731 days fall in the 10-year window
     # that starts on 2016-11-23, so 4,000 hours count 2,210.7 (at least 2,080) and 3,700 count 2,044.9.
     for total, expected in ((4000, "met"), (3700, "unmet")):
@@ -673,17 +674,25 @@ def test_absent_and_empty_lists_and_the_closest_record() -> None:
     empty = _statuses({"programs": []}, as_of, "amca.ptc")["training-program"]
     assert absent == ("unknown", dict.fromkeys(absent[1], "unknown"))
     assert empty == ("unmet", dict.fromkeys(empty[1], "unmet"))
-    # A short phlebotomy course (meets 2) and a long medical assisting one do not combine; the course is closest.
+    # A short phlebotomy course and a long medical assisting program do not combine: each meets one of the
+    # gate's two criteria (the discipline, the 40 hours), and on a tie the first record is the one reported.
     programs = [
-        {"discipline": "medical-assisting", "clock_hours": 900},  # meets 1 criterion, not knowing its date
+        {"discipline": "medical-assisting", "clock_hours": 900},
         {"discipline": "phlebotomy", "completion_date": "2025-03-31", "clock_hours": 24},
     ]
     verdict = ORACLE.evaluate({"programs": programs}, as_of)["amca.ptc"].routes["amca.ptc.training-program"]
-    assert verdict.status == "unmet" and verdict.records == {"program": 1}
-    assert [s for _, _, s in verdict.criteria] == ["met", "met", "unmet"]
-    # A credential whose routes are all unencoded is undetermined, whatever the facts: its routes stay open.
+    assert verdict.status == "unmet" and verdict.records == {"program": 0}
+    assert [s for _, _, s in verdict.criteria] == ["unmet", "met"]
+    # with a long enough course the course comes closest (both met: still unknown, the route is not encoded)
+    programs[1]["clock_hours"] = 40
+    verdict = ORACLE.evaluate({"programs": programs}, as_of)["amca.ptc"].routes["amca.ptc.training-program"]
+    assert verdict.status == "unknown" and verdict.records == {"program": 1}
+    # A credential whose routes are all unencoded is never met: no program closes the training option, and the
+    # experience option stays open while work experience is not given.
     cmac = _statuses({"programs": []}, as_of, "amca.cmac")
-    assert cmac.pop("") == "undetermined" and cmac and {status for status, _ in cmac.values()} == {"unknown"}
+    assert cmac.pop("") == "undetermined"
+    routes = {key: status for key, (status, _) in cmac.items()}
+    assert routes == {"training-program": "unmet", "work-experience": "unknown"}
 
 
 def test_effective_dates_and_dated_thresholds(tmp_path: Any) -> None:
