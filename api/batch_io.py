@@ -82,6 +82,7 @@ another one as ``text=`` to write another language.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import datetime as dt
@@ -669,7 +670,7 @@ def _read_jsonl(text: str, name: str, max_rows: int | None) -> BatchInput:
 
 
 def read_items(
-    source: Path | bytes,
+    source: str | os.PathLike[str] | bytes,
     applicant_model: type[BaseModel],
     *,
     name: str | None = None,
@@ -689,7 +690,7 @@ def read_items(
             raise TypeError("read_items needs the file's name with its bytes")
         data = bytes(source)
     else:
-        name = name or source.name
+        name = name or Path(source).name
         data = Path(source).read_bytes()
     kind = format_of(name, INPUT_FORMATS)
     if kind == "jsonl":
@@ -773,7 +774,10 @@ class _Table:
 
     def error(self, row: BatchRow, result: dict[str, Any]) -> str:
         problem = result.get("problem") or {}
-        where = [f"`{self.batch.locate(row, e['field'])}`: {e['message']}" for e in problem.get("errors", ())]
+        where = [
+            f"`{self.batch.locate(row, e['field'])}`: {e['message']}" if e["field"] != "applicant" else e["message"]
+            for e in problem.get("errors", ())
+        ]
         return f"line {row.line}, " + ("; ".join(where) or problem.get("detail", "invalid"))
 
     def row(self, row: BatchRow, result: dict[str, Any]) -> list[str]:
@@ -892,7 +896,7 @@ def _write_csv(stream: IO[bytes], table: _Table, rows: Iterator[tuple[BatchRow, 
 # Column widths (characters) by what a column holds; a note column is as wide as its header.
 _WIDTHS = {
     "id": 12,
-    "ok": 6,
+    "ok": 8,
     "error": 50,
     "eligible": 30,
     "status": 14,
@@ -940,6 +944,30 @@ def _write_xlsx(stream: IO[bytes], table: _Table, rows: Iterator[tuple[BatchRow,
         sheet.column_dimensions[get_column_letter(i)].width = min(width, 60)
     frozen = 1 + min(len(table.batch.notes), _FROZEN_NOTES)
     sheet.freeze_panes = f"{get_column_letter(frozen + 1)}2"
+    try:
+        _fill_xlsx(book, sheet, cell, table, rows)
+        book.save(stream)
+    except BaseException:
+        _discard(book)
+        raise
+
+
+def _discard(book: Any) -> None:
+    """Close and delete the temporary files a write-only workbook streams its sheets through."""
+    for sheet in book.worksheets:
+        writer = getattr(sheet, "_writer", None)
+        if writer is None:
+            continue
+        with contextlib.suppress(Exception):
+            if not sheet.closed:
+                sheet.close()
+        with contextlib.suppress(Exception):
+            writer.cleanup()
+
+
+def _fill_xlsx(book: Any, sheet: Any, cell: Callable[..., Any], table: _Table, rows: Iterator[Any]) -> None:
+    from openpyxl.utils import get_column_letter
+
     sheet.append([cell(h, bold=True, fill="D9D9D9", wrap=True) for h in table.header])
     count = 0
     for row, result in rows:
@@ -978,7 +1006,6 @@ def _write_xlsx(stream: IO[bytes], table: _Table, rows: Iterator[tuple[BatchRow,
     lines += [(f"{table.text('credential', cid)} [{cid}]", table.text("name", cid)) for cid in table.credentials]
     for key, value in lines:
         about.append([cell(key, bold=not value and bool(key)), cell(value)])
-    book.save(stream)
 
 
 _WRITERS: dict[str, Callable[[IO[bytes], _Table, Iterator[tuple[BatchRow, dict[str, Any]]]], None]] = {
