@@ -88,6 +88,7 @@ import dataclasses
 import datetime as dt
 import difflib
 import enum
+import functools
 import io
 import json
 import os
@@ -985,23 +986,29 @@ def _fill_xlsx(book: Any, sheet: Any, cell: Callable[..., Any], table: _Table, r
     about.column_dimensions["A"].width = 24
     about.column_dimensions["B"].width = 90
     as_of, rules = table.provenance
+    phrase = functools.partial(table.text, "phrase")
     lines = [
-        ("credcheck results", ""),
-        ("evaluated as of", as_of),
-        ("rules", rules),
-        ("applicants", str(count)),
+        (phrase("credcheck results"), ""),
+        (phrase("evaluated as of"), as_of),
+        (phrase("rules"), rules),
+        (phrase("applicants"), str(count)),
         ("", ""),
-        ("columns", ""),
-        ("id", "the applicant's id (the file's id column, else the row's line in the input file)"),
-        ("ok / error", "false when the row could not be evaluated, and why (its line and column in the input)"),
-        ("eligible", "the credentials the applicant is eligible for on the evaluation date"),
-        ("<credential>", "eligible, ineligible (no route can be met) or undetermined (facts missing)"),
-        ("<credential> missing", "what the nearest route still needs"),
-        ("<credential> inputs needed", "the columns whose facts could decide an undetermined credential"),
-        ("<credential> eligible from", "the date from which the applicant would be eligible, when known"),
-        ("as_of / rules", "the evaluation date and the rule set (version and digest) on every row"),
+        (phrase("columns"), ""),
+        *(
+            (phrase(key), phrase(value))
+            for key, value in (
+                ("id", "the applicant's id (the file's id column, else the row's line in the input file)"),
+                ("ok / error", "false when the row could not be evaluated, and why (its line and column in the input)"),
+                ("eligible", "the credentials the applicant is eligible for on the evaluation date"),
+                ("<credential>", "eligible, ineligible (no route can be met) or undetermined (facts missing)"),
+                ("<credential> missing", "what the nearest route still needs"),
+                ("<credential> inputs needed", "the columns whose facts could decide an undetermined credential"),
+                ("<credential> eligible from", "the date from which the applicant would be eligible, when known"),
+                ("as_of / rules", "the evaluation date and the rule set (version and digest) on every row"),
+            )
+        ),
         ("", ""),
-        ("credentials", ""),
+        (phrase("credentials"), ""),
     ]
     lines += [(f"{table.text('credential', cid)} [{cid}]", table.text("name", cid)) for cid in table.credentials]
     for key, value in lines:

@@ -500,6 +500,14 @@ def test_the_words_come_from_one_function_that_can_be_re_pointed() -> None:
     ]
     assert row[4] == f"<status:{evaluated[0]['credentials'][0]['status']}>"
     assert row[5] == "; ".join(f"<criterion:{c}>" for c in evaluated[0]["credentials"][0]["missing_criteria"])
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(io.BytesIO(_write(batch, evaluated, "xlsx", credentials=["nha.cpt"], text=shout)))
+    assert workbook["Results"]["E1"].value == "<credential:nha.cpt> [nha.cpt]"
+    about = [row for row in workbook["About"].iter_rows(values_only=True) if row[0]]
+    assert about[0][0] == "<phrase:credcheck results>"
+    assert about[-1] == ("<credential:nha.cpt> [nha.cpt]", "<name:nha.cpt>")
+    assert all(key.startswith("<") for key, _ in about)  # every sentence of the workbook comes through it
 
 
 def test_xlsx_has_the_csv_content_a_styled_frozen_header_widths_and_its_provenance(tmp_path: Path) -> None:
