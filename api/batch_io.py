@@ -71,6 +71,11 @@ Output
   would be eligible, when the result gives one); then ``as_of`` and ``rules`` (the evaluation date and the
   rule set's version with its digest, on every row, so a saved file says what produced it).
 
+  The .xlsx file is written row by row (openpyxl's write-only mode), so its memory stays flat whatever the
+  batch size; openpyxl buffers each sheet in a temporary file (readable by the user only, deleted once the
+  workbook is written or its writing fails), and the writing is several times slower than CSV's. Status cells
+  are coloured by one conditional format per sheet (the word stays the information).
+
   Formula injection (OWASP): a cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return
   (or with spaces and then one of the first four, or their full-width forms) gets a leading ``'`` so a
   spreadsheet shows it as text instead of running it; the .xlsx file also stores every cell as a plain
@@ -906,7 +911,7 @@ _WIDTHS = {
     "date": 12,
     "rules": 32,
 }
-_STATUS_FILLS = {"eligible": "D9EAD3", "ineligible": "F4CCCC", "undetermined": "FFF2CC"}
+_STATUS_FILLS = {"eligible": "D9EAD3", "ineligible": "F4CCCC", "undetermined": "FFF2CC"}  # light green, red, yellow
 _FROZEN_NOTES = 2  # the id and at most this many note columns stay in view when scrolling right
 _XLSX_MAX = 32_767  # characters a cell may hold
 
@@ -966,20 +971,32 @@ def _discard(book: Any) -> None:
             writer.cleanup()
 
 
+def _colour_statuses(sheet: Any, table: _Table, count: int) -> None:
+    """Status cells coloured by their word: one conditional format over the status columns (the text stays
+    the information; cheaper than a fill per cell, and it follows the cell if a reader edits it)."""
+    from openpyxl.formatting.rule import CellIsRule
+    from openpyxl.styles import PatternFill
+    from openpyxl.utils import get_column_letter
+
+    if not count:
+        return
+    columns = [get_column_letter(i) for i, kind in enumerate(table.kinds, 1) if kind == "status"]
+    ranges = " ".join(f"{c}2:{c}{count + 1}" for c in columns)
+    for status, colour in _STATUS_FILLS.items():
+        word = table.text("status", status).replace('"', '""')
+        fill = PatternFill("solid", start_color=colour, end_color=colour)
+        sheet.conditional_formatting.add(ranges, CellIsRule(operator="equal", formula=[f'"{word}"'], fill=fill))
+
+
 def _fill_xlsx(book: Any, sheet: Any, cell: Callable[..., Any], table: _Table, rows: Iterator[Any]) -> None:
     from openpyxl.utils import get_column_letter
 
     sheet.append([cell(h, bold=True, fill="D9D9D9", wrap=True) for h in table.header])
     count = 0
     for row, result in rows:
-        values = table.row(row, result)
-        sheet.append(
-            [
-                cell(v, fill=_STATUS_FILLS.get(v) if k == "status" else None)
-                for v, k in zip(values, table.kinds, strict=True)
-            ]
-        )
+        sheet.append([cell(v) if v else None for v in table.row(row, result)])  # an empty cell is no cell
         count += 1
+    _colour_statuses(sheet, table, count)
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(table.header))}{count + 1}"
 
     about = book.create_sheet("About")

@@ -524,6 +524,11 @@ def test_xlsx_has_the_csv_content_a_styled_frozen_header_widths_and_its_provenan
     assert all(cell.font.bold for cell in sheet[1]) and all(not cell.font.bold for cell in sheet[2])
     assert sheet.freeze_panes == "D2"  # the header row, the id and two note columns stay in view
     assert sheet.auto_filter.ref == f"A1:{sheet.cell(1, len(table[0])).column_letter}{len(table)}"
+    status_columns = {i for i, h in enumerate(table[0], 1) if h.endswith("]")}  # "CCMA (NHA) [nha.ccma]"
+    (formats,) = list(sheet.conditional_formatting)
+    assert {r.formula[0] for r in formats.rules} == {'"eligible"', '"ineligible"', '"undetermined"'}
+    coloured = {c for r in formats.sqref.ranges for c in range(r.min_col, r.max_col + 1)}
+    assert coloured == status_columns and {r.max_row for r in formats.sqref.ranges} == {len(table)}
     widths = {sheet.column_dimensions[sheet.cell(1, c).column_letter].width for c in range(1, len(table[0]) + 1)}
     assert all(8 <= w <= 60 for w in widths) and len(widths) > 3
     about = {row[0]: row[1] for row in book["About"].iter_rows(values_only=True) if row[0]}
