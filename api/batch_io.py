@@ -66,10 +66,11 @@ Output
   line and column); ``eligible`` (the designations of the credentials the applicant is eligible for); then
   for each credential, headed by its designation and id (``CCMA (NHA) [nha.ccma]``): its status (eligible,
   ineligible, undetermined), ``missing`` (the criteria of its nearest route not met, in words),
-  ``inputs needed`` (for an undetermined credential: the columns that could decide it, or a note that no
-  fact can because its routes are not encoded) and ``eligible from`` (the date from which the applicant
-  would be eligible, when the result gives one); then ``as_of`` and ``rules`` (the evaluation date and the
-  rule set's version with its digest, on every row, so a saved file says what produced it).
+  ``inputs needed`` (for an undetermined credential: the columns that could decide it, and in words why else
+  it is open: a route not encoded, a requirement or value its source leaves unstated) and ``eligible from``
+  (the date from which the applicant would be eligible, when the result gives one); then ``as_of`` and
+  ``rules`` (the evaluation date and the rule set's version with its digest, on every row, so a saved file
+  says what produced it).
 
   The .xlsx file is written row by row (openpyxl's write-only mode), so its memory stays flat whatever the
   batch size; openpyxl buffers each sheet in a temporary file (readable by the user only, deleted once the
@@ -111,7 +112,7 @@ __all__ = [
     "FORMATS",
     "INPUT_FORMATS",
     "MEDIA_TYPES",
-    "NOT_ENCODED",
+    "REASONS",
     "BatchFileError",
     "BatchInput",
     "BatchRow",
@@ -132,8 +133,12 @@ MEDIA_TYPES = {
     "jsonl": "application/jsonl",
 }
 NOTE_PREFIX = "note:"
-# An undetermined credential with nothing to ask for: its routes could not be encoded from the sources.
-NOT_ENCODED = "no facts decide it: its routes are not encoded (see the catalogue)"
+# Why an undetermined credential is open, besides facts not given (the result's `undetermined_reasons`).
+REASONS = {
+    "unencoded-route": "a route not encoded from its sources stays open (see the catalogue)",
+    "requirement-not-stated": "a source does not state a requirement's full terms",
+    "source-undecided": "a source does not say whether a value given counts",
+}
 
 
 class BatchFileError(ValueError):
@@ -713,7 +718,8 @@ def read_items(
 Text = Callable[[str, str], str]
 """The output's words: ``text(kind, key)`` for kind ``credential`` (a credential id: its designation),
 ``name`` (a credential id: its full name), ``criterion`` (a criterion or group id: its label), ``status`` (eligible,
-ineligible, undetermined) and ``phrase`` (a fixed English phrase of the output, e.g. ``missing``)."""
+ineligible, undetermined), ``reason`` (why an undetermined credential is open: a key of :data:`REASONS`) and
+``phrase`` (a fixed English phrase of the output, e.g. ``missing``)."""
 
 
 def rule_set_text(rules: Any) -> Text:
@@ -732,6 +738,8 @@ def rule_set_text(rules: Any) -> Text:
             return names.get(key, key)
         if kind == "criterion":
             return criteria.get(key, key)
+        if kind == "reason":
+            return REASONS.get(key, key)
         return key
 
     return text
@@ -806,9 +814,10 @@ class _Table:
                 out += ["", "", "", ""]
                 continue
             missing = "; ".join(text("criterion", c) for c in outcome.get("missing_criteria") or ())
-            needed = "; ".join(dict.fromkeys(self.batch.column(row, f) for f in outcome.get("inputs_needed") or ()))
-            if outcome["status"] == "undetermined" and not needed and not outcome.get("missing_criteria"):
-                needed = text("phrase", NOT_ENCODED)
+            needed = [self.batch.column(row, f) for f in outcome.get("inputs_needed") or ()]
+            if outcome["status"] == "undetermined":
+                needed += [text("reason", r) for r in outcome.get("undetermined_reasons") or () if r in REASONS]
+            needed = "; ".join(dict.fromkeys(needed))
             out += [text("status", outcome["status"]), missing, needed, _date_text(outcome.get("eligible_from"))]
         return [*out, *self.provenance]
 

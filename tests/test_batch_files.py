@@ -446,6 +446,7 @@ def test_csv_results_are_grouped_per_credential_with_designations_and_missing_in
         expected += [title(cid), f"{title(cid)} missing", f"{title(cid)} inputs needed", f"{title(cid)} eligible from"]
     assert header == [*expected, "as_of", "rules"]
     assert "CCMA (NHA) [nha.ccma]" in header
+    reasons_seen = set()
     results = [json.loads(line) for line in run(tmp_path, content, "out.jsonl").read_text().splitlines()]
     text = rule_set_text(book.rules)
     for row, result in zip(rows, results, strict=True):
@@ -457,7 +458,12 @@ def test_csv_results_are_grouped_per_credential_with_designations_and_missing_in
             assert row[f"{title(cid)} missing"] == "; ".join(labels)
             assert all(label and "." not in label.split(" ")[0] for label in labels)  # words, not ids
             assert row[f"{title(cid)} eligible from"] == ""
+            columns = [re.sub(r"\[(\d+)\]", r".\1", f) for f in outcome["inputs_needed"]]  # programs[0].x: programs.0.x
+            reasons = [batch_io.REASONS[r] for r in outcome["undetermined_reasons"] if r != "missing-inputs"]
+            assert row[f"{title(cid)} inputs needed"] == "; ".join(columns + reasons)
+            reasons_seen.update(outcome["undetermined_reasons"])
         assert (row["as_of"], row["rules"]) == (AS_OF, book.version_id)
+    assert {"missing-inputs", "unencoded-route"} <= reasons_seen  # the rows show both kinds
 
 
 def _write(batch: batch_io.BatchInput, evaluated: list[dict[str, Any]], fmt: str, **kwargs: Any) -> bytes:
