@@ -3,7 +3,7 @@
     credcheck serve [--host H] [--port P] [--workers N] [--rules-dir DIR]
     credcheck check APPLICANT.json [--as-of DATE] [--state ST] [--credential ID ...] [--json]
     credcheck rules validate [--rules-dir DIR]
-    credcheck batch INPUT.(jsonl|csv) -o OUTPUT.(jsonl|csv) [--as-of DATE] [--credential ID ...] [--workers N]
+    credcheck batch INPUT.(csv|jsonl) -o OUTPUT.(csv|xlsx|jsonl) [--as-of DATE] [--credential ID ...] [--workers N]
 
 ``check`` reads either a bare applicant (the API's ``applicant`` object) or a full request body
 (``{"as_of": ..., "state": ..., "credentials": [...], "applicant": {...}}``); flags override the file.
@@ -269,12 +269,16 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
     from engine import BatchRunner, available_cpus
 
-    from .batch_io import read_items, write_results
+    from .batch_io import BatchFileError, format_of, read_items, write_results
     from .schemas import Detail
     from .serialize import batch_item
 
-    book = _load(args)
     source, target = Path(args.input), Path(args.output)
+    try:
+        output_format = format_of(target)
+    except ValueError as exc:
+        print(f"credcheck: {exc}", file=sys.stderr)
+        return 2
     if target.exists() and source.exists() and target.samefile(source):
         print(f"credcheck: the output {target} is the input file; write the results elsewhere", file=sys.stderr)
         return 2
@@ -282,31 +286,49 @@ def cmd_batch(args: argparse.Namespace) -> int:
         print(f"credcheck: cannot write {target}: no directory {target.parent}", file=sys.stderr)
         return 2
     try:
-        items = read_items(source, book.models.Applicant)
-    except (OSError, ValueError) as exc:
-        print(f"credcheck: {exc}", file=sys.stderr)
-        return 2
-    try:
         as_of = dt.date.fromisoformat(args.as_of) if args.as_of else dt.datetime.now(dt.UTC).date()
     except ValueError:
         print("credcheck: --as-of must be a YYYY-MM-DD date", file=sys.stderr)
         return 2
+    book = _load(args)
     for cid in args.credential or ():
         if cid not in book.credential_ids:
             print(f"credcheck: unknown credential `{cid}`", file=sys.stderr)
             return 2
-    credentials = args.credential or book.credential_ids
+    try:
+        batch = read_items(source, book.models.Applicant)
+    except BatchFileError as exc:
+        print(f"credcheck: {exc.name}: no row was evaluated:", file=sys.stderr)  # the problems, one a line
+        for problem in exc.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return 2
+    except (OSError, ValueError) as exc:
+        print(f"credcheck: {exc}", file=sys.stderr)
+        return 2
+    items = batch.items
     runner = BatchRunner(book, _rules_dir(args), processes=args.workers or available_cpus())
-    progress = _Progress(len(items), sys.stderr)
+    progress = _Progress(len(batch.rows), sys.stderr)
     started = time.monotonic()
-    done = failed = 0
+    done = 0
+
+    def advance(_result: dict[str, Any]) -> None:
+        nonlocal done
+        done += 1
+        progress.update(done)
+
     try:
         encode = functools.partial(batch_item, detail=Detail(args.detail), language=args.lang)
         results = runner.run(items, as_of=as_of, credentials=args.credential, encode=encode)
-        for result in write_results(target, results, credentials, as_of=as_of.isoformat(), rules=book.version_id):
-            done += 1
-            failed += not result["ok"]
-            progress.update(done)
+        summary = write_results(
+            target,
+            batch,
+            results,
+            rules=book.rules,
+            as_of=as_of,
+            credentials=args.credential,
+            format=output_format,
+            on_result=advance,
+        )
     except (OSError, ValueError) as exc:
         print(f"credcheck: {exc}", file=sys.stderr)
         return 2
@@ -314,12 +336,17 @@ def cmd_batch(args: argparse.Namespace) -> int:
         runner.close()
     progress.update(done, final=True)
     elapsed = time.monotonic() - started
+    n = summary.count
     print(
-        f"{done:,} applicant{'s' if done != 1 else ''} in {elapsed:.1f} s ({done / max(elapsed, 1e-9):,.0f}/s), "
-        f"{failed:,} with errors, "
+        f"{n:,} applicant{'s' if n != 1 else ''} in {elapsed:.1f} s ({n / max(elapsed, 1e-9):,.0f}/s), "
+        f"{summary.failed:,} with errors, "
         f"as of {as_of}, rules {book.version_id}: {args.output}",
         file=sys.stderr,
     )
+    for error in summary.errors:  # lines and columns, never a value
+        print(f"  - {error}", file=sys.stderr)
+    if summary.failed > len(summary.errors):
+        print(f"  ... and {summary.failed - len(summary.errors):,} more (see the error column)", file=sys.stderr)
     return 0
 
 
@@ -349,9 +376,13 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--rules-dir", type=Path, help="rule set directory")
     check.set_defaults(func=cmd_check)
 
-    batch = sub.add_parser("batch", help="evaluate a file of applicants (.jsonl or .csv) using every CPU")
-    batch.add_argument("input", help="applicants: .jsonl (one per line) or .csv (columns named by field path)")
-    batch.add_argument("-o", "--output", required=True, help="results: .jsonl, or .csv for a spreadsheet")
+    batch = sub.add_parser("batch", help="evaluate a file of applicants (.csv or .jsonl) using every CPU")
+    batch.add_argument(
+        "input", help="applicants: .csv (field columns named by path, other columns kept as notes) or .jsonl"
+    )
+    batch.add_argument(
+        "-o", "--output", required=True, help="results: .csv or .xlsx for a spreadsheet, .jsonl for programs"
+    )
     batch.add_argument("--as-of", help="evaluation date YYYY-MM-DD (default: today in UTC)")
     batch.add_argument("--credential", action="append", help="evaluate only this credential (repeatable)")
     batch.add_argument("--workers", type=int, help="worker processes (default: every CPU available)")

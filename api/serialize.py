@@ -40,7 +40,7 @@ from engine.outcome import (
 from .render import Renderer, renderer
 from .schemas import Detail
 
-__all__ = ["Serializer", "batch_item", "identity_json", "serializer"]
+__all__ = ["Serializer", "batch_item", "identity_json", "invalid_item", "serializer"]
 
 
 _CACHE_SIZE = 16384  # explained criteria kept (a few MB); most recur between applicants
@@ -430,18 +430,8 @@ class Serializer:
         """One batch result: the summaries (and details, beyond `summary`), or the item's problem."""
         empty = {"definitions": None, "sources": None, "verifications": None}
         if evaluation is None:
-            from .problems import item_problem
-
             assert errors is not None
-            return {
-                "id": item_id,
-                "ok": False,
-                "eligible": None,
-                "credentials": None,
-                "details": None,
-                **empty,
-                "problem": item_problem(errors),
-            }
+            return invalid_item(item_id, errors)
         r = renderer(self.book, language)
         briefs = [brief(s) for s in evaluation.summaries()]
         details = None
@@ -625,6 +615,24 @@ class Serializer:
         answer = _Answer()
         out = self.state(state, r, answer)
         return {**out, **self.listed(answer.sources, answer.levels, r)}
+
+
+def invalid_item(item_id: str, errors: list[dict[str, str]]) -> dict[str, Any]:
+    """A batch item whose facts are invalid: its problem, named fields, no outcome (every batch path, the
+    endpoint's, the CLI's and a registrar file's unreadable rows, answers with this one shape)."""
+    from .problems import item_problem
+
+    return {
+        "id": item_id,
+        "ok": False,
+        "eligible": None,
+        "credentials": None,
+        "details": None,
+        "definitions": None,
+        "sources": None,
+        "verifications": None,
+        "problem": item_problem(errors),
+    }
 
 
 def rules_json(evaluation: Evaluation) -> dict[str, str]:

@@ -210,8 +210,8 @@ def _router(app: FastAPI, today: Callable[[], dt.date]) -> APIRouter:
             return refuse(page.gettext(N_("Choose a file to upload.")))
         content = await upload.read()
         await upload.close()
-        suffix = batch.MemoryFile(upload.filename).suffix.lower()
-        if suffix not in batch.FORMATS:
+        suffix = batch.suffix_of(upload.filename)
+        if suffix not in batch.INPUTS:
             return refuse(page.gettext(N_("The file must be a .csv or a .jsonl file.")))
         output = str(data.get("output", "same"))
         output = suffix if output not in batch.FORMATS else output
@@ -232,7 +232,7 @@ def _router(app: FastAPI, today: Callable[[], dt.date]) -> APIRouter:
         try:
             results = await run_in_threadpool(run)
         except batch.BatchFileError as exc:
-            return refuse(str(exc), lang="en")  # batch_io's messages are English for now
+            return refuse("; ".join(exc.problems), lang="en")  # batch_io's messages are English for now
         return Response(
             results.data,
             media_type=results.media_type,

@@ -148,11 +148,11 @@ def test_cli_batch_jsonl_to_csv(tmp_path: Path, capsys: pytest.CaptureFixture[st
     out = tmp_path / "out.csv"
     code = main(["batch", str(source), "-o", str(out), "--as-of", AS_OF, "--credential", "aama.cma", "--workers", "1"])
     assert code == 0
-    with out.open() as handle:
+    with out.open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert [r["id"] for r in rows] == ["s1", "s2", "3"]
-    assert rows[0]["aama.cma"] == "eligible" and rows[0]["eligible"] == "aama.cma"
-    assert rows[1]["ok"] == "false" and "applicant.programs[0].clock_hours" in rows[1]["error"]
+    assert rows[0]["CMA (AAMA) [aama.cma]"] == "eligible" and rows[0]["eligible"] == "CMA (AAMA)"
+    assert rows[1]["ok"] == "false" and "line 2, `applicant.programs[0].clock_hours`" in rows[1]["error"]
     assert "3 applicants" in capsys.readouterr().err
     # every row says what produced it
     rules = load_rulebook().version_id
@@ -165,10 +165,10 @@ def test_cli_batch_says_when_no_fact_can_decide_a_credential(tmp_path: Path) -> 
     out = tmp_path / "out.csv"
     args = ["batch", str(source), "-o", str(out), "--as-of", AS_OF, "--credential", "amt.mlt", "--workers", "1"]
     assert main(args) == 0
-    with out.open() as handle:
+    with out.open(encoding="utf-8-sig", newline="") as handle:
         (row,) = csv.DictReader(handle)
-    assert row["amt.mlt"] == "undetermined"
-    assert row["amt.mlt inputs needed"].startswith("no facts decide it")
+    assert row["MLT(AMT) [amt.mlt]"] == "undetermined"
+    assert row["MLT(AMT) [amt.mlt] inputs needed"].startswith("a route not encoded from its sources stays open")
 
 
 def test_cli_batch_refuses_unknown_columns_before_any_row(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -34,7 +34,7 @@ def test_a_csv_cohort_gets_a_csv_of_results(client: TestClient, rulebook: Rulebo
     assert r.headers["content-type"].startswith("text/csv")
     today = dt.datetime.now(dt.UTC).date()
     assert r.headers["content-disposition"] == f'attachment; filename="credcheck-results-{today}.csv"'
-    rows = list(csv.DictReader(io.StringIO(r.text)))
+    rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))  # with a BOM, for spreadsheets
     assert [row["id"] for row in rows] == ["s-001", "s-002", "s-003"]
     assert r.headers["x-applicants"] == "3" and r.headers["x-applicants-failed"] == "1"
     first = rulebook.evaluate(
@@ -53,9 +53,10 @@ def test_a_csv_cohort_gets_a_csv_of_results(client: TestClient, rulebook: Rulebo
         },
         as_of=today,
     )
-    assert rows[0]["eligible"].split(";") == first.eligible
+    designations = {c: rulebook.rules.credentials[c].designation for c in rulebook.credential_ids}
+    assert rows[0]["eligible"].split("; ") == [designations[c] for c in first.eligible]
     for credential, verdict in first.verdicts:
-        assert rows[0][credential] == verdict
+        assert rows[0][f"{designations[credential]} [{credential}]"] == verdict
     assert rows[2]["ok"] == "false" and "birth_date" in rows[2]["error"]
     assert {row["rules"] for row in rows} == {rulebook.version_id}
 
@@ -71,14 +72,15 @@ def test_a_jsonl_cohort_and_either_output(client: TestClient) -> None:
     results = [json.loads(line) for line in r.text.splitlines()]
     assert [x["id"] for x in results] == ["a", "2"] and all(x["ok"] for x in results)
     as_csv = upload(client, "cohort.jsonl", data, output=".csv")
-    assert as_csv.headers["content-type"].startswith("text/csv") and as_csv.text.startswith("id,ok,error,eligible")
+    assert as_csv.headers["content-type"].startswith("text/csv")
+    assert as_csv.content.decode("utf-8-sig").startswith("id,ok,error,eligible")
 
 
 def test_a_file_that_cannot_be_checked_is_explained_next_to_the_upload(client: TestClient) -> None:
     cases = [
         ("cohort.xlsx", b"PK\x03\x04", "The file must be a .csv or a .jsonl file."),
-        ("cohort.csv", b"id,studnet_name\n1,x\n", "unknown columns"),
-        ("cohort.csv", b"\xff\xfe\x00", "not UTF-8"),
+        ("cohort.csv", b"id,progams.0.discipline\n1,x\n", "did you mean"),
+        ("cohort.csv", b"id,student_name\n1,x\n", "no column names an applicant field"),
         ("cohort.jsonl", b'{"id": 1}\n{oops\n', "line 2: not JSON"),
         ("cohort.csv", b"id,birth_date\n", "no applicants"),
     ]
@@ -102,7 +104,7 @@ def test_the_batch_limits_apply(rulebook: Rulebook) -> None:
     settings = Settings(batch_workers=1, batch_limit=2, body_limit=1024, batch_body_limit=256 * 1024)
     with TestClient(create_app(settings, rulebook=rulebook)) as c:
         too_many = upload(c, "cohort.csv", b"id,birth_date\n" + b"".join(b"%d,2001-01-01\n" % i for i in range(3)))
-        assert too_many.status_code == 422 and "at most 2" in too_many.text
+        assert too_many.status_code == 422 and "more than 2 applicants" in too_many.text
         page = c.get("/en/registrar").text
         assert "At most 2 applicants and 256 KB per file." in page  # the limits shown are the service's
         assert "Como máximo, 10,000 solicitantes y 32 MB" in client_page(rulebook)
