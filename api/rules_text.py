@@ -138,7 +138,15 @@ def update(rules: RuleSet, language: str) -> list[Path]:
         by_file.setdefault(text.file, []).append(text)
     written = []
     for file, texts in by_file.items():
-        template = Catalog(locale=LANGUAGES[language], project="credcheck rules", fuzzy=False)
+        template = Catalog(
+            locale=LANGUAGES[language],
+            project="credcheck rules",
+            copyright_holder="the credcheck contributors",
+            msgid_bugs_address="https://github.com/credcheck/credcheck/issues",
+            last_translator="credcheck maintainers",
+            language_team="Spanish (United States)",
+            fuzzy=False,
+        )
         for text in texts:
             template.add(text.english, context=text.context, locations=[(file, 0)])
         path = catalogue_path(root, language, file)
