@@ -33,6 +33,7 @@ __all__ = [
     "item_problem",
     "problem_response",
     "require_json",
+    "unexpected_error",
 ]
 
 logger = logging.getLogger("credcheck.api")
@@ -52,6 +53,7 @@ PROBLEM_TYPES: dict[str, str] = {
     "payload-too-large": "Payload too large",
     "unsupported-media-type": "Unsupported media type",
     "too-many-requests": "Too many requests",
+    "request-timeout": "Request timeout",
     "internal-error": "Internal error",
     "unavailable": "Service unavailable",
 }
@@ -218,8 +220,12 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
-        # Log the exception type and the frames it went through, never its message: messages of validation
-        # and parsing errors can quote the applicant's values.
-        frames = "; ".join(f"{f.filename}:{f.lineno} in {f.name}" for f in traceback.extract_tb(exc.__traceback__))
-        logger.error("unhandled %s on %s %s at %s", type(exc).__name__, request.method, request.url.path, frames)
-        return problem_response(request, 500, "internal-error", "An unexpected error occurred.")
+        return unexpected_error(request, exc)
+
+
+def unexpected_error(request: Request, exc: BaseException) -> Response:
+    """A bug: logged (type and frames, never the message: messages of validation and parsing errors can quote
+    the applicant's values) and answered with a generic 500 problem."""
+    frames = "; ".join(f"{f.filename}:{f.lineno} in {f.name}" for f in traceback.extract_tb(exc.__traceback__))
+    logger.error("unhandled %s on %s %s at %s", type(exc).__name__, request.method, request.url.path, frames)
+    return problem_response(request, 500, "internal-error", "An unexpected error occurred.")

@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ._batch import BatchRunner, available_cpus, evaluate_item
+from ._batch import BatchRunner, BatchStopped, available_cpus, evaluate_item
 from ._catalogue import credential_detail, credential_summary, state_detail
 from ._errors import (
     CredcheckError,
@@ -41,6 +41,7 @@ from .applicant import ApplicantModels
 __all__ = [
     "BUNDLED_RULES_DIR",
     "BatchRunner",
+    "BatchStopped",
     "available_cpus",
     "evaluate_item",
     "ApplicantModels",

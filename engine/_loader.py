@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -137,9 +137,11 @@ def _validation_problems(exc: ValidationError, data: Any, problems: _Problems) -
         problems.add(loc, msg)
 
 
-def _parse(path: Path, display: str, model: type[M], sink: list[RuleProblem]) -> tuple[M | None, LineMap]:
+def _parse(
+    path: Path, display: str, model: type[M], sink: list[RuleProblem], content: bytes | None = None
+) -> tuple[M | None, LineMap]:
     try:
-        data, lines = read_yaml(path, display)
+        data, lines = read_yaml(path, display, content)
     except YamlProblemError as exc:
         sink.append(exc.problem)
         return None, {}
@@ -154,24 +156,23 @@ def _parse(path: Path, display: str, model: type[M], sink: list[RuleProblem]) ->
         return None, lines
 
 
-def _discover(root: Path, sink: list[RuleProblem]) -> tuple[list[Path], list[Path]]:
-    credentials: list[Path] = []
-    states: list[Path] = []
-    for path in sorted(root.rglob("*")):
-        if path.is_dir():
+def _rule_files(rels: Iterable[str], sink: list[RuleProblem] | None) -> tuple[list[str], list[str]]:
+    """Sort the relative paths of a rule set's files into credential and state files (hidden files, the
+    README, index and vocabulary aside); anything else is a problem (when ``sink`` collects them)."""
+    credentials: list[str] = []
+    states: list[str] = []
+    for rel in sorted(rels, key=lambda r: r.split("/")):
+        parts = rel.split("/")
+        if parts[-1].startswith(".") or rel in ("README.md", "index.yaml", "vocabulary.yaml"):
             continue
-        rel = path.relative_to(root)
-        parts = rel.parts
-        if rel.name.startswith(".") or rel.as_posix() in ("README.md", "index.yaml", "vocabulary.yaml"):
-            continue
-        if len(parts) == 3 and parts[0] == "credentials" and path.suffix == ".yaml":
-            credentials.append(path)
-        elif len(parts) == 2 and parts[0] == "states" and path.suffix == ".yaml":
-            states.append(path)
-        else:
+        if len(parts) == 3 and parts[0] == "credentials" and rel.endswith(".yaml"):
+            credentials.append(rel)
+        elif len(parts) == 2 and parts[0] == "states" and rel.endswith(".yaml"):
+            states.append(rel)
+        elif sink is not None:
             sink.append(
                 RuleProblem(
-                    rel.as_posix(),
+                    rel,
                     "",
                     "unexpected file: rules/ holds only index.yaml, vocabulary.yaml, "
                     "credentials/<body>/<credential>.yaml and states/<st>.yaml (data only, no code)",
@@ -180,21 +181,40 @@ def _discover(root: Path, sink: list[RuleProblem]) -> tuple[list[Path], list[Pat
     return credentials, states
 
 
-def _digest(root: Path, files: Iterable[Path]) -> str:
+def _files_on_disk(root: Path) -> list[str]:
+    return [p.relative_to(root).as_posix() for p in root.rglob("*") if not p.is_dir()]
+
+
+def _snapshot(root: Path, rels: Iterable[str]) -> dict[str, bytes]:
+    """The bytes of each file, read once: the rule set is built from, and digested over, this very content
+    (a file edited while loading cannot give a digest that differs from what was parsed), and batch worker
+    processes load the same content rather than whatever is on disk by then. Unreadable files are left
+    out; parsing reports them."""
+    files: dict[str, bytes] = {}
+    for rel in rels:
+        try:
+            files[rel] = (root / rel).read_bytes()
+        except OSError:
+            continue
+    return files
+
+
+def _digest(files: Mapping[str, bytes]) -> str:
     h = hashlib.sha256()
-    for path in sorted(files, key=lambda p: p.relative_to(root).as_posix()):
-        rel = path.relative_to(root).as_posix().encode()
-        content = path.read_bytes()
-        h.update(len(rel).to_bytes(4, "big") + rel + len(content).to_bytes(8, "big") + content)
+    for rel in sorted(files):
+        name, content = rel.encode(), files[rel]
+        h.update(len(name).to_bytes(4, "big") + name + len(content).to_bytes(8, "big") + content)
     return h.hexdigest()
 
 
 def rule_set_digest(root: str | Path) -> str:
     """The digest :func:`load_rule_set` would report, without validating: a cheap "did anything change?"."""
     root = Path(root)
-    files = [root / "index.yaml", root / "vocabulary.yaml"]
-    files += sorted((root / "credentials").glob("*/*.yaml")) + sorted((root / "states").glob("*.yaml"))
-    return _digest(root, [f for f in files if f.is_file()])
+    if not root.is_dir():
+        return _digest({})
+    credentials, states = _rule_files(_files_on_disk(root), None)
+    rels = [r for r in ("index.yaml", "vocabulary.yaml") if (root / r).is_file()] + credentials + states
+    return _digest(_snapshot(root, rels))
 
 
 # --------------------------------------------------------------------------------------------- tests
@@ -609,25 +629,40 @@ def _state(rel: str, data: StateFile, lines: LineMap, ctx: _Context, sink: list[
     return StateDef(data.code, data.name, data.summary, tuple(notes), tuple(data.unconfirmed), rel)
 
 
-def load_rule_set(root: str | Path) -> RuleSet:
+def load_rule_set(root: str | Path, files: Mapping[str, bytes] | None = None) -> RuleSet:
     """Load, validate and resolve the rule set in ``root``.
+
+    Args:
+        root: the rule set directory (with ``files``: only where messages say the files are).
+        files: the rule set's content, relative path -> bytes (:attr:`RuleSet.files` of a loaded set), to
+            load instead of reading ``root``: the same content gives the same rule set and digest.
 
     Raises:
         RuleSetError: listing every problem found in every file.
     """
     root = Path(root)
     sink: list[RuleProblem] = []
-    if not root.is_dir():
-        raise RuleSetError([RuleProblem(str(root), "", "rule set directory does not exist")])
-    credential_paths, state_paths = _discover(root, sink)
+    if files is None:
+        if not root.is_dir():
+            raise RuleSetError([RuleProblem(str(root), "", "rule set directory does not exist")])
+        credential_rels, state_rels = _rule_files(_files_on_disk(root), sink)
+        files = _snapshot(root, ["index.yaml", "vocabulary.yaml", *credential_rels, *state_rels])
+    else:
+        credential_rels, state_rels = _rule_files(files, sink)
+    content = dict(files)
+    credential_paths = [root / rel for rel in credential_rels]
+    state_paths = [root / rel for rel in state_rels]
 
     def rel(path: Path) -> str:
         return path.relative_to(root).as_posix()
 
-    index, _ = _parse(root / "index.yaml", "index.yaml", IndexFile, sink)
-    vocab_file, _ = _parse(root / "vocabulary.yaml", "vocabulary.yaml", VocabularyFile, sink)
-    parsed_credentials = [(p, *_parse(p, rel(p), CredentialFile, sink)) for p in credential_paths]
-    parsed_states = [(p, *_parse(p, rel(p), StateFile, sink)) for p in state_paths]
+    def parse(path: Path, model: type[M]) -> tuple[M | None, LineMap]:
+        return _parse(path, rel(path), model, sink, content.get(rel(path)))
+
+    index, _ = parse(root / "index.yaml", IndexFile)
+    vocab_file, _ = parse(root / "vocabulary.yaml", VocabularyFile)
+    parsed_credentials = [(p, *parse(p, CredentialFile)) for p in credential_paths]
+    parsed_states = [(p, *parse(p, StateFile)) for p in state_paths]
     if vocab_file is None or index is None:
         raise RuleSetError(sink)
 
@@ -668,16 +703,16 @@ def load_rule_set(root: str | Path) -> RuleSet:
         sink.append(RuleProblem("credentials/", "", "no credential files found"))
     if sink:
         raise RuleSetError(sink)
-    files = [root / "index.yaml", root / "vocabulary.yaml", *credential_paths, *state_paths]
     return RuleSet(
         name=index.name,
         version=index.version,
         description=index.description,
-        digest=_digest(root, files),
+        digest=_digest(content),
         root=str(root),
         vocabularies=vocabularies,
         credentials=dict(sorted(credentials.items())),
         states=dict(sorted(states.items())),
         models=models,
         fields=ctx.fields,
+        files=content,
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -188,6 +189,9 @@ class RuleSet:
     states: dict[str, StateDef]
     models: ApplicantModels
     fields: dict[str, FieldSpec] = field(repr=False)
+    # The exact bytes the rule set was built from (relative path -> content): batch worker processes load
+    # this, never the files on disk, which may have changed since.
+    files: Mapping[str, bytes] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def version_id(self) -> str:
