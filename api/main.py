@@ -77,6 +77,9 @@ and marked with its verification level, plus the licensing notes of a state.
   and the `X-Rules-Version` header. The same request, `as_of` and rule set always give the same answer.
 * Errors are `application/problem+json` (RFC 9457) and name the offending field.
 * When the service is configured with API keys, send one as `X-API-Key` or `Authorization: Bearer`.
+  `/healthz`, `/readyz`, `/openapi.json`, `/docs` and `/redoc` stay open, and so does `/metrics` unless the
+  service protects it.
+* Catalogue answers carry an `ETag`: send it back as `If-None-Match` to get 304 Not Modified.
 """
 
 TAGS = [
@@ -108,6 +111,11 @@ def _body_errors(size_limit: str) -> dict[int | str, dict[str, Any]]:
                 "deeper than the request model fails validation with 422 first)."
             ),
         },
+        408: {
+            **_PROBLEM,
+            "description": f"The body stalled: nothing arrived for {_default('body_timeout'):g} s "
+            "(`CREDCHECK_BODY_TIMEOUT`).",
+        },
         413: {**_PROBLEM, "description": size_limit},
         415: {**_PROBLEM, "description": "The body is not sent as `application/json`."},
         422: {
@@ -127,8 +135,35 @@ _BATCH_BODY_ERRORS = _body_errors(
     f"The body is larger than {_default('batch_body_limit') // 1048576:,} MiB by default "
     "(`CREDCHECK_BATCH_BODY_LIMIT`), or holds more items than the service is configured to accept "
     f"(`CREDCHECK_BATCH_LIMIT`, when set below {MAX_BATCH:,}; more than {MAX_BATCH:,} items fail validation "
-    "with 422)."
+    f"with 422), or asks a JSON answer (not NDJSON) to explain more than {_default('full_detail_limit'):,} items "
+    "in full (`detail: full`, `CREDCHECK_FULL_DETAIL_LIMIT`): stream them with `Accept: application/x-ndjson`."
 )
+_BATCH_UNAVAILABLE = {
+    503: {
+        **_PROBLEM,
+        "description": (
+            "The service is shutting down (or a batch worker process failed) before the batch was evaluated; "
+            "send it again. `Retry-After` says when. In an NDJSON answer, the items not evaluated get such a "
+            "problem each, on their own lines."
+        ),
+    }
+}
+_CATALOGUE = {
+    200: {
+        "description": "Successful Response",
+        "headers": {
+            "ETag": {
+                "description": "Changes only with the rule set (and the service's version).",
+                "schema": {"type": "string"},
+            },
+            "Cache-Control": {
+                "description": "`public, max-age=300`, or `private, max-age=300` when an API key was verified.",
+                "schema": {"type": "string"},
+            },
+        },
+    },
+    304: {"description": "Not modified: the request's `If-None-Match` holds the current `ETag`; no body."},
+}
 _RESPONSE_HEADERS = {
     "X-Rules-Version": {
         "description": "Rule set version with its content digest, e.g. `0.3.0+sha256.2b410e8aab4a53d0`.",
@@ -640,6 +675,7 @@ def create_app(settings: Settings | None = None, rulebook: Rulebook | None = Non
             },
             **_BATCH_BODY_ERRORS,
             **_COMMON_ERRORS,
+            **_BATCH_UNAVAILABLE,
         },
         dependencies=[Depends(require_json)],
     )
@@ -691,8 +727,7 @@ def create_app(settings: Settings | None = None, rulebook: Rulebook | None = Non
                     # Headers are sent: the status cannot change. Every item still gets its line, whole:
                     # those not evaluated say why, so the client knows exactly which to send again.
                     why = _not_evaluated(exc)
-                    for item_id, _ in items[done:]:
-                        yield orjson.dumps(_unavailable_item(item_id, why)) + b"\n"
+                    yield b"".join(orjson.dumps(_unavailable_item(i, why)) + b"\n" for i, _ in items[done:])
 
             return StreamingResponse(lines(), media_type="application/x-ndjson", headers={"X-As-Of": as_of.isoformat()})
 
@@ -728,7 +763,7 @@ def create_app(settings: Settings | None = None, rulebook: Rulebook | None = Non
         summary="List credentials",
         tags=["catalogue"],
         response_model=CredentialList,
-        responses=_COMMON_ERRORS,
+        responses={**_CATALOGUE, **_COMMON_ERRORS},
     )
     async def list_credentials(request: Request) -> Response:
         """Every credential in the rule set, with its routes."""
@@ -754,7 +789,7 @@ def create_app(settings: Settings | None = None, rulebook: Rulebook | None = Non
         summary="Get a credential",
         tags=["catalogue"],
         response_model=CredentialDetail,
-        responses={404: _PROBLEM, 422: _PROBLEM, **_COMMON_ERRORS},
+        responses={**_CATALOGUE, 404: _PROBLEM, 422: _PROBLEM, **_COMMON_ERRORS},
     )
     async def get_credential(
         request: Request,
@@ -770,7 +805,7 @@ def create_app(settings: Settings | None = None, rulebook: Rulebook | None = Non
         summary="Get a state's licensing notes",
         tags=["catalogue"],
         response_model=StateDetail,
-        responses={404: _PROBLEM, 422: _PROBLEM, **_COMMON_ERRORS},
+        responses={**_CATALOGUE, 404: _PROBLEM, 422: _PROBLEM, **_COMMON_ERRORS},
     )
     async def get_state(
         request: Request,
@@ -828,7 +863,10 @@ def create_app(settings: Settings | None = None, rulebook: Rulebook | None = Non
 
 
 def _app_from_environment() -> FastAPI:
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValueError as exc:  # pydantic's ValidationError: e.g. CREDCHECK_API_KEYS="," (no key in it)
+        raise SystemExit(f"credcheck: refusing to start: {exc}") from None
     configure_logging(settings.log_level)
     try:
         return create_app(settings)

@@ -16,7 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Match
 
 from engine import UnknownCredentialError, UnknownStateError
@@ -155,6 +155,20 @@ def _allowed_methods(app: FastAPI, request: Request) -> list[str]:
     return sorted(methods)
 
 
+def _other_slash(app: FastAPI, request: Request) -> str | None:
+    """The path with its trailing slash removed (or one added) when that names a route, else None."""
+    path = request.url.path
+    other = path[:-1] if path.endswith("/") and len(path) > 1 else path + "/"
+    if other.startswith("//"):  # "//host" would be a URL of another site
+        return None
+    scope = {**request.scope, "path": other}
+    for route in app.router.routes:
+        match, _ = route.matches(scope)
+        if match in (Match.FULL, Match.PARTIAL):
+            return other
+    return None
+
+
 def item_problem(problem: dict[str, Any]) -> dict[str, Any]:
     """A batch item's error (from the engine) as a problem details object."""
     return {"type": _BASE + "invalid-applicant", "title": PROBLEM_TYPES["invalid-applicant"], **problem}
@@ -191,7 +205,14 @@ def install_problem_handlers(app: FastAPI) -> None:
                 request, 405, "method-not-allowed", f"{request.method} is not allowed here.", headers=headers
             )
         if exc.status_code == 404:
-            return problem_response(request, 404, "not-found", f"No resource at {request.url.path}.", headers=headers)
+            path = request.url.path
+            other = _other_slash(app, request)
+            if other is not None and request.method in ("GET", "HEAD"):
+                # Relative: built from the path alone, never from the Host header a client sent.
+                query = request.url.query
+                return RedirectResponse(other + (f"?{query}" if query else ""), status_code=308)
+            hint = f" Did you mean {other}?" if other is not None else ""
+            return problem_response(request, 404, "not-found", f"No resource at {path}.{hint}", headers=headers)
         if exc.status_code == 400:
             return problem_response(
                 request, 400, "malformed-request", "The request body could not be parsed.", headers=headers
