@@ -99,6 +99,26 @@ def test_two_workers_give_identical_answers_under_concurrency(server: Any, clien
     assert proc.poll() is None  # no worker crashed the server
 
 
+def test_two_workers_answer_like_a_sequential_baseline_byte_for_byte(server: Any) -> None:
+    """The differential check against the real server (issue #10): singles and small batches (in the
+    workers' thread pools) with varied dates and credential selections, 32 at a time; 0 mismatches."""
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+    from api.settings import Settings
+    from benchmarks import differential
+    from engine import load_rulebook
+
+    base, proc, _ = server
+    jobs = differential.requests(100, seed=12)
+    with TestClient(create_app(Settings(batch_workers=1), rulebook=load_rulebook(REPO / "rules"))) as fresh:
+        expected = differential.baseline(fresh, jobs)
+    with httpx.Client(base_url=base, timeout=60) as http:
+        outcome = differential.hammer(http, jobs, expected, threads=32, rounds=2)
+    assert outcome == {"requests": 200, "mismatches": 0, "errors": 0, "baseline_errors": 0}
+    assert proc.poll() is None
+
+
 def test_sigterm_lets_requests_in_flight_finish_then_stops(server: Any) -> None:
     base, proc, log_path = server
     # A batch that takes a while (one process evaluates it): SIGTERM arrives while it is being answered.
