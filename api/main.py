@@ -700,7 +700,10 @@ def create_app(settings: Settings | None = None, rulebook: Rulebook | None = Non
         as_of = body.as_of or utc_today()
         credentials = [c.value for c in body.credentials] if body.credentials else None
         items = [(item.id, item.applicant) for item in body.items]
-        runner, book = state.runner, state.book
+        # One read: the runner carries its rule book, so a reload between two reads cannot pair the items
+        # of one rule set with the `rules` of another.
+        runner = state.runner
+        book = runner.book
 
         def results() -> Iterator[dict[str, Any]]:
             for result in runner.run(
@@ -771,7 +774,7 @@ def create_app(settings: Settings | None = None, rulebook: Rulebook | None = Non
         if book.digest not in summaries:
             summaries.clear()
             summaries[book.digest] = book.credential_summaries()
-        return _catalogue(request, lambda: {"rules": state.rules_info, "credentials": summaries[book.digest]})
+        return _catalogue(request, lambda: {"rules": book.rules.info(), "credentials": summaries[book.digest]})
 
     def _catalogue(request: Request, content: Callable[[], Any]) -> Response:
         """A catalogue answer: it changes only with the rule set (and the service), so it carries an ETag

@@ -73,7 +73,8 @@ def test_a_reload_never_fails_a_batch_already_running(rules: Path) -> None:
     app = create_app(Settings(batch_workers=2, full_detail_limit=10_000), rulebook=load_rulebook(rules))
     state = app.state.service
     with TestClient(app) as c:
-        body = _batch("full")
+        # Enough chunks that most are still waiting for a worker when the reload retires their runner.
+        body = {**_batch("full"), "items": [{"id": str(i), "applicant": {}} for i in range(3000)]}
         with c.stream("POST", "/v1/eligibility/batch", json=body, headers={"Accept": "application/x-ndjson"}) as s:
             lines = s.iter_lines()
             first = orjson.loads(next(lines))  # the batch is running on the workers
@@ -82,7 +83,7 @@ def test_a_reload_never_fails_a_batch_already_running(rules: Path) -> None:
             assert state.try_reload() == "reloaded"  # retires the runner the batch is using
             rest = [orjson.loads(line) for line in lines]
         results = [first, *rest]
-        assert [r["id"] for r in results] == [item["id"] for item in ITEMS]
+        assert [r["id"] for r in results] == [item["id"] for item in body["items"]]
         assert all(r["ok"] and OLD_LABEL in _labels(r) for r in results)  # all of it on the set it began with
         after = c.post("/v1/eligibility/batch", json=body, headers={"Accept": "application/x-ndjson"})
         assert NEW_LABEL in _labels(orjson.loads(after.content.splitlines()[0]))
@@ -90,8 +91,8 @@ def test_a_reload_never_fails_a_batch_already_running(rules: Path) -> None:
 
 def test_a_retired_runner_finishes_its_batch_then_stops_its_workers(rules: Path) -> None:
     book = load_rulebook(rules)
-    runner = BatchRunner(book, processes=2)
-    items = [(item["id"], item["applicant"]) for item in ITEMS]
+    runner = BatchRunner(book, rules, processes=2)
+    items = [(str(i), {}) for i in range(3000)]  # 15 chunks: most wait for a worker when the runner retires
     results = runner.run(items, as_of=dt.date(2026, 11, 23))
     first = next(results)
     pool = runner._pool
@@ -113,7 +114,7 @@ def test_results_in_flight_are_bounded_whatever_the_reader(rulebook: Any) -> Non
             pulled += 1
             yield str(i), {}
 
-    runner = BatchRunner(rulebook, processes=2)
+    runner = BatchRunner(rulebook, REPO / "rules", processes=2)
     try:
         results = runner.run(items(), as_of=dt.date(2026, 11, 23), size_hint=size)
         next(results)

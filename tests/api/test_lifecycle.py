@@ -260,3 +260,56 @@ def test_a_key_list_without_a_key_stops_the_server_from_starting() -> None:
     )
     assert done.returncode != 0
     assert "refusing to start" in done.stderr and "holds no key" in done.stderr
+
+
+def test_a_500_does_not_close_the_keep_alive_connection(rulebook: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Starlette's last-resort handler answered and then re-raised to the server, which closed the client's
+    connection after every 500. The bug is injected (nothing a client sends yields a 500)."""
+    import uvicorn
+
+    from api.main import create_app
+    from api.settings import Settings
+
+    app = create_app(Settings(batch_workers=1), rulebook=rulebook)
+
+    def explode(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(app.state.service.book, "evaluate", explode)
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        _until(lambda: server.started, 30, "the in-process server")
+        body = b'{"applicant": {}}'
+        with socket.create_connection(("127.0.0.1", port), timeout=15) as sock:
+            sock.sendall(
+                b"POST /v1/eligibility HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+            )
+            head, content = _read_response(sock)
+            assert head.startswith(b"HTTP/1.1 500") and b"connection: close" not in head.lower()
+            assert orjson.loads(content)["type"].endswith("/internal-error")
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")  # the same connection
+            head, _ = _read_response(sock)
+            assert head.startswith(b"HTTP/1.1 200")
+    finally:
+        server.should_exit = True
+        thread.join(30)
+
+
+def _read_response(sock: socket.socket) -> tuple[bytes, bytes]:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        assert chunk, "the server closed the connection"
+        data += chunk
+    head, _, rest = data.partition(b"\r\n\r\n")
+    lines = head.lower().split(b"\r\n")
+    length = next(int(line.split(b":")[1]) for line in lines if line.startswith(b"content-length"))
+    while len(rest) < length:
+        chunk = sock.recv(65536)
+        assert chunk, "the server closed the connection"
+        rest += chunk
+    return head, rest[:length]
