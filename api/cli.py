@@ -96,20 +96,28 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
+    from pydantic import ValidationError
 
+    from .observability import configure_logging
+    from .server import serve
     from .settings import Settings
 
     if args.rules_dir:
         os.environ["CREDCHECK_RULES_DIR"] = str(args.rules_dir.resolve())  # read by every worker process
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as exc:  # e.g. CREDCHECK_API_KEYS="," : refuse rather than run without keys
+        reasons = "; ".join(str(e.get("msg", "")).removeprefix("Value error, ") for e in exc.errors())
+        print(f"credcheck: refusing to start: {reasons}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level)  # the supervisor logs too (a worker's death, the shutdown)
     workers = args.workers or settings.workers
     if workers == 1:
         # One process: build the app here (an invalid rule set stops it with the file and key at fault)
-        # and hand uvicorn the object, so the rules are loaded once.
+        # and hand the server the object, so the rules are loaded once.
         from .main import app as target
     else:
-        _load(args)  # refuse to start on an invalid rule set before forking workers
+        _load(args)  # refuse to start on an invalid rule set before starting workers
         target = "api.main:app"
     metrics_dir = None
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
@@ -117,21 +125,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         metrics_dir = tempfile.mkdtemp(prefix="credcheck-metrics-")
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     try:
-        uvicorn.run(
-            target,
-            host=args.host or settings.host,
-            port=args.port or settings.port,
-            workers=workers,
-            log_level=settings.log_level,
-            log_config=None,  # the app configures JSON logging itself
-            access_log=False,  # the app logs each request (without applicant data)
-            proxy_headers=False,
-            timeout_graceful_shutdown=int(settings.shutdown_timeout),
-        )
+        host, port = args.host or settings.host, args.port or settings.port
+        return serve(target, settings, host=host, port=port, workers=workers)
     finally:
         if metrics_dir:
             shutil.rmtree(metrics_dir, ignore_errors=True)
-    return 0
 
 
 def _print_text(result: dict[str, Any], out: TextIO, language: str) -> None:

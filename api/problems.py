@@ -16,7 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Match
 
 from engine import UnknownCredentialError, UnknownStateError
@@ -33,6 +33,7 @@ __all__ = [
     "item_problem",
     "problem_response",
     "require_json",
+    "unexpected_error",
 ]
 
 logger = logging.getLogger("credcheck.api")
@@ -52,6 +53,7 @@ PROBLEM_TYPES: dict[str, str] = {
     "payload-too-large": "Payload too large",
     "unsupported-media-type": "Unsupported media type",
     "too-many-requests": "Too many requests",
+    "request-timeout": "Request timeout",
     "internal-error": "Internal error",
     "unavailable": "Service unavailable",
 }
@@ -153,6 +155,20 @@ def _allowed_methods(app: FastAPI, request: Request) -> list[str]:
     return sorted(methods)
 
 
+def _other_slash(app: FastAPI, request: Request) -> str | None:
+    """The path with its trailing slash removed (or one added) when that names a route, else None."""
+    path = request.url.path
+    other = path[:-1] if path.endswith("/") and len(path) > 1 else path + "/"
+    if other.startswith("//"):  # "//host" would be a URL of another site
+        return None
+    scope = {**request.scope, "path": other}
+    for route in app.router.routes:
+        match, _ = route.matches(scope)
+        if match in (Match.FULL, Match.PARTIAL):
+            return other
+    return None
+
+
 def item_problem(errors: list[dict[str, str]]) -> dict[str, Any]:
     """A batch item's invalid fields as a problem details object (the status the item alone would have had)."""
     n = len(errors)
@@ -196,7 +212,14 @@ def install_problem_handlers(app: FastAPI) -> None:
                 request, 405, "method-not-allowed", f"{request.method} is not allowed here.", headers=headers
             )
         if exc.status_code == 404:
-            return problem_response(request, 404, "not-found", f"No resource at {request.url.path}.", headers=headers)
+            path = request.url.path
+            other = _other_slash(app, request)
+            if other is not None and request.method in ("GET", "HEAD"):
+                # Relative: built from the path alone, never from the Host header a client sent.
+                query = request.url.query
+                return RedirectResponse(other + (f"?{query}" if query else ""), status_code=308)
+            hint = f" Did you mean {other}?" if other is not None else ""
+            return problem_response(request, 404, "not-found", f"No resource at {path}.{hint}", headers=headers)
         if exc.status_code == 400:
             return problem_response(
                 request, 400, "malformed-request", "The request body could not be parsed.", headers=headers
@@ -225,8 +248,12 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
-        # Log the exception type and the frames it went through, never its message: messages of validation
-        # and parsing errors can quote the applicant's values.
-        frames = "; ".join(f"{f.filename}:{f.lineno} in {f.name}" for f in traceback.extract_tb(exc.__traceback__))
-        logger.error("unhandled %s on %s %s at %s", type(exc).__name__, request.method, request.url.path, frames)
-        return problem_response(request, 500, "internal-error", "An unexpected error occurred.")
+        return unexpected_error(request, exc)
+
+
+def unexpected_error(request: Request, exc: BaseException) -> Response:
+    """A bug: logged (type and frames, never the message: messages of validation and parsing errors can quote
+    the applicant's values) and answered with a generic 500 problem."""
+    frames = "; ".join(f"{f.filename}:{f.lineno} in {f.name}" for f in traceback.extract_tb(exc.__traceback__))
+    logger.error("unhandled %s on %s %s at %s", type(exc).__name__, request.method, request.url.path, frames)
+    return problem_response(request, 500, "internal-error", "An unexpected error occurred.")

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, WithJsonSchema
 
 from engine import (
     Confidence,
@@ -631,7 +631,8 @@ class RequestModels:
         )
         applicant_model = book.models.Applicant
         credential_id = self.CredentialId
-        state_code = self.StateCode
+        # `wa` is `WA`, as in GET /v1/states/{code}; the spec keeps the upper-case enum.
+        state_code = Annotated[self.StateCode, BeforeValidator(lambda v: v.upper() if isinstance(v, str) else v)]
         examples = load_examples(book)
         single_examples = {"examples": [examples["eligibility"]["value"]]} if examples else None
         batch_examples = {"examples": [examples["batch"]["value"]]} if examples else None

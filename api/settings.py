@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from engine import available_cpus, default_rules_dir
@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     body_limit: int = Field(1_048_576, ge=1024, description="Largest request body in bytes (batch excepted).")
     batch_body_limit: int = Field(33_554_432, ge=1024, description="Largest batch request body in bytes.")
     api_keys: str = Field("", description="Comma-separated API keys; when set, requests must present one.")
+    protect_metrics: bool = Field(False, description="With API keys set, `/metrics` also requires a key.")
+    auth_failure_limit: int = Field(
+        5, ge=1, description="Failed authentications a client address may make per minute; then 429."
+    )
     cors_origins: str = Field("", description="Comma-separated origins allowed by CORS (`*` for any); empty: off.")
     rate_limit: float = Field(0, ge=0, description="Requests per second per client and process; 0: no limit.")
     rate_burst: int = Field(50, ge=1, description="Requests a client may make at once before the rate applies.")
@@ -38,6 +42,17 @@ class Settings(BaseSettings):
         0, ge=0, description="Check the rule files this often and reload valid changes; 0: never."
     )
     shutdown_timeout: float = Field(30, ge=0, description="Seconds in-flight requests get to finish on shutdown.")
+    drain_seconds: float = Field(
+        3, ge=0, description="On SIGTERM, seconds `/readyz` answers 503 (still serving) before the listener closes."
+    )
+    header_timeout: float = Field(10, gt=0, description="Seconds a client may take to send a request's headers.")
+    body_timeout: float = Field(20, gt=0, description="Seconds a request body may stall (no data) before 408.")
+    forwarded_allow_ips: str = Field(
+        "", description="Comma-separated proxy addresses trusted to set X-Forwarded-For (the client address)."
+    )
+    full_detail_limit: int = Field(
+        100, ge=1, le=10_000, description="Most items of a JSON (not NDJSON) batch answer with `detail: full`."
+    )
     bench_echo: bool = Field(
         False, description="Benchmarks only: add POST /_bench/echo, which returns the JSON it receives."
     )
@@ -47,3 +62,11 @@ class Settings(BaseSettings):
         le=64,
         description="Worker processes each service process uses for large batches (1: evaluate in process).",
     )
+
+    @model_validator(mode="after")
+    def _keys_given_are_keys(self) -> Settings:
+        # `CREDCHECK_API_KEYS=","` (or spaces) once turned authentication off without a word: whoever sets the
+        # variable means to require keys, so a value with no key in it stops the service instead.
+        if self.api_keys and not split_list(self.api_keys):
+            raise ValueError("CREDCHECK_API_KEYS is set but holds no key (only commas or spaces)")
+        return self

@@ -12,7 +12,7 @@ that the API serializes and renders. Typical use::
 The engine never reads the clock: the evaluation date is always an argument.
 """
 
-from ._batch import BatchRunner, available_cpus, evaluate_item
+from ._batch import BatchRunner, BatchStopped, available_cpus, evaluate_item
 from ._catalogue import rules_report
 from ._errors import (
     CredcheckError,
@@ -47,6 +47,7 @@ __all__ = [
     "BUNDLED_RULES_DIR",
     "ApplicantModels",
     "BatchRunner",
+    "BatchStopped",
     "Confidence",
     "Coverage",
     "CredcheckError",

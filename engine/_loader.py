@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable
+import io
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -136,9 +137,11 @@ def _validation_problems(exc: ValidationError, data: Any, problems: _Problems) -
         problems.add(loc, msg)
 
 
-def _parse(path: Path, display: str, model: type[M], sink: list[RuleProblem]) -> tuple[M | None, LineMap]:
+def _parse(
+    path: Path, display: str, model: type[M], sink: list[RuleProblem], content: bytes | None = None
+) -> tuple[M | None, LineMap]:
     try:
-        data, lines = read_yaml(path, display)
+        data, lines = read_yaml(path, display, content)
     except YamlProblemError as exc:
         sink.append(exc.problem)
         return None, {}
@@ -157,27 +160,27 @@ def _parse(path: Path, display: str, model: type[M], sink: list[RuleProblem]) ->
 _TOP_FILES = ("index.yaml", "vocabulary.yaml", "derivations.yaml")
 
 
-def _discover(root: Path, sink: list[RuleProblem]) -> tuple[list[Path], list[Path], list[Path]]:
-    credentials: list[Path] = []
-    states: list[Path] = []
-    catalogues: list[Path] = []
-    for path in sorted(root.rglob("*")):
-        if path.is_dir():
+def _rule_files(rels: Iterable[str], sink: list[RuleProblem] | None) -> tuple[list[str], list[str], list[str]]:
+    """Sort the relative paths of a rule set's files into credential files, state files and the catalogues
+    of their translations (hidden files, the README and the top files aside); anything else is a problem
+    (when ``sink`` collects them)."""
+    credentials: list[str] = []
+    states: list[str] = []
+    catalogues: list[str] = []
+    for rel in sorted(rels, key=lambda r: r.split("/")):
+        parts = rel.split("/")
+        if parts[-1].startswith(".") or rel in ("README.md", *_TOP_FILES):
             continue
-        rel = path.relative_to(root)
-        parts = rel.parts
-        if rel.name.startswith(".") or rel.as_posix() in ("README.md", *_TOP_FILES):
-            continue
-        if len(parts) == 3 and parts[0] == "credentials" and path.suffix == ".yaml":
-            credentials.append(path)
-        elif len(parts) == 2 and parts[0] == "states" and path.suffix == ".yaml":
-            states.append(path)
-        elif len(parts) >= 3 and parts[0] == "locale" and path.suffix == ".po":
-            catalogues.append(path)
-        else:
+        if len(parts) == 3 and parts[0] == "credentials" and rel.endswith(".yaml"):
+            credentials.append(rel)
+        elif len(parts) == 2 and parts[0] == "states" and rel.endswith(".yaml"):
+            states.append(rel)
+        elif len(parts) >= 3 and parts[0] == "locale" and rel.endswith(".po"):
+            catalogues.append(rel)
+        elif sink is not None:
             sink.append(
                 RuleProblem(
-                    rel.as_posix(),
+                    rel,
                     "",
                     "unexpected file: rules/ holds only index.yaml, vocabulary.yaml, derivations.yaml, "
                     "credentials/<body>/<credential>.yaml, states/<st>.yaml and locale/<language>/**.po "
@@ -187,20 +190,21 @@ def _discover(root: Path, sink: list[RuleProblem]) -> tuple[list[Path], list[Pat
     return credentials, states, catalogues
 
 
-def _translations(root: Path, catalogues: list[Path], sink: list[RuleProblem]) -> dict[str, dict[Any, str]]:
+def _translations(files: Mapping[str, bytes], catalogues: list[str], sink: list[RuleProblem]) -> dict[str, Any]:
     """Reviewed translations of the rule files' text: language -> {(rule file, context, English): text}.
 
     ``locale/es/credentials/aama/cma.po`` translates ``credentials/aama/cma.yaml``; drafts (fuzzy entries)
     and empty ones are left out, so an untranslated text shows in English."""
     out: dict[str, dict[Any, str]] = {}
-    for path in catalogues:
-        rel = path.relative_to(root)
-        language, file = rel.parts[1], Path(*rel.parts[2:]).with_suffix(".yaml").as_posix()
+    for rel in catalogues:
+        if rel not in files:
+            continue
+        parts = rel.split("/")
+        language, file = parts[1], Path(*parts[2:]).with_suffix(".yaml").as_posix()
         try:
-            with path.open("rb") as handle:
-                catalog = read_po(handle, locale=language.replace("-", "_"))
+            catalog = read_po(io.BytesIO(files[rel]), locale=language.replace("-", "_"))
         except Exception as exc:  # noqa: BLE001 - Babel raises several kinds for a broken catalogue
-            sink.append(RuleProblem(rel.as_posix(), "", f"cannot read the catalogue: {exc}"))
+            sink.append(RuleProblem(rel, "", f"cannot read the catalogue: {exc}"))
             continue
         table = out.setdefault(language, {})
         for message in catalog:
@@ -209,22 +213,45 @@ def _translations(root: Path, catalogues: list[Path], sink: list[RuleProblem]) -
     return out
 
 
-def _digest(root: Path, files: Iterable[Path]) -> str:
+def _files_on_disk(root: Path) -> list[str]:
+    return [p.relative_to(root).as_posix() for p in root.rglob("*") if not p.is_dir()]
+
+
+def _snapshot(root: Path, rels: Iterable[str]) -> dict[str, bytes]:
+    """The bytes of each file, read once: the rule set is built from, and digested over, this very content
+    (a file edited while loading cannot give a digest that differs from what was parsed), and batch worker
+    processes load the same content rather than whatever is on disk by then. Unreadable files are left
+    out; parsing reports them."""
+    files: dict[str, bytes] = {}
+    for rel in rels:
+        try:
+            files[rel] = (root / rel).read_bytes()
+        except OSError:
+            continue
+    return files
+
+
+def _digest(files: Mapping[str, bytes]) -> str:
     h = hashlib.sha256()
-    for path in sorted(files, key=lambda p: p.relative_to(root).as_posix()):
-        rel = path.relative_to(root).as_posix().encode()
-        content = path.read_bytes()
-        h.update(len(rel).to_bytes(4, "big") + rel + len(content).to_bytes(8, "big") + content)
+    for rel in sorted(files):
+        name, content = rel.encode(), files[rel]
+        h.update(len(name).to_bytes(4, "big") + name + len(content).to_bytes(8, "big") + content)
     return h.hexdigest()
+
+
+def _rels(root: Path, sink: list[RuleProblem] | None) -> tuple[list[str], list[str], list[str], list[str]]:
+    credentials, states, catalogues = _rule_files(_files_on_disk(root), sink)
+    top = [name for name in _TOP_FILES if name != "derivations.yaml" or (root / name).is_file()]
+    return top, credentials, states, catalogues
 
 
 def rule_set_digest(root: str | Path) -> str:
     """The digest :func:`load_rule_set` would report, without validating: a cheap "did anything change?"."""
     root = Path(root)
-    files = [root / name for name in _TOP_FILES]
-    files += sorted((root / "credentials").glob("*/*.yaml")) + sorted((root / "states").glob("*.yaml"))
-    files += sorted((root / "locale").glob("*/**/*.po"))
-    return _digest(root, [f for f in files if f.is_file()])
+    if not root.is_dir():
+        return _digest({})
+    top, credentials, states, catalogues = _rels(root, None)
+    return _digest(_snapshot(root, [r for r in top if (root / r).is_file()] + credentials + states + catalogues))
 
 
 # --------------------------------------------------------------------------------------------- tests
@@ -771,29 +798,43 @@ def _derivations(
     return tuple(out)
 
 
-def load_rule_set(root: str | Path) -> RuleSet:
+def load_rule_set(root: str | Path, files: Mapping[str, bytes] | None = None) -> RuleSet:
     """Load, validate and resolve the rule set in ``root``.
+
+    Args:
+        root: the rule set directory (with ``files``: only where messages say the files are).
+        files: the rule set's content, relative path -> bytes (:attr:`RuleSet.files` of a loaded set), to
+            load instead of reading ``root``: the same content gives the same rule set and digest.
 
     Raises:
         RuleSetError: listing every problem found in every file.
     """
     root = Path(root)
     sink: list[RuleProblem] = []
-    if not root.is_dir():
-        raise RuleSetError([RuleProblem(str(root), "", "rule set directory does not exist")])
-    credential_paths, state_paths, catalogue_paths = _discover(root, sink)
+    if files is None:
+        if not root.is_dir():
+            raise RuleSetError([RuleProblem(str(root), "", "rule set directory does not exist")])
+        top, credential_rels, state_rels, catalogue_rels = _rels(root, sink)
+        files = _snapshot(root, [*top, *credential_rels, *state_rels, *catalogue_rels])
+    else:
+        credential_rels, state_rels, catalogue_rels = _rule_files(files, sink)
+    content = dict(files)
+    credential_paths = [root / rel for rel in credential_rels]
+    state_paths = [root / rel for rel in state_rels]
 
     def rel(path: Path) -> str:
         return path.relative_to(root).as_posix()
 
-    index, _ = _parse(root / "index.yaml", "index.yaml", IndexFile, sink)
-    vocab_file, _ = _parse(root / "vocabulary.yaml", "vocabulary.yaml", VocabularyFile, sink)
-    derivations_path = root / "derivations.yaml"
+    def parse(path: Path, model: type[M]) -> tuple[M | None, LineMap]:
+        return _parse(path, rel(path), model, sink, content.get(rel(path)))
+
+    index, _ = parse(root / "index.yaml", IndexFile)
+    vocab_file, _ = parse(root / "vocabulary.yaml", VocabularyFile)
     derivations_file, derivations_lines = (None, {})
-    if derivations_path.is_file():
-        derivations_file, derivations_lines = _parse(derivations_path, "derivations.yaml", DerivationsFile, sink)
-    parsed_credentials = [(p, *_parse(p, rel(p), CredentialFile, sink)) for p in credential_paths]
-    parsed_states = [(p, *_parse(p, rel(p), StateFile, sink)) for p in state_paths]
+    if "derivations.yaml" in content:
+        derivations_file, derivations_lines = parse(root / "derivations.yaml", DerivationsFile)
+    parsed_credentials = [(p, *parse(p, CredentialFile)) for p in credential_paths]
+    parsed_states = [(p, *parse(p, StateFile)) for p in state_paths]
     if vocab_file is None or index is None:
         raise RuleSetError(sink)
 
@@ -834,17 +875,14 @@ def load_rule_set(root: str | Path) -> RuleSet:
             states[state.code] = state
     if not credential_paths:
         sink.append(RuleProblem("credentials/", "", "no credential files found"))
+    translations = _translations(content, catalogue_rels, sink)
     if sink:
         raise RuleSetError(sink)
-    translations = _translations(root, catalogue_paths, sink)
-    files = [root / "index.yaml", root / "vocabulary.yaml", *credential_paths, *state_paths, *catalogue_paths]
-    if derivations_path.is_file():
-        files.append(derivations_path)
     return RuleSet(
         name=index.name,
         version=index.version,
         description=index.description,
-        digest=_digest(root, files),
+        digest=_digest(content),
         root=str(root),
         vocabularies=vocabularies,
         credentials=dict(sorted(credentials.items())),
@@ -853,4 +891,5 @@ def load_rule_set(root: str | Path) -> RuleSet:
         fields=ctx.fields,
         derivations=ctx.derivations,
         translations=translations,
+        files=content,
     )

@@ -7,6 +7,7 @@ real applicant fields, thresholds are in engine units, verification levels are i
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -195,6 +196,9 @@ class RuleSet:
     derivations: tuple[DerivationDef, ...] = ()
     # language -> {(rule file, context, English text): translation}; see api.rules_text
     translations: dict[str, dict[tuple[str, str, str], str]] = field(default_factory=dict, repr=False)
+    # The exact bytes the rule set was built from (relative path -> content): batch worker processes load
+    # this, never the files on disk, which may have changed since.
+    files: Mapping[str, bytes] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def version_id(self) -> str:

@@ -86,12 +86,13 @@ def _walk(node: yaml.Node, path: tuple[str | int, ...], lines: LineMap, file: st
             ) from None
 
 
-def read_yaml(path: Path, display: str) -> tuple[Any, LineMap]:
+def read_yaml(path: Path, display: str, content: bytes | None = None) -> tuple[Any, LineMap]:
     """Read one YAML document strictly.
 
     Args:
         path: the file to read.
         display: how to name the file in messages (a path relative to the rule set root).
+        content: the file's bytes, already read (``path`` is then not read).
 
     Returns:
         The constructed data and a map from key paths to line numbers.
@@ -100,7 +101,7 @@ def read_yaml(path: Path, display: str) -> tuple[Any, LineMap]:
         YamlProblemError: for unreadable files, syntax errors, duplicate keys and bad dates.
     """
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8") if content is None else content.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise YamlProblemError(RuleProblem(display, "", f"cannot read file: {exc}")) from None
     loader = _StrictLoader(text)

@@ -142,7 +142,7 @@ def test_state_without_a_file_says_it_is_not_researched(client: Any) -> None:
         ({"as_of": "2026-2-3", "applicant": {}}, ["as_of"]),
         ({"as_of": 20261123, "applicant": {}}, ["as_of"]),
         ({"as_of": "2026-11-23T10:00:00", "applicant": {}}, ["as_of"]),
-        ({"state": "wa", "applicant": {}}, ["state"]),
+        ({"state": "Washington", "applicant": {}}, ["state"]),
         ({"credentials": [], "applicant": {}}, ["credentials"]),
         ({"credentials": ["aama.cmaa"], "applicant": {}}, ["credentials[0]"]),
         ({"applicant": {"birth_date": "1850-01-01"}}, ["applicant.birth_date"]),

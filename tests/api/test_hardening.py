@@ -254,3 +254,158 @@ def test_reload_only_replaces_a_working_rule_set_with_a_valid_compatible_one(tmp
         )
         assert state.try_reload() == "incompatible"
         assert c.get("/healthz").headers["x-rules-version"] == second
+
+
+# ------------------------------------------------------------------------------ issue 10: authentication
+
+
+def test_rotating_fake_keys_do_not_bypass_the_rate_limit(rulebook: Rulebook) -> None:
+    # No keys configured: a presented key is no identity, the address is (it once made a bucket per key).
+    with client_for(rulebook, rate_limit=1, rate_burst=2) as c:
+        codes = [c.get("/v1/credentials", headers={"X-API-Key": f"fake-{i}"}).status_code for i in range(8)]
+    assert codes[:2] == [200, 200] and set(codes[2:]) == {429}
+
+
+def test_verified_keys_have_their_own_buckets(rulebook: Rulebook) -> None:
+    with client_for(rulebook, api_keys="key-one,key-two", rate_limit=1, rate_burst=2) as c:
+        one = [c.get("/v1/credentials", headers={"X-API-Key": "key-one"}).status_code for _ in range(3)]
+        two = [c.get("/v1/credentials", headers={"X-API-Key": "key-two"}).status_code for _ in range(2)]
+    assert one == [200, 200, 429] and two == [200, 200]
+
+
+def test_failed_authentication_is_throttled_per_address(rulebook: Rulebook) -> None:
+    with client_for(rulebook, api_keys="the-key", auth_failure_limit=5) as c:
+        codes = [c.get("/v1/credentials", headers={"X-API-Key": f"guess-{i}"}).status_code for i in range(10)]
+        assert codes[:5] == [401] * 5 and set(codes[5:]) == {429}
+        throttled = c.get("/v1/credentials", headers={"X-API-Key": "guess-x"})
+        assert throttled.headers["content-type"] == "application/problem+json"
+        assert int(throttled.headers["retry-after"]) >= 1
+        # While throttled, the right key gets 429 too: a guesser cannot tell a hit from a miss.
+        assert c.get("/v1/credentials", headers={"X-API-Key": "the-key"}).status_code == 429
+        assert c.get("/healthz").status_code == 200  # probes stay open
+
+
+def test_the_client_table_stays_bounded_and_is_never_rebuilt() -> None:
+    from api.middleware import MAX_CLIENTS, _Buckets
+
+    buckets = _Buckets(rate=1, burst=2)
+    for i in range(MAX_CLIENTS + 5_000):  # a flood of new clients: each take is O(1) (no table rebuild)
+        assert buckets.take(("address", f"10.{i}")) == 0
+    assert len(buckets.table) <= MAX_CLIENTS
+
+
+def test_a_key_list_without_a_key_refuses_to_start(rulebook: Rulebook) -> None:
+    for value in (",", " , ", "  "):
+        with pytest.raises(ValueError, match="holds no key"):
+            create_app(Settings(api_keys=value, batch_workers=1), rulebook=rulebook)
+
+
+def test_open_routes_are_exact_and_metrics_can_be_protected(rulebook: Rulebook) -> None:
+    with client_for(rulebook, api_keys="the-key", auth_failure_limit=100) as c:
+        for path in ("/healthz", "/readyz", "/openapi.json", "/docs", "/redoc", "/metrics"):
+            assert c.get(path).status_code == 200, path
+        for path in ("/healthzz", "/metrics/x", "/docsx", "/openapi.json.bak"):
+            assert c.get(path).status_code == 401, path  # once open by prefix
+    with client_for(rulebook, api_keys="the-key", protect_metrics=True) as c:
+        assert c.get("/metrics").status_code == 401
+        assert c.get("/metrics", headers={"X-API-Key": "the-key"}).status_code == 200
+        assert c.get("/healthz").status_code == 200
+
+
+def test_trailing_slashes_never_redirect_to_the_host_header(client: TestClient) -> None:
+    evil = {"Host": "evil.example"}
+    r = client.post("/v1/eligibility/", json={"applicant": {}}, headers=evil, follow_redirects=False)
+    assert r.status_code == 404 and "location" not in r.headers
+    assert r.headers["content-type"] == "application/problem+json"
+    assert "/v1/eligibility?" in r.json()["detail"]  # it names the path meant
+    r = client.get("/v1/credentials/?page=1", headers={"Host": "evil.example"}, follow_redirects=False)
+    assert r.status_code == 308 and r.headers["location"] == "/v1/credentials?page=1"
+    # A raw path of `//host/` (not a protocol-relative URL, which httpx would send to that host).
+    assert client.get("http://testserver//evil.example/", follow_redirects=False).status_code == 404
+
+
+# ------------------------------------------------------------------------------ issue 10: HTTP details
+
+
+def test_head_on_every_get_route(client: TestClient) -> None:
+    for path in ("/healthz", "/readyz", "/metrics", "/openapi.json", "/v1/credentials", "/v1/states/wa"):
+        get, head = client.get(path), client.head(path)
+        # (/readyz of the shared app may be 503: another test's client may have ended its lifespan)
+        assert head.status_code == get.status_code == (get.status_code if path == "/readyz" else 200), path
+        assert head.content == b"" and head.headers["content-type"] == get.headers["content-type"], path
+    assert client.head("/v1/credentials/aama.cma").headers["content-length"] == str(
+        len(client.get("/v1/credentials/aama.cma").content)
+    )
+    assert client.head("/v1/eligibility").status_code == 405
+
+
+def test_catalogue_answers_carry_an_etag_and_answer_304(rulebook: Rulebook) -> None:
+    with client_for(rulebook) as c:
+        for path in ("/v1/credentials", "/v1/credentials/aama.cma", "/v1/states/WA"):
+            first = c.get(path)
+            etag = first.headers["etag"]
+            assert first.headers["cache-control"] == "public, max-age=300"
+            again = c.get(path, headers={"If-None-Match": f'W/{etag}, "other"'})
+            assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == etag
+            assert c.get(path, headers={"If-None-Match": '"stale"'}).status_code == 200
+        assert c.get("/v1/credentials/nope", headers={"If-None-Match": "*"}).status_code == 404
+    with client_for(rulebook, api_keys="the-key") as c:
+        r = c.get("/v1/states/wa", headers={"X-API-Key": "the-key"})
+        assert r.headers["cache-control"] == "private, max-age=300"  # answered to a key: no shared caches
+
+
+def test_the_etag_follows_the_rule_set(tmp_path: Path) -> None:
+    root = tmp_path / "rules"
+    shutil.copytree(REPO / "rules", root)
+    app = create_app(Settings(batch_workers=1), rulebook=load_rulebook(root))
+    with TestClient(app) as c:
+        before = c.get("/v1/credentials/aama.cma").headers["etag"]
+        cma = root / "credentials" / "aama" / "cma.yaml"
+        cma.write_text(cma.read_text().replace("The program is a medical assisting program", "An MA program"))
+        assert app.state.service.try_reload() == "reloaded"
+        r = c.get("/v1/credentials/aama.cma", headers={"If-None-Match": before})
+        assert r.status_code == 200 and r.headers["etag"] != before
+
+
+@pytest.mark.parametrize("number", [b"1e400", b"-1e400", b"9" * 400])
+def test_numbers_beyond_a_double_name_the_field(client: TestClient, number: bytes) -> None:
+    body = b'{"applicant": {"programs": [{"discipline": "ekg", "clock_hours": ' + number + b"}]}}"
+    r = client.post("/v1/eligibility", content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
+    assert [e["field"] for e in r.json()["errors"]] == ["applicant.programs[0].clock_hours"]
+    # still 400 when the body is not JSON at all, whatever number it starts with
+    r = client.post("/v1/eligibility", content=b'{"applicant": ' + number, headers={"content-type": "application/json"})
+    assert r.status_code == 400
+
+
+def test_state_codes_in_any_case_in_request_bodies(client: TestClient) -> None:
+    single = client.post("/v1/eligibility", json={"as_of": "2026-11-23", "state": "wa", "applicant": {}})
+    assert single.status_code == 200 and single.json()["state"]["code"] == "WA"
+    batch = client.post("/v1/eligibility/batch", json={"state": "nY", "items": [{"id": "a", "applicant": {}}]})
+    assert batch.status_code == 200 and batch.json()["state"]["code"] == "NY"
+    spec = client.get("/openapi.json").json()
+    assert "WA" in spec["components"]["schemas"]["StateCode"]["enum"]  # the spec keeps the upper-case enum
+
+
+def test_readiness_says_loaded_again_once_the_broken_file_is_restored(tmp_path: Path) -> None:
+    root = tmp_path / "rules"
+    shutil.copytree(REPO / "rules", root)
+    app = create_app(Settings(batch_workers=1), rulebook=load_rulebook(root))
+    with TestClient(app) as c:
+        cma = root / "credentials" / "aama" / "cma.yaml"
+        good = cma.read_text()
+        cma.write_text(good.replace("test: {at_least: 560}", "test: {at_least: lots}"))
+        assert app.state.service.try_reload() == "invalid"
+        assert c.get("/readyz").json()["rules_on_disk"] == "invalid"
+        cma.write_text(good)
+        assert app.state.service.try_reload() == "unchanged"
+        assert c.get("/readyz").json()["rules_on_disk"] == "loaded"
+
+
+def test_metrics_label_the_docs_and_the_spec_by_their_path(client: TestClient) -> None:
+    client.get("/docs")
+    client.get("/openapi.json")
+    client.get("/no/such/page")
+    text = client.get("/metrics").text
+    assert 'route="/docs",status="200"' in text and 'route="/openapi.json",status="200"' in text
+    assert 'route="unmatched",status="404"' in text
