@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements/constraints.
 
 .PHONY: help install serve test lint openapi fuzz bench soak sdk audit constraints clean
 .PHONY: image image-test deploy-lint
-.PHONY: browser-deps page-messages screenshots
+.PHONY: browser-deps page-messages messages rule-texts screenshots
 
 help:
 	@echo "make serve    run the service on http://127.0.0.1:8000 with the bundled rules"
@@ -20,7 +20,8 @@ help:
 	@echo "make image    build the container image without a daemon (podman, buildah; installs them if missing)"
 	@echo "make image-test  build the image, run it and test it over HTTP (deploy/test_image.py)"
 	@echo "make deploy-lint  hadolint, checkov and schema checks of the Dockerfile and deploy/"
-	@echo "make page-messages  extract the page's messages (api/locale/page.pot) and update the Spanish catalogue"
+	@echo "make messages  extract the answers' and the page's messages (api/locale/*.pot), update the Spanish catalogues"
+	@echo "make rule-texts  update the rule files' Spanish catalogues (rules/locale/es) after a rule text changed"
 	@echo "make screenshots    regenerate the page's screenshots in docs/"
 
 $(STAMP):
@@ -97,6 +98,13 @@ $(CHROMIUM):
 $(AXE): | $(STAMP)
 	@command -v npm >/dev/null || { echo "The accessibility tests need axe-core from npm: install Node.js and npm"; exit 1; }
 	npm install --silent --no-save --no-package-lock --no-audit --no-fund --prefix $(VENV)/npm axe-core@$(AXE_VERSION)
+
+messages: page-messages
+	$(BIN)/pybabel extract -F api/babel.cfg -k N_ --add-location=file --sort-by-file --omit-header -o api/locale/messages.pot .
+	$(BIN)/pybabel update -D messages -i api/locale/messages.pot -d api/locale -l es --ignore-obsolete
+
+rule-texts: $(STAMP)
+	$(BIN)/python -m api.rules_text update
 
 page-messages: $(STAMP)
 	$(BIN)/pybabel extract -F api/web/babel.cfg -k N_ --add-location=file --sort-by-file --omit-header -o api/locale/page.pot .

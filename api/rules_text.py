@@ -91,6 +91,12 @@ def rule_texts(rules: RuleSet) -> Iterator[Text]:
                 yield Text(f, f"facts.{j}.note", fact.note)
             if fact.unit:
                 yield Text(f, f"facts.{j}.unit", fact.unit)
+            if isinstance(fact.value, str):
+                yield Text(f, f"facts.{j}.value", fact.value)
+            elif isinstance(fact.value, list):
+                for k, dated in enumerate(fact.value):
+                    if isinstance(dated.value, str):
+                        yield Text(f, f"facts.{j}.value.{k}", dated.value)
             yield from _verification(f, f"facts.{j}.", fact.verification)
         for j, text in enumerate(cred.uncertain):
             yield Text(f, f"uncertain.{j}", text)

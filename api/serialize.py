@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import enum
 import functools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from engine import Rulebook
@@ -550,7 +550,7 @@ class Serializer:
                 {
                     "topic": fact.topic,
                     "label": r.text.get(f, f"facts.{j}.label", fact.label),
-                    "value": _fact_value(fact.value),
+                    "value": _fact_value(fact.value, lambda text, k: r.text.get(f, f"facts.{j}.value{k}", text)),
                     "unit": r.text(f, f"facts.{j}.unit", fact.unit),
                     "note": r.text(f, f"facts.{j}.note", fact.note),
                     "citations": [self._citation(ref) for ref in refs],
@@ -645,17 +645,18 @@ def identity_json(book: Rulebook) -> dict[str, str]:
     return {"name": i.name, "version": i.version, "digest": i.digest, "id": i.id}
 
 
-def _fact_value(value: Any) -> Any:
+def _fact_value(value: Any, text: Callable[[str, str], str]) -> Any:
+    """A fact's value for the wire; text values in the answer's language (``text(english, key suffix)``)."""
     if isinstance(value, list):
         return [
             {
-                "value": d.value,
+                "value": text(d.value, f".{k}") if isinstance(d.value, str) else d.value,
                 "from": d.from_.isoformat() if d.from_ else None,
                 "to": d.to.isoformat() if d.to else None,
             }
-            for d in value
+            for k, d in enumerate(value)
         ]
-    return value
+    return text(value, "") if isinstance(value, str) else value
 
 
 def _effective(obj: Any) -> dict[str, str | None] | None:

@@ -208,3 +208,23 @@ def test_rules_readme_shows_the_current_rules_report(rulebook: Rulebook) -> None
     text = (REPO / "rules" / "README.md").read_text(encoding="utf-8")
     shown = text.split("<!-- rules report -->\n", 1)[1].split("<!-- end of rules report -->", 1)[0]
     assert shown == report_table(rulebook.rules), "rules/README.md: paste the output of `credcheck rules report`"
+
+
+def test_every_rule_text_has_a_reviewed_spanish_translation(rulebook: Rulebook) -> None:
+    """The lint of the Spanish catalogues: no rule text is shown in English on a Spanish answer."""
+    from api.rules_text import missing
+
+    report([f"{t.file} {t.context}: {t.english!r}" for t in missing(rulebook.rules, "es")], "texts untranslated")
+
+
+def test_the_catalogues_are_what_the_rule_files_say(tmp_path: Path) -> None:
+    """`python -m api.rules_text update` has been run: a copy of the rules would not change."""
+    import shutil
+
+    from api.rules_text import update
+    from engine import load_rule_set
+
+    copy = tmp_path / "rules"
+    shutil.copytree(REPO / "rules", copy)
+    written = update(load_rule_set(copy), "es")
+    report([str(p.relative_to(copy)) for p in written], "catalogues out of date (run make rule-texts)")
