@@ -180,6 +180,10 @@ CHECKS: dict[str, Check] = {
         "or 'informational'",
         STATE,
     ),
+    "state_unknown_accepts": Check("notes.0.accepts.1", 12, "`xyz.abc` is not a known credential id", STATE),
+    "state_unknown_family": Check(
+        "notes.0.families.1", 10, "`phlebotomists` is not in the credential_family vocabulary", STATE
+    ),
     "state_unknown_source": Check("notes.0.cite.0.source", 10, "unknown source `law`; this file lists: (none)", STATE),
     "state_source_never_cited": Check("sources.guide", 6, "source is never cited", STATE),
     "state_note_unordered_effective": Check(
