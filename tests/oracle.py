@@ -65,7 +65,6 @@ Semantics, as implemented here
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -73,6 +72,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from dateutil.relativedelta import relativedelta
 
 RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
 
@@ -97,10 +97,14 @@ def any_of(statuses: list[str]) -> str:
 # ---------------------------------------------------------------------------------------------- dates
 
 
+# Month arithmetic comes from dateutil, not from a copy of engine/_dates.py, so that a misunderstanding shared
+# by the two would still show: ``relativedelta(months=n)`` keeps the day of the month, or takes the last day
+# of the target month when it has no such day (Jan 31 + 1 month = Feb 28 or 29; Feb 29 + 1 year = Feb 28).
+
+
 def add_months(day: dt.date, months: int) -> dt.date:
     """``day`` plus (or minus) whole months, the day clamped to the month's last day."""
-    y, m = divmod(day.year * 12 + day.month - 1 + months, 12)
-    return dt.date(y, m + 1, min(day.day, calendar.monthrange(y, m + 1)[1]))
+    return day + relativedelta(months=months)
 
 
 def duration_months(duration: dict[str, int]) -> int | None:
@@ -118,11 +122,8 @@ def subtract(day: dt.date, duration: dict[str, int]) -> dt.date:
 
 
 def age(birth: dt.date, on: dt.date) -> int:
-    """Completed years (a Feb 29 birthday is on Feb 28 in common years)."""
-    years = on.year - birth.year
-    if add_months(birth, 12 * years) > on:
-        years -= 1
-    return years
+    """Completed years, 0 before the birth date (a Feb 29 birthday is on Feb 28 in common years)."""
+    return max(0, relativedelta(on, birth).years)
 
 
 def compare_time(start: dt.date, end: dt.date, duration: dict[str, int], anchor: str = "end") -> int:
