@@ -15,6 +15,7 @@ help:
 	@echo "make bench    benchmarks (see benchmarks/README.md)"
 	@echo "make soak     sustained load on a two-worker server"
 	@echo "make sdk      generate the Python and TypeScript clients and test them against a live server"
+	@echo "make mutants  mutation testing of engine/ and api/problems.py (long; see tests/README.md)"
 
 $(STAMP):
 	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if (3, 11) <= v < (3, 13) else f"credcheck needs Python 3.11 or 3.12 (durable-rules fails to import on 3.13); {sys.executable} is {v[0]}.{v[1]}")'
@@ -56,6 +57,14 @@ sdk: $(STAMP)
 audit: $(STAMP)
 	$(BIN)/python -m pip install --quiet pip-audit
 	$(BIN)/pip-audit --strict -r requirements/constraints.txt --vulnerability-service pypi --progress-spinner off
+
+# Mutation testing with mutmut (hours for everything; not run in CI). Bounded:
+#   make mutants MUTANTS_PATHS=engine/_dates.py MUTANTS_TESTS=tests/engine/test_dates.py
+MUTANTS_PATHS ?=
+MUTANTS_TESTS ?=
+.PHONY: mutants
+mutants: $(STAMP)
+	$(BIN)/python tests/mutants.py $(MUTANTS_PATHS) --tests "$(MUTANTS_TESTS)"
 
 # Regenerate the pinned versions (needs uv: pip install uv).
 constraints:

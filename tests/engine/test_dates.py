@@ -12,6 +12,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 
+import pytest
 from dateutil.relativedelta import relativedelta
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -139,10 +140,30 @@ def test_a_29_february_birthday_falls_on_28_february_in_common_years() -> None:
 def test_subtract_moves_back_calendar_wise(day: dt.date, years: int, months: int, days: int) -> None:
     expected = day - relativedelta(years=years, months=months) - dt.timedelta(days=days)
     assert _dates.subtract(day, years=years, months=months, days=days) == expected
+    # as the measures call it: one unit at a time, the others left to their defaults
+    assert (
+        _dates.subtract(day, years=years) == day - relativedelta(years=years) == oracle.subtract(day, {"years": years})
+    )
+    assert _dates.subtract(day, months=months) == day - relativedelta(months=months)
+    assert _dates.subtract(day, days=days) == day - dt.timedelta(days=days)
     if not months and not days:
         assert oracle.subtract(day, {"years": years}) == expected
     if not years and not days:
         assert oracle.subtract(day, {"months": months}) == expected
+
+
+@PROPERTY
+@given(st.integers(0, 100), st.integers(0, 1200))
+def test_a_duration_code_counts_whole_months(years: int, months: int) -> None:
+    """As the loader encodes thresholds: one unit at a time (``{years: 4}`` is 4 years and no month)."""
+    assert _dates.duration_code(years=years) == code(years, 0, 0)
+    assert _dates.duration_code(months=months) == code(months // 12, months % 12, 0)
+    assert _dates.duration_code(years=years, months=months) == _dates.duration_code(months=12 * years + months)
+
+
+def test_calendar_diff_refuses_an_end_before_its_start() -> None:
+    with pytest.raises(ValueError, match="^end is before start$"):
+        _dates.calendar_diff(dt.date(2026, 1, 2), dt.date(2026, 1, 1))
 
 
 @PROPERTY
