@@ -65,6 +65,36 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def report_table(rules: Any) -> str:
+    """``credcheck rules report`` as a Markdown table (rules/README.md shows it; a test keeps it current)."""
+    from engine import rules_report
+
+    levels = [f"{s}/{c}" for s in ("official", "secondary") for c in ("high", "medium", "low")]
+    head = ["credential", "routes: encoded", "gated", "not encoded", "criteria", *levels]
+    head += ["provisional", "incomplete", "cautions"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for row in rules_report(rules):
+        routes = row["routes"]
+        cells = [f"{row['designation']} `{row['id']}`", routes["full"], routes["gate"], routes["none"], row["criteria"]]
+        cells += [row["by_level"].get(level, 0) for level in levels]
+        cells += [row["provisional"], row["incomplete"], row["cautions"]]
+        lines.append("| " + " | ".join(str(c) for c in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from engine import RuleSetError, load_rule_set
+
+    try:
+        rules = load_rule_set(_rules_dir(args))
+    except RuleSetError as exc:
+        print(f"credcheck: {exc}", file=sys.stderr)
+        return 1
+    print(f"{rules.name} {rules.version_id}: routes by coverage; deciding criteria by source/confidence\n")
+    print(report_table(rules), end="")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -130,10 +160,10 @@ def _print_text(result: dict[str, Any], out: TextIO) -> None:
                 out.write(f"{indent}{_MARK[c['status']]} {c['message']}\n")
             for ne in route["not_evaluated"]:
                 out.write(f"        ! not checked: {ne['text']}\n")
-        for unencoded in cred["unencoded_routes"]:
-            level = unencoded["verification"]["confidence"]
-            out.write(f"  [?] {unencoded['label']}  (not evaluated, confidence: {level})\n")
-            out.write(f"        {unencoded['reason']}\n")
+            for caution in route["cautions"]:
+                out.write(f"        ! caution (secondary sources only, never decides): {caution['message']}\n")
+            if route["reason"]:
+                out.write(f"        not encoded: {route['reason']}\n")
         if cred["inputs_needed"]:
             out.write(f"  needs: {', '.join(cred['inputs_needed'])}\n")
     state = result.get("state")
@@ -306,6 +336,11 @@ def build_parser() -> argparse.ArgumentParser:
     validate = rules_sub.add_parser("validate", help="validate the rule set (the checks the service runs at start-up)")
     validate.add_argument("--rules-dir", type=Path, help="rule set directory")
     validate.set_defaults(func=cmd_validate)
+    report = rules_sub.add_parser(
+        "report", help="per credential: routes encoded / gated / not encoded, criteria by source and confidence"
+    )
+    report.add_argument("--rules-dir", type=Path, help="rule set directory")
+    report.set_defaults(func=cmd_report)
     return parser
 
 

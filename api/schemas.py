@@ -126,12 +126,27 @@ class RulesOnDisk(enum.StrEnum):
     INCOMPATIBLE = "incompatible"
 
 
+class RouteCoverage(enum.StrEnum):
+    """`full`: the route is encoded from its source. `gate`: only who the route is for is encoded (its other
+    criteria were not published or not retrieved); `none`: nothing of it is. A route that is not `full` is never
+    met: it is unmet when its gate fails, otherwise unknown, so a credential with such a route is never
+    ineligible."""
+
+    FULL = "full"
+    GATE = "gate"
+    NONE = "none"
+
+
 class Verification(BaseModel):
     """How firm a rule is."""
 
     model_config = _API
     source: SourceKind = Field(description="Kind of source the rule rests on.")
     confidence: Confidence = Field(description="How confident the rule set's reference is in it.")
+    provisional: bool = Field(
+        description="True when the rule rests on a source known to be superseded or partial, until the current text is "
+        "retrieved."
+    )
     note: str | None = Field(description="What is uncertain, if anything.")
 
 
@@ -196,20 +211,28 @@ class RouteResult(BaseModel):
     id: str = Field(description="Stable route id, e.g. `aama.cma.category-1`.")
     label: str = Field(description="Name of the route.")
     status: CriterionStatus = Field(description="met, unmet or unknown.")
+    coverage: RouteCoverage = Field(description="How much of the route the rule set encodes.")
+    reason: str | None = Field(description="For a route not fully encoded: why.")
     verification: Verification = Field(description="How firm the route is.")
     criteria: list[CriterionResult] = Field(description="Every criterion of the route, in order.")
     groups: list[GroupResult] = Field(description="Groups of alternatives in the route.")
+    cautions: list[CriterionResult] = Field(
+        description="Requirements only secondary sources state: shown with their source, never deciding the route."
+    )
     not_evaluated: list[NotEvaluated] = Field(description="Conditions stated but not decided by the service.")
+    citations: list[Citation] = Field(description="Sources of a route not fully encoded (its criteria cite theirs).")
 
 
-class UnencodedRoute(BaseModel):
-    """A route the sources mention whose criteria the rule set cannot decide."""
+class UndeterminedReason(enum.StrEnum):
+    """Why an undetermined credential is not decided: `missing-inputs` (facts not given; see `inputs_needed`),
+    `unencoded-route` (a route the rule set cannot decide remains open), `requirement-not-stated` (the source
+    does not state a requirement's full terms), `source-undecided` (the source does not say whether a value
+    given counts)."""
 
-    model_config = _API
-    label: str = Field(description="Name of the route.")
-    reason: str = Field(description="Why it is not evaluated.")
-    citations: list[Citation] = Field(description="Sources.")
-    verification: Verification = Field(description="How firm the information is.")
+    MISSING_INPUTS = "missing-inputs"
+    UNENCODED_ROUTE = "unencoded-route"
+    REQUIREMENT_NOT_STATED = "requirement-not-stated"
+    SOURCE_UNDECIDED = "source-undecided"
 
 
 class CredentialResult(BaseModel):
@@ -224,9 +247,12 @@ class CredentialResult(BaseModel):
     status: CredentialStatus = Field(description="eligible, ineligible or undetermined.")
     eligible_routes: list[str] = Field(description="Ids of the routes that are met.")
     inputs_needed: list[str] = Field(description="Inputs that could still decide an undetermined credential.")
+    undetermined_reasons: list[UndeterminedReason] = Field(description="Why an undetermined credential is open.")
     verification: Verification = Field(description="How firm the credential's rules are overall.")
-    routes: list[RouteResult] = Field(description="Every route in effect on `as_of`, with every criterion.")
-    unencoded_routes: list[UnencodedRoute] = Field(description="Routes mentioned by sources but not evaluated.")
+    routes: list[RouteResult] = Field(
+        description="Every route in effect on `as_of`, with every criterion: encoded routes, then routes the rule set "
+        "cannot fully decide (`coverage`)."
+    )
 
 
 class Effective(BaseModel):
@@ -345,6 +371,9 @@ class CriterionDefinition(BaseModel):
     group: str | None = Field(description="Group of alternatives it belongs to in this route.")
     versions: list[RequirementVersion] = Field(description="The requirement over time.")
     note: str | None = Field(description="Notes on interpretation.")
+    incomplete: str | None = Field(
+        description="When the criterion is only the known part of a requirement whose full terms are not stated: why."
+    )
     effective: Effective | None = Field(description="When the criterion is in effect, if limited.")
     citations: list[Citation] = Field(description="Sources.")
     verification: Verification = Field(description="How firm it is.")
@@ -365,11 +394,17 @@ class RouteDefinition(BaseModel):
     id: str = Field(description="Route id.")
     label: str = Field(description="Route name.")
     summary: str | None = Field(description="Who the route is for.")
+    coverage: RouteCoverage = Field(description="How much of the route the rule set encodes.")
+    reason: str | None = Field(description="For a route not fully encoded: why.")
     effective: Effective | None = Field(description="When the route is in effect, if limited.")
     verification: Verification = Field(description="How firm it is.")
-    criteria: list[CriterionDefinition] = Field(description="Its criteria, in order.")
+    criteria: list[CriterionDefinition] = Field(
+        description="Its criteria, in order (for a route not fully encoded, its gate)."
+    )
     groups: list[GroupRef] = Field(description="Its groups of alternatives.")
+    cautions: list[CriterionDefinition] = Field(description="Requirements shown with their source that never decide.")
     not_evaluated: list[NotEvaluated] = Field(description="Conditions stated but not decided by the service.")
+    citations: list[Citation] = Field(description="Sources of a route not fully encoded.")
 
 
 class DatedValue(BaseModel):
@@ -416,8 +451,7 @@ class CredentialDetail(BaseModel):
     family: str = Field(description="Credential family.")
     summary: str = Field(description="What the credential is and who it is for.")
     verification: Verification = Field(description="How firm its rules are overall.")
-    routes: list[RouteDefinition] = Field(description="Every route.")
-    unencoded_routes: list[UnencodedRoute] = Field(description="Routes mentioned by sources but not evaluated.")
+    routes: list[RouteDefinition] = Field(description="Every route, encoded ones first.")
     facts: list[CatalogueFact] = Field(description="Exam, fee and renewal facts.")
     uncertain: list[str] = Field(description="What the rule set could not confirm.")
     sources: list[SourceRef] = Field(description="Every source the file cites.")
@@ -577,6 +611,7 @@ class CredentialOutcome(BaseModel):
     status: CredentialStatus = Field(description="eligible, ineligible or undetermined.")
     eligible_routes: list[str] = Field(description="Ids of the routes met.")
     inputs_needed: list[str] = Field(description="Inputs that could still decide an undetermined credential.")
+    undetermined_reasons: list[UndeterminedReason] = Field(description="Why an undetermined credential is open.")
     nearest_route: str | None = Field(
         description="When not eligible: the route with the fewest entries not met (ties: the closest status)."
     )

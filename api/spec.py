@@ -22,7 +22,7 @@ FIXTURES = SPEC_PATH.parent.parent / "tests" / "rules" / "credentials"
 
 # (fixture file, the expected status of the case taken from it): the first such case is the example.
 _SINGLE = ("aama/cma.yaml", "eligible")
-_BATCH = (("aama/cma.yaml", "eligible"), ("nha/ccma.yaml", "undetermined"), ("amt/rma.yaml", "ineligible"))
+_BATCH = (("aama/cma.yaml", "eligible"), ("nha/ccma.yaml", "undetermined"), ("nha/cmaa.yaml", "ineligible"))
 
 
 def render(spec: dict[str, Any]) -> str:

@@ -22,7 +22,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from ._batch import BatchRunner, available_cpus, evaluate_item
-from ._catalogue import credential_detail, credential_summary, state_detail
+from ._catalogue import credential_detail, credential_summary, rules_report, state_detail
 from ._errors import (
     CredcheckError,
     EngineError,
@@ -60,6 +60,7 @@ __all__ = [
     "load_rule_set",
     "load_rulebook",
     "rule_set_digest",
+    "rules_report",
 ]
 
 BUNDLED_RULES_DIR = Path(__file__).resolve().parent.parent / "rules"

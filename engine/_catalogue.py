@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._results import citations_list, effective_dict, state_note_dict, unencoded_route_json, verification_dict
+from ._results import citations_list, effective_dict, state_note_dict, verification_dict
 from ._ruleset import CredentialDef, CriterionDef, GroupDef, RouteDef, RuleSet, StateDef, TestVersion
 from ._schema import DatedFact
 
-__all__ = ["credential_detail", "credential_summary", "state_detail"]
+__all__ = ["credential_detail", "credential_summary", "rules_report", "state_detail"]
 
 
 def _version(v: TestVersion) -> dict[str, Any]:
@@ -28,6 +28,7 @@ def _criterion(c: CriterionDef, group: str | None) -> dict[str, Any]:
         "group": group,
         "versions": [_version(v) for v in c.versions],
         "note": c.note,
+        "incomplete": c.incomplete,
         "effective": effective_dict(c.effective),
         "citations": citations_list(c.citations),
         "verification": verification_dict(c.verification),
@@ -47,11 +48,15 @@ def _route(r: RouteDef) -> dict[str, Any]:
         "id": r.id,
         "label": r.label,
         "summary": r.summary,
+        "coverage": r.coverage,
+        "reason": r.reason,
         "effective": effective_dict(r.effective),
         "verification": verification_dict(r.verification),
         "criteria": criteria,
         "groups": groups,
+        "cautions": [_criterion(c, None) for c in r.cautions],
         "not_evaluated": [{"text": t, "citations": citations_list(c)} for t, c in r.not_evaluated],
+        "citations": citations_list(r.citations),
     }
 
 
@@ -85,7 +90,6 @@ def credential_summary(c: CredentialDef) -> dict[str, Any]:
 def credential_detail(c: CredentialDef) -> dict[str, Any]:
     return credential_summary(c) | {
         "routes": [_route(r) for r in c.routes],
-        "unencoded_routes": [unencoded_route_json(u) for u in c.unencoded_routes],
         "facts": [
             {
                 "topic": f.topic,
@@ -132,3 +136,31 @@ def state_detail(rules: RuleSet, code: str) -> dict[str, Any]:
         "notes": [state_note_dict(n) for n in state.notes],
         "unconfirmed": list(state.unconfirmed),
     }
+
+
+def rules_report(rules: RuleSet) -> list[dict[str, Any]]:
+    """Per credential: routes by coverage, and the deciding criteria and cautions by source kind and confidence.
+
+    The state of the rule data at a glance (``credcheck rules report``); ``rules/README.md`` shows its table.
+    """
+    out = []
+    for c in rules.credentials.values():
+        deciding = {crit.id: crit for r in c.routes for crit in r.criteria()}
+        cautions = {crit.id: crit for r in c.routes for crit in r.cautions}
+        by_level: dict[str, int] = {}
+        for crit in deciding.values():
+            level = f"{crit.verification.source}/{crit.verification.confidence}"
+            by_level[level] = by_level.get(level, 0) + 1
+        out.append(
+            {
+                "id": c.id,
+                "designation": c.designation,
+                "routes": {cov: sum(r.coverage == cov for r in c.routes) for cov in ("full", "gate", "none")},
+                "criteria": len(deciding),
+                "by_level": dict(sorted(by_level.items())),
+                "provisional": sum(crit.verification.provisional for crit in deciding.values()),
+                "incomplete": sum(crit.incomplete is not None for crit in deciding.values()),
+                "cautions": len(cautions),
+            }
+        )
+    return out

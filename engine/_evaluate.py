@@ -26,6 +26,7 @@ from typing import Any
 
 from ._errors import UnknownCredentialError
 from ._fields import Scope
+from ._measures import MAX_ALTERNATIVES, Alternatives
 from ._program import Program, Slot, encode_value
 from ._results import (
     CredentialResult,
@@ -36,12 +37,14 @@ from ._results import (
     StateResult,
     Status,
     Verdict,
-    citations_list,
     credential_json,
+    describe_reading,
     message,
-    partly_known,
+    route_json,
+    undetermined_reasons,
+    unknown_why,
 )
-from ._ruleset import CredentialDef, CriterionDef, GroupDef, RouteDef, RuleSet, TestVersion, verification_json
+from ._ruleset import CredentialDef, CriterionDef, GroupDef, RouteDef, RuleSet, TestVersion
 
 __all__ = ["Evaluator"]
 
@@ -50,6 +53,7 @@ STATUS: tuple[Status, Status, Status] = ("unmet", "unknown", "met")
 VERDICT: tuple[Verdict, Verdict, Verdict] = ("ineligible", "undetermined", "eligible")
 _RECORDS: dict[Scope, str] = {"program": "programs", "degree": "degrees"}
 ABSENT, EMPTY = -1, -2  # record picks when a route's records are not given / given as an empty list
+CANDIDATES = MAX_ALTERNATIVES  # item codes per record: record * CANDIDATES + candidate
 
 # A decision: (status, low, high, missing inputs)
 Decision = tuple[int, Any, Any, tuple[str, ...]]
@@ -62,6 +66,7 @@ class _Active:
     version: TestVersion
     rule: str
     slot: Slot
+    undecided_rule: str | None = None  # fires on a value the source does not decide (`unknown_for`)
 
 
 @dataclass(frozen=True)
@@ -83,6 +88,7 @@ class _PlannedRoute:
     parts: tuple[_Part, ...]  # the applicant part first, then program and degree parts
     # for summaries: per entry, (scope, member indices, id reported when the entry is not met)
     entry_specs: tuple[tuple[Scope, tuple[int, ...], str], ...]
+    cautions: tuple[int, ...] = ()  # criteria shown with the route that never decide it
 
     @property
     def scopes(self) -> set[Scope]:
@@ -137,7 +143,15 @@ class Evaluator:
             for v_index, version in enumerate(crit.versions):
                 if version.contains(as_of):
                     key = (crit.id, v_index)
-                    act = _Active(len(actives), crit, version, self.program.rule_of[key], self.program.slot_of[key])
+                    program = self.program
+                    act = _Active(
+                        len(actives),
+                        crit,
+                        version,
+                        program.rule_of[key],
+                        program.slot_of[key],
+                        program.undecided_rule_of.get(key),
+                    )
                     actives.append(act)
                     index_of[crit.id] = act.index
                     return act.index
@@ -166,13 +180,17 @@ class Evaluator:
                         entries.append(i)
                         scope = entry.scope
                     entry_scopes.append(scope)
-                if entries:
+                # An unencoded route stays with no entry in effect: it is still open (unknown).
+                if entries or not route.complete:
                     specs = tuple(
                         (sc, (e,), actives[e].criterion.id) if isinstance(e, int) else (sc, e[1], e[0].id)
                         for e, sc in zip(entries, entry_scopes, strict=True)
                     )
+                    cautions = tuple(i for i in (active(c) for c in route.cautions) if i is not None)
                     routes.append(
-                        _PlannedRoute(route, tuple(entries), tuple(entry_scopes), _parts(entries, entry_scopes), specs)
+                        _PlannedRoute(
+                            route, tuple(entries), tuple(entry_scopes), _parts(entries, entry_scopes), specs, cautions
+                        )
                     )
             credentials.append((cred, tuple(routes)))
         by_scope: dict[Scope, list[int]] = {"applicant": [], "program": [], "degree": []}
@@ -242,18 +260,22 @@ class Evaluator:
 
     @staticmethod
     def _facts(slots: tuple[Slot, ...], values: dict[int, tuple[Any, Any, tuple[str, ...]]], index: int) -> list[str]:
-        low: dict[int, list[str]] = {}
-        high: dict[int, list[str]] = {}
+        """One fact per chunk and candidate: candidate 0 holds every known value and every low bound, candidate
+        1 the high bounds, candidates 0..n-1 the values a derived fact allows (item code ``index * 8 + j``)."""
+        parts: dict[tuple[int, int], list[str]] = {}
         for slot in slots:
             lo, hi, _ = values[slot.index]
             if lo is None:
                 continue
-            low.setdefault(slot.chunk, []).append(f'"{slot.prop}":{encode_value(lo)}')
+            if type(lo) is Alternatives:
+                for j, value in enumerate(lo.values):
+                    parts.setdefault((j, slot.chunk), []).append(f'"{slot.prop}":{encode_value(value)}')
+                continue
+            parts.setdefault((0, slot.chunk), []).append(f'"{slot.prop}":{encode_value(lo)}')
             if hi != lo:
-                high.setdefault(slot.chunk, []).append(f'"{slot.prop}":{encode_value(hi)}')
-        out = [f'{{"i":{index * 2},"t":{chunk},' + ",".join(parts) for chunk, parts in low.items()]
-        out.extend(f'{{"i":{index * 2 + 1},"t":{chunk},' + ",".join(parts) for chunk, parts in high.items())
-        return out
+                parts.setdefault((1, slot.chunk), []).append(f'"{slot.prop}":{encode_value(hi)}')
+        base = index * CANDIDATES
+        return [f'{{"i":{base + j},"t":{chunk},' + ",".join(props) for (j, chunk), props in parts.items()]
 
     def _state(self, code: str, credentials: list[CredentialDef], as_of: dt.date) -> StateResult:
         name = self.rules.vocabularies["us_state"].values.get(code, code)
@@ -304,22 +326,29 @@ class _Combiner:
         def decide(scope: Scope, record: int, base: list[Decision] | None) -> list[Decision]:
             row: list[Decision] = list(base) if base is not None else [(UNKNOWN, None, None, ())] * n
             values = readings[(scope, record)]
+            code = record * CANDIDATES
             for i in plan.by_scope[scope]:
                 act = actives[i]
                 lo, hi, missing = values[act.slot.index]
                 if lo is None:
                     row[i] = (UNKNOWN, None, None, missing)
-                elif hi == lo:
-                    row[i] = (MET if (act.rule, record * 2) in fired else UNMET, lo, hi, ())
+                    continue
+                rule = act.rule
+                # How many candidates pass: one value, the low and high bounds, or a derived fact's values.
+                count = len(lo) if type(lo) is Alternatives else 1 if hi == lo else 2
+                passed = sum((rule, code + j) in fired for j in range(count))
+                if passed == count:
+                    status = MET
+                elif passed:
+                    status = UNKNOWN
                 else:
-                    low_met = (act.rule, record * 2) in fired
-                    high_met = (act.rule, record * 2 + 1) in fired
-                    if low_met and high_met:
-                        row[i] = (MET, lo, hi, ())
-                    elif low_met or high_met:
-                        row[i] = (UNKNOWN, lo, hi, missing)
-                    else:
-                        row[i] = (UNMET, lo, hi, ())
+                    status, missing = UNMET, ()
+                undecided = act.undecided_rule
+                if status != MET and undecided and any((undecided, code + j) in fired for j in range(count)):
+                    status = UNKNOWN  # the source does not say whether this value counts: no input settles it
+                if status == MET and act.criterion.incomplete:
+                    status, missing = UNKNOWN, ()  # only the known part of the requirement is met
+                row[i] = (status, lo, hi, missing if status == UNKNOWN else ())
             return row
 
         applicant_row = decide("applicant", 0, None) if plan.by_scope["applicant"] else [(UNKNOWN, None, None, ())] * n
@@ -344,11 +373,9 @@ class _Combiner:
         self.outcomes: list[tuple[CredentialDef, list[tuple[_PlannedRoute, _RouteOutcome]], int]] = []
         for cred, routes in plan.credentials:
             evaluated = [(pr, self._route(pr)) for pr in routes]
-            if evaluated:  # noqa: SIM108 - the comment below matters more than brevity
-                verdict = max(o.status for _, o in evaluated)
-            else:
-                # Routes exist but could not be encoded: the rule set cannot decide, so it does not say no.
-                verdict = UNKNOWN if cred.unencoded_routes else UNMET
+            # Unencoded routes are among the routes (never met; unknown unless their gate fails), so a
+            # credential with a route the rule set cannot decide is never called ineligible.
+            verdict = max((o.status for _, o in evaluated), default=UNMET)
             self.outcomes.append((cred, evaluated, verdict))
         self.verdicts: list[tuple[CredentialDef, Verdict]] = [(c, VERDICT[v]) for c, _, v in self.outcomes]
 
@@ -378,10 +405,25 @@ class _Combiner:
             assert best is not None
             if best[0] < status:
                 status = best[0]
+        if not pr.route.complete and status > UNKNOWN:
+            status = UNKNOWN  # an unencoded route is never met: at best it remains open
+        for i in pr.cautions:  # a caution about a record kind the route does not read: its best record
+            scope = self.plan.actives[i].criterion.measure.scope
+            if scope != "applicant" and scope not in picks:
+                picks[scope] = self._best_record(scope, (i,))
         return _RouteOutcome(status, picks)
 
+    def _best_record(self, scope: Scope, members: tuple[int, ...]) -> int:
+        count = self.record_counts[scope]
+        if count is None:
+            return ABSENT
+        if count == 0:
+            return EMPTY
+        return max(range(count), key=lambda r: (min(self.status_rows[(scope, r)][i] for i in members), -r))
+
     def _row(self, scope: Scope, outcome: _RouteOutcome) -> list[Decision]:
-        return self.rows[(scope, outcome.picks[scope])]
+        """The decisions on the record the route picked for ``scope`` (every row holds the applicant's)."""
+        return self.rows[(scope, 0 if scope == "applicant" else outcome.picks[scope])]
 
     # ------------------------------------------------------------------ explanations
 
@@ -400,24 +442,23 @@ class _Combiner:
         actives = self.plan.actives
         criteria: list[CriterionResult] = []
         groups: list[GroupResult] = []
+
+        def result(i: int, group_id: str | None, scope: Scope) -> CriterionResult:
+            act = actives[i]
+            status, lo, hi, missing = self._row(scope, outcome)[i]
+            item, note = self._item(scope, outcome) if act.criterion.measure.scope != "applicant" else (None, None)
+            required = act.version.required
+            return CriterionResult(act.criterion, STATUS[status], required, lo, hi, item, missing, group_id, note)
+
         for entry, scope in zip(pr.entries, pr.entry_scopes, strict=True):
-            row = self._row(scope, outcome)
-            item, note = self._item(scope, outcome)
             members = (entry,) if isinstance(entry, int) else entry[1]
             group_id = None if isinstance(entry, int) else entry[0].id
-            for i in members:
-                act = actives[i]
-                member_scope = act.criterion.measure.scope
-                status, lo, hi, missing = row[i]
-                it, nt = (item, note) if member_scope != "applicant" else (None, None)
-                criteria.append(
-                    CriterionResult(
-                        act.criterion, STATUS[status], act.version.required, lo, hi, it, missing, group_id, nt
-                    )
-                )
+            criteria.extend(result(i, group_id, scope) for i in members)
             if not isinstance(entry, int):
+                row = self._row(scope, outcome)
                 groups.append(GroupResult(entry[0].id, entry[0].label, STATUS[max(row[i][0] for i in entry[1])]))
-        return RouteResult(pr.route, STATUS[outcome.status], criteria, groups)
+        cautions = [result(i, None, actives[i].criterion.measure.scope) for i in pr.cautions]
+        return RouteResult(pr.route, STATUS[outcome.status], criteria, groups, cautions)
 
     @staticmethod
     def _criterion_json(
@@ -432,13 +473,9 @@ class _Combiner:
     ) -> dict[str, Any]:
         crit = act.criterion
         applicant_level = crit.measure.scope == "applicant"
-        if lo is None:
-            actual = None if applicant_level else note
-        elif status == UNKNOWN and hi != lo:
-            actual = partly_known(crit.measure.describe, lo, hi)
-        else:
-            actual = crit.measure.describe(lo)
         status_name = STATUS[status]
+        actual = describe_reading(crit.measure.describe, status_name, lo, hi, None if applicant_level else note)
+        why = unknown_why(crit, status_name, lo, missing)
         static = crit.static_json
         return {
             "id": crit.id,
@@ -449,10 +486,49 @@ class _Combiner:
             "item": None if applicant_level else item,
             "group": group_id,
             "missing_inputs": list(missing),
-            "message": message(crit.label, status_name, act.version.required, actual, missing),
+            "message": message(crit.label, status_name, act.version.required, actual, missing, why),
             "citations": static["citations"],
             "verification": static["verification"],
         }
+
+    def _explained_json(
+        self, i: int, outcome: _RouteOutcome, group_id: str | None, shared: bool, scope: Scope | None = None
+    ) -> tuple[dict[str, Any], Decision]:
+        """A criterion's JSON on the record the route picked for ``scope`` (its entry's; default its own), from
+        the bounded cache shared by answers."""
+        act = self.plan.actives[i]
+        crit = act.criterion
+        scope = scope or crit.measure.scope
+        decision = self._row(scope, outcome)[i]
+        status, lo, hi, missing = decision
+        item, note = self._item(scope, outcome)
+        applicant_level = crit.measure.scope == "applicant"
+        # Everything the criterion's JSON depends on; equal keys give equal JSON.
+        key = (
+            crit.id,
+            act.version.required,
+            status,
+            lo,
+            hi,
+            missing,
+            group_id,
+            None if applicant_level else item,
+            None if applicant_level or lo is not None else note,
+        )
+        cache = self.explained
+        try:
+            explained = cache.get(key)
+        except TypeError:  # a measured list (credential ids, lab areas): not cached
+            key, explained = None, None
+        if explained is None:
+            explained = self._criterion_json(act, status, lo, hi, missing, group_id, item, note)
+            if key is not None:
+                if len(cache) >= _EXPLAINED_CACHE_SIZE:
+                    cache.clear()
+                cache[key] = explained
+        if not shared:
+            explained = {**explained, "missing_inputs": list(explained["missing_inputs"])}
+        return explained, decision
 
     def to_json(self, shared: bool = False) -> list[dict[str, Any]]:
         """The credentials' explanations as JSON-ready dicts, built straight from the decision rows.
@@ -464,18 +540,18 @@ class _Combiner:
         dicts themselves are returned (for a caller that only serialises them); otherwise copies.
         """
         actives = self.plan.actives
-        cache = self.explained
         out = []
         for cred, routes, verdict in self.outcomes:
             route_dicts = []
             needed: dict[str, None] = {}
+            open_routes = []
             for pr, outcome in routes:
                 criteria = []
                 groups = []
                 route_missing: dict[str, None] = {}
-                context = {scope: (self._row(scope, outcome), *self._item(scope, outcome)) for scope in pr.scopes}
+                open_criteria: list[Any] = []
                 for entry, scope in zip(pr.entries, pr.entry_scopes, strict=True):
-                    row, item, note = context[scope]
+                    row = self._row(scope, outcome)
                     if isinstance(entry, int):
                         members: tuple[int, ...] = (entry,)
                         group_id = None
@@ -486,54 +562,21 @@ class _Combiner:
                         entry_status = max(row[i][0] for i in members)
                         groups.append({"id": group_id, "label": entry[0].label, "status": STATUS[entry_status]})
                     for i in members:
-                        act = actives[i]
-                        crit = act.criterion
-                        status, lo, hi, missing = row[i]
-                        applicant_level = crit.measure.scope == "applicant"
-                        # Everything the criterion's JSON depends on; equal keys give equal JSON.
-                        key = (
-                            crit.id,
-                            act.version.required,
-                            status,
-                            lo,
-                            hi,
-                            missing,
-                            group_id,
-                            None if applicant_level else item,
-                            None if applicant_level or lo is not None else note,
-                        )
-                        try:
-                            explained = cache.get(key)
-                        except TypeError:  # a measured list (credential ids, lab areas): not cached
-                            key, explained = None, None
-                        if explained is None:
-                            explained = self._criterion_json(act, status, lo, hi, missing, group_id, item, note)
-                            if key is not None:
-                                if len(cache) >= _EXPLAINED_CACHE_SIZE:
-                                    cache.clear()
-                                cache[key] = explained
-                        if not shared:
-                            explained = {**explained, "missing_inputs": list(explained["missing_inputs"])}
+                        explained, (status, lo, _, missing) = self._explained_json(i, outcome, group_id, shared, scope)
                         criteria.append(explained)
+                        if entry_status != MET:
+                            name = STATUS[status]
+                            open_criteria.append((name, missing, unknown_why(actives[i].criterion, name, lo, missing)))
                         if status == UNKNOWN and entry_status == UNKNOWN:
                             route_missing.update(dict.fromkeys(missing))
-                route = pr.route
+                cautions = [self._explained_json(i, outcome, None, shared)[0] for i in pr.cautions]
                 if verdict == UNKNOWN and outcome.status == UNKNOWN:
                     needed.update(route_missing)
-                route_dicts.append(
-                    {
-                        "id": route.id,
-                        "label": route.label,
-                        "status": STATUS[outcome.status],
-                        "verification": verification_json(route.verification),
-                        "criteria": criteria,
-                        "groups": groups,
-                        "not_evaluated": [
-                            {"text": text, "citations": citations_list(cites)} for text, cites in route.not_evaluated
-                        ],
-                    }
-                )
-            out.append(credential_json(cred, VERDICT[verdict], route_dicts, list(needed)))
+                status_name = STATUS[outcome.status]
+                open_routes.append((pr.route, status_name, open_criteria))
+                route_dicts.append(route_json(pr.route, status_name, criteria, groups, cautions))
+            reasons = undetermined_reasons(open_routes) if verdict == UNKNOWN else []
+            out.append(credential_json(cred, VERDICT[verdict], route_dicts, list(needed), reasons))
         return out
 
     def materialize(self) -> list[CredentialResult]:
@@ -541,6 +584,20 @@ class _Combiner:
             CredentialResult(cred, VERDICT[verdict], [self._route_result(pr, o) for pr, o in routes])
             for cred, routes, verdict in self.outcomes
         ]
+
+    def _open(self, pr: _PlannedRoute, outcome: _RouteOutcome) -> list[Any]:
+        """(status, missing, why unknown) of the criteria of the route's entries that are not met."""
+        out = []
+        for entry, scope in zip(pr.entries, pr.entry_scopes, strict=True):
+            row = self._row(scope, outcome)
+            members = (entry,) if isinstance(entry, int) else entry[1]
+            if max(row[i][0] for i in members) == MET:
+                continue
+            for i in members:
+                status, lo, _, missing = row[i]
+                name = STATUS[status]
+                out.append((name, missing, unknown_why(self.plan.actives[i].criterion, name, lo, missing)))
+        return out
 
     def _route_missing(self, pr: _PlannedRoute, outcome: _RouteOutcome) -> list[str]:
         """Inputs that could still change an unknown route (not those of a group already met)."""
@@ -560,16 +617,20 @@ class _Combiner:
         out = []
         for cred, routes, verdict in self.outcomes:
             needed: dict[str, None] = {}
+            reasons: list[str] = []
             if verdict == UNKNOWN:
                 for pr, o in routes:
                     if o.status == UNKNOWN:
                         needed.update(dict.fromkeys(self._route_missing(pr, o)))
+                reasons = undetermined_reasons([(pr.route, STATUS[o.status], self._open(pr, o)) for pr, o in routes])
             nearest: str | None = None
             gaps: list[str] = []
             if verdict != MET and routes:
                 best_key: tuple[int, int] | None = None
                 rows = self.status_rows
                 for pr, o in routes:
+                    if not pr.route.complete:
+                        continue  # an unencoded route says nothing of what is missing
                     picks = o.picks
                     not_met = [
                         entry_id
@@ -585,6 +646,7 @@ class _Combiner:
                     "status": VERDICT[verdict],
                     "eligible_routes": [pr.route.id for pr, o in routes if o.status == MET],
                     "inputs_needed": list(needed),
+                    "undetermined_reasons": reasons,
                     "nearest_route": nearest,
                     "missing_criteria": gaps,
                 }

@@ -30,6 +30,7 @@ from ._ruleset import (
     CitationRef,
     CredentialDef,
     CriterionDef,
+    DerivationDef,
     GroupDef,
     Op,
     RouteDef,
@@ -37,12 +38,12 @@ from ._ruleset import (
     StateDef,
     StateNoteDef,
     TestVersion,
-    UnencodedRouteDef,
 )
 from ._schema import (
     AnyGroup,
     Citation,
     CredentialFile,
+    DerivationsFile,
     Duration,
     IndexFile,
     StateFile,
@@ -50,6 +51,8 @@ from ._schema import (
     TimeBetweenMeasure,
     TimeSinceMeasure,
     TimeUntilMeasure,
+    UnencodedRoute,
+    Verification,
 )
 from ._vocab import Vocabulary, VocabularyFile
 from ._yaml import LineMap, YamlProblemError, read_yaml
@@ -154,6 +157,10 @@ def _parse(path: Path, display: str, model: type[M], sink: list[RuleProblem]) ->
         return None, lines
 
 
+# Files at the top of a rule set besides README.md; derivations.yaml is optional.
+_TOP_FILES = ("index.yaml", "vocabulary.yaml", "derivations.yaml")
+
+
 def _discover(root: Path, sink: list[RuleProblem]) -> tuple[list[Path], list[Path]]:
     credentials: list[Path] = []
     states: list[Path] = []
@@ -162,7 +169,7 @@ def _discover(root: Path, sink: list[RuleProblem]) -> tuple[list[Path], list[Pat
             continue
         rel = path.relative_to(root)
         parts = rel.parts
-        if rel.name.startswith(".") or rel.as_posix() in ("README.md", "index.yaml", "vocabulary.yaml"):
+        if rel.name.startswith(".") or rel.as_posix() in ("README.md", *_TOP_FILES):
             continue
         if len(parts) == 3 and parts[0] == "credentials" and path.suffix == ".yaml":
             credentials.append(path)
@@ -192,7 +199,7 @@ def _digest(root: Path, files: Iterable[Path]) -> str:
 def rule_set_digest(root: str | Path) -> str:
     """The digest :func:`load_rule_set` would report, without validating: a cheap "did anything change?"."""
     root = Path(root)
-    files = [root / "index.yaml", root / "vocabulary.yaml"]
+    files = [root / name for name in _TOP_FILES]
     files += sorted((root / "credentials").glob("*/*.yaml")) + sorted((root / "states").glob("*.yaml"))
     return _digest(root, [f for f in files if f.is_file()])
 
@@ -309,17 +316,27 @@ def _normalize_test(
 
     if kind in ("enum", "rank") and test.one_of is not None:
         allowed_values = _allowed_values(measure, ctx)
-        unknown = [v for v in test.one_of if v not in allowed_values]
-        if unknown:
-            problems.add(
-                f"{key}.one_of",
-                f"`{unknown[0]}` is not in the `{measure.vocabulary}` vocabulary; "
-                f"allowed: {', '.join(sorted(allowed_values))}",
-            )
-            return None
-        values = tuple(vocab.rank(v) for v in test.one_of) if kind == "rank" and vocab else tuple(test.one_of)
+        for op_name in ("one_of", "unknown_for"):
+            unknown = [v for v in getattr(test, op_name) or () if v not in allowed_values]
+            if unknown:
+                problems.add(
+                    f"{key}.{op_name}",
+                    f"`{unknown[0]}` is not in the `{measure.vocabulary}` vocabulary; "
+                    f"allowed: {', '.join(sorted(allowed_values))}",
+                )
+                return None
+
+        def engine_values(listed: list[str]) -> tuple[Any, ...]:
+            return tuple(vocab.rank(v) for v in listed) if kind == "rank" and vocab else tuple(listed)
+
         text = test.one_of[0] if len(test.one_of) == 1 else "one of " + ", ".join(test.one_of)
-        return (TestVersion(None, None, (("in", values),), text),)
+        undecided: tuple[tuple[Op, Any], ...] = (
+            (("in", engine_values(test.unknown_for)),) if test.unknown_for else ()
+        )
+        return (TestVersion(None, None, (("in", engine_values(test.one_of)),), text, undecided),)
+    if test.unknown_for is not None:
+        problems.add(f"{key}.unknown_for", "`unknown_for` applies to `one_of` tests of enumerated fields")
+        return None
 
     if kind == "list":
         op_name = "includes_any" if test.includes_any is not None else "includes_all"
@@ -384,6 +401,7 @@ class _Context:
         self.credential_refs = credential_ids | set(vocabularies["other_credential"].values)
         self.fields = rs_fields
         self.ranks = ranks
+        self.derivations: tuple[DerivationDef, ...] = ()
 
 
 def _citations(
@@ -438,6 +456,7 @@ def _credential(
                 lab_areas=list(ctx.vocabularies["lab_area"].values),
                 time_unit=unit,  # type: ignore[arg-type]
                 key=f"{key}.measure",
+                derivations=ctx.derivations,
             )
         except MeasureError as exc:
             problems.add(exc.key, str(exc))
@@ -457,6 +476,7 @@ def _credential(
             verification=crit.verification or data.verification,
             note=crit.note,
             effective=crit.effective,
+            incomplete=crit.incomplete,
         )
 
     used_criteria: set[str] = set()
@@ -494,43 +514,83 @@ def _credential(
         )
 
     common = [entry(item, f"common.{i}") for i, item in enumerate(data.common)]
+
+    def caution_list(slugs: list[str], key: str) -> tuple[CriterionDef, ...] | None:
+        out = []
+        for i, slug in enumerate(slugs):
+            used_criteria.add(slug)
+            if slug not in data.criteria:
+                problems.add(f"{key}.{i}", f"unknown criterion `{slug}`")
+            elif slug in criteria:
+                out.append(criteria[slug])
+        return tuple(out) if len(out) == len(slugs) else None
+
+    common_cautions = caution_list(data.cautions, "cautions")
+    deciding: set[str] = set()
+    caution_keys: set[str] = set(data.cautions)
+    secondary_only: dict[str, str] = {}
     routes: list[RouteDef] = []
-    for r_index, route in enumerate(data.routes):
-        key = f"routes.{r_index}"
+    # Encoded routes, then unencoded ones: an unencoded route's entries are the common ones and its gate.
+    specs = [(f"routes.{i}", r, "criteria", r.criteria) for i, r in enumerate(data.routes)]
+    specs += [(f"unencoded_routes.{i}", u, "gate", u.gate) for i, u in enumerate(data.unencoded_routes)]
+    for key, route, items_key, items in specs:
         if route.id in names:
             problems.add(f"{key}.id", f"id `{route.id}` is already used by {names[route.id]}")
         names.setdefault(route.id, key)
-        entries = [*common, *(entry(item, f"{key}.criteria.{i}") for i, item in enumerate(route.criteria))]
-        not_evaluated = tuple(
-            (ne.text, cite(ne.cite, f"{key}.not_evaluated.{j}.cite")) for j, ne in enumerate(route.not_evaluated)
-        )
+        entries = [*common, *(entry(item, f"{key}.{items_key}.{i}") for i, item in enumerate(items))]
         seen: set[str] = set()
         for crit_def in (c for e in entries if e is not None for c in (e.members if isinstance(e, GroupDef) else (e,))):
             if crit_def.key in seen:
-                problems.add(f"{key}.criteria", f"criterion `{crit_def.key}` appears twice in this route")
+                problems.add(f"{key}.{items_key}", f"criterion `{crit_def.key}` appears twice in this route")
             seen.add(crit_def.key)
-        if any(e is None for e in entries):
+            deciding.add(crit_def.key)
+        verification = route.verification or data.verification
+        if isinstance(route, UnencodedRoute):
+            route_cautions: tuple[CriterionDef, ...] | None = ()
+            extra: dict[str, Any] = {
+                # `common` entries are the body's baseline for every route, this one included: a gate too.
+                "coverage": "gate" if entries else "none",
+                "reason": route.reason,
+                "citations": cite(route.cite, f"{key}.cite"),
+            }
+            not_evaluated: tuple[tuple[str, tuple[CitationRef, ...]], ...] = ()
+        else:
+            route_cautions = caution_list(route.cautions, f"{key}.cautions")
+            caution_keys.update(route.cautions)
+            extra = {"summary": route.summary, "effective": route.effective}
+            not_evaluated = tuple(
+                (ne.text, cite(ne.cite, f"{key}.not_evaluated.{j}.cite")) for j, ne in enumerate(route.not_evaluated)
+            )
+            for slug, where in _secondary_only(entries, verification, key).items():
+                secondary_only.setdefault(slug, where)
+        if any(e is None for e in entries) or route_cautions is None or common_cautions is None:
             continue
         routes.append(
             RouteDef(
                 id=f"{data.id}.{route.id}",
                 key=route.id,
                 label=route.label,
-                summary=route.summary,
+                summary=extra.pop("summary", None),
                 entries=tuple(e for e in entries if e is not None),
-                verification=route.verification or data.verification,
-                effective=route.effective,
+                verification=verification,
+                effective=extra.pop("effective", None),
                 not_evaluated=not_evaluated,
+                cautions=common_cautions + route_cautions,
+                **extra,
             )
         )
+    for slug, route_key in sorted(secondary_only.items()):
+        problems.add(
+            f"criteria.{slug}",
+            f"only secondary sources state this requirement, on a route whose own source is official ({route_key}): "
+            "list it under `cautions` so that it never decides alone",
+        )
+    for slug in sorted(deciding & caution_keys):
+        problems.add(f"criteria.{slug}", "criterion is both a caution and a deciding entry of a route")
     for slug in data.criteria:
         if slug not in used_criteria:
             problems.add(f"criteria.{slug}", "criterion is not used by any route")
 
-    unencoded = tuple(
-        UnencodedRouteDef(u.label, u.reason, cite(u.cite, f"unencoded_routes.{i}.cite"), u.verification)
-        for i, u in enumerate(data.unencoded_routes)
-    )
     facts = tuple((f, cite(f.cite, f"facts.{i}.cite")) for i, f in enumerate(data.facts))
     for key in sorted(set(sources) - used_sources):
         problems.add(f"sources.{key}", "source is never cited")
@@ -548,12 +608,30 @@ def _credential(
         verification=data.verification,
         routes=tuple(routes),
         criteria=criteria,
-        unencoded_routes=unencoded,
         facts=facts,
         uncertain=tuple(data.uncertain),
         sources=sources,
         path=rel,
     )
+
+
+def _secondary_only(
+    entries: list[CriterionDef | GroupDef | None], verification: Verification, key: str
+) -> dict[str, str]:
+    """Deciding criteria that only secondary sources state, on a route whose own text is official.
+
+    On such a route the certifying body's text is known; a condition it does not state, which only prep sites
+    or schools report, may be shown as a caution (``cautions:``) but never decides alone.
+    """
+    if verification.source != "official":
+        return {}
+    found: dict[str, str] = {}
+    for entry in entries:
+        members = () if entry is None else entry.members if isinstance(entry, GroupDef) else (entry,)
+        for crit in members:
+            if crit.citations and all(c.kind == "secondary" for c in crit.citations):
+                found.setdefault(crit.key, key)
+    return found
 
 
 def _check_measure_vocabulary(measure: Any, ctx: _Context, problems: _Problems, key: str) -> None:
@@ -609,6 +687,56 @@ def _state(rel: str, data: StateFile, lines: LineMap, ctx: _Context, sink: list[
     return StateDef(data.code, data.name, data.summary, tuple(notes), tuple(data.unconfirmed), rel)
 
 
+def _derivations(
+    data: DerivationsFile, lines: LineMap, ctx: _Context, sink: list[RuleProblem]
+) -> tuple[DerivationDef, ...]:
+    """Resolve ``derivations.yaml``: both fields enumerated, of the same record, with values of their vocabulary."""
+    problems = _Problems(sink, "derivations.yaml", lines)
+    sources = {key: CitationRef(key, s.title, s.url, s.kind, s.retrieved) for key, s in data.sources.items()}
+    used: set[str] = set()
+    out: list[DerivationDef] = []
+    seen: set[str] = set()
+    for i, d in enumerate(data.derivations):
+        key = f"derivations.{i}"
+        if d.id in seen:
+            problems.add(f"{key}.id", f"duplicate derivation id `{d.id}`")
+        seen.add(d.id)
+        specs = []
+        for part in ("when", "then"):
+            condition = getattr(d, part)
+            spec = ctx.fields.get(condition.path)
+            if spec is None or spec.type != "enum":
+                problems.add(f"{key}.{part}.path", f"`{condition.path}` is not an enumerated applicant field")
+                continue
+            allowed = ctx.vocabularies[spec.vocabulary or ""].values
+            for j, value in enumerate(condition.one_of):
+                if value not in allowed:
+                    problems.add(f"{key}.{part}.one_of.{j}", f"`{value}` is not in the `{spec.vocabulary}` vocabulary")
+            specs.append(spec)
+        records = {(spec.scope, spec.section_attr) for spec in specs}
+        same_record = len(records) < 2
+        if not same_record and {spec.scope for spec in specs} != {"applicant"}:
+            problems.add(key, "`when` and `then` must be fields of the same record")
+        if d.when.path == d.then.path:
+            problems.add(f"{key}.then.path", "a field cannot be derived from itself")
+        citations = _citations(d.cite, f"{key}.cite", sources, used, problems)
+        out.append(
+            DerivationDef(
+                id=d.id,
+                label=d.label,
+                when_path=d.when.path,
+                when_values=frozenset(d.when.one_of),
+                then_path=d.then.path,
+                then_values=tuple(d.then.one_of),
+                citations=citations,
+                verification=d.verification,
+            )
+        )
+    for key in sorted(set(sources) - used):
+        problems.add(f"sources.{key}", "source is never cited")
+    return tuple(out)
+
+
 def load_rule_set(root: str | Path) -> RuleSet:
     """Load, validate and resolve the rule set in ``root``.
 
@@ -626,6 +754,10 @@ def load_rule_set(root: str | Path) -> RuleSet:
 
     index, _ = _parse(root / "index.yaml", "index.yaml", IndexFile, sink)
     vocab_file, _ = _parse(root / "vocabulary.yaml", "vocabulary.yaml", VocabularyFile, sink)
+    derivations_path = root / "derivations.yaml"
+    derivations_file, derivations_lines = (None, {})
+    if derivations_path.is_file():
+        derivations_file, derivations_lines = _parse(derivations_path, "derivations.yaml", DerivationsFile, sink)
     parsed_credentials = [(p, *_parse(p, rel(p), CredentialFile, sink)) for p in credential_paths]
     parsed_states = [(p, *_parse(p, rel(p), StateFile, sink)) for p in state_paths]
     if vocab_file is None or index is None:
@@ -645,6 +777,8 @@ def load_rule_set(root: str | Path) -> RuleSet:
     ordered = {name for name, v in vocabularies.items() if v.ordered}
     ranks = {name: {value: i for i, value in enumerate(vocabularies[name].values)} for name in ordered}
     ctx = _Context(vocabularies, credential_ids, field_catalogue(models, ordered), ranks)
+    if derivations_file is not None:
+        ctx.derivations = _derivations(derivations_file, derivations_lines, ctx, sink)
 
     credentials: dict[str, CredentialDef] = {}
     seen_ids: dict[str, str] = {}
@@ -669,6 +803,8 @@ def load_rule_set(root: str | Path) -> RuleSet:
     if sink:
         raise RuleSetError(sink)
     files = [root / "index.yaml", root / "vocabulary.yaml", *credential_paths, *state_paths]
+    if derivations_path.is_file():
+        files.append(derivations_path)
     return RuleSet(
         name=index.name,
         version=index.version,
@@ -680,4 +816,5 @@ def load_rule_set(root: str | Path) -> RuleSet:
         states=dict(sorted(states.items())),
         models=models,
         fields=ctx.fields,
+        derivations=ctx.derivations,
     )

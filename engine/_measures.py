@@ -40,7 +40,16 @@ from ._schema import (
 )
 from ._vocab import PROGRAM_COMPLETED, PROGRAM_IN_PROGRESS
 
-__all__ = ["UNBOUNDED", "CompiledMeasure", "MeasureError", "Reading", "ValueKind", "compile_measure"]
+__all__ = [
+    "MAX_ALTERNATIVES",
+    "UNBOUNDED",
+    "Alternatives",
+    "CompiledMeasure",
+    "MeasureError",
+    "Reading",
+    "ValueKind",
+    "compile_measure",
+]
 
 Reading = tuple[Any, Any, tuple[str, ...]]
 ValueKind = Literal["number", "bool", "enum", "rank", "list", "days", "calendar"]
@@ -49,6 +58,23 @@ TimeUnit = Literal["days", "calendar"]
 # Upper bound for a total whose size is not known (hours of a job with no hours given).
 UNBOUNDED = 10**12
 _DAYS_PER_YEAR = 365
+
+
+# A derived fact may leave a field one of a few values; each is tested (see `Alternatives`).
+MAX_ALTERNATIVES = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Alternatives:
+    """The values a field may take when only a set is known: a derived fact (``rules/derivations.yaml``)
+    says the field is one of them. A reading ``(Alternatives(...), None, missing)``: every value is tested;
+    the criterion is met when all pass, unmet when none does, unknown otherwise."""
+
+    values: tuple[Any, ...]
+    derivation: str  # the derivation's id
+
+    def __len__(self) -> int:
+        return len(self.values)
 
 
 class MeasureError(ValueError):
@@ -122,7 +148,11 @@ def _record_getter(spec: FieldSpec) -> Callable[[Any, int | None], tuple[Any, st
 
 
 def _field(
-    m: FieldMeasure, catalogue: dict[str, FieldSpec], ranks: dict[str, dict[str, int]], key: str
+    m: FieldMeasure,
+    catalogue: dict[str, FieldSpec],
+    ranks: dict[str, dict[str, int]],
+    key: str,
+    derivations: tuple[Any, ...] = (),
 ) -> CompiledMeasure:
     spec = _lookup(catalogue, m.path, key)
     if spec.type == "date":
@@ -162,16 +192,32 @@ def _field(
         def convert(v: Any) -> Any:
             return v
 
+    # Derived facts for this field: (read the condition's field, the values it must take, what follows).
+    derived = tuple(
+        (_record_getter(catalogue[d.when_path]), catalogue[d.when_path].attr, d.when_values, d)
+        for d in derivations
+        if d.then_path == m.path
+    )
+    alternatives = {
+        d.id: Alternatives(tuple(rank[v] for v in d.then_values) if kind == "rank" else d.then_values, d.id)
+        for *_, d in derived
+    } if derived else {}
+
     def read(applicant: Any, as_of: dt.date, index: int | None) -> Reading:
         record, path = get(applicant, index)
         value = None if record is None else getattr(record, attr)
         if value is None:
+            for when_get, when_attr, when_values, d in derived:
+                when_record, _ = when_get(applicant, index)
+                given = None if when_record is None else getattr(when_record, when_attr)
+                if given is not None and getattr(given, "value", given) in when_values:
+                    return alternatives[d.id], None, (path,)
             return None, None, (path,)
         value = convert(value)
         return value, value, ()
 
     return CompiledMeasure(
-        signature=_signature(m, {}),
+        signature=_signature(m, {"derived": [d.id for *_, d in derived]} if derived else {}),
         scope=spec.scope,
         kind=kind,
         vocabulary=spec.vocabulary,
@@ -455,6 +501,9 @@ def _experience(m: ExperienceMeasure, catalogue: dict[str, FieldSpec], key: str)
                     missing.append(f"work_experience[{j}].hours_per_week")
                 elif weekly < m.min_hours_per_week:
                     continue
+            if m.only_lab_duties and entry.lab_duties_percent is None and count_attr is None:
+                certain = False
+                missing.append(f"work_experience[{j}].lab_duties_percent")
             (sure if certain else maybe).append((entry, start, end, j))
 
         if total in ("years", "months"):
@@ -466,6 +515,8 @@ def _experience(m: ExperienceMeasure, catalogue: dict[str, FieldSpec], key: str)
             for rows, certain in ((sure, True), (maybe, False)):
                 for entry, s, e, j in rows:
                     part = _entry_hours(entry, s, e, as_of) if count_attr is None else getattr(entry, count_attr)
+                    if m.only_lab_duties and part is not None and entry.lab_duties_percent is not None:
+                        part *= entry.lab_duties_percent / 100  # an unknown share counts whole, for the upper bound
                     if part is None:
                         # The job qualifies but its size is unknown: it could add any amount.
                         high = float(UNBOUNDED)
@@ -594,6 +645,7 @@ def compile_measure(
     lab_areas: list[str],
     time_unit: TimeUnit | None,
     key: str,
+    derivations: tuple[Any, ...] = (),
 ) -> CompiledMeasure:
     """Turn a validated measure into a reader.
 
@@ -604,13 +656,15 @@ def compile_measure(
         lab_areas: every laboratory area (the high bound when an entry does not list its areas).
         time_unit: for time measures, ``days`` or ``calendar``, decided by the test's thresholds.
         key: where the measure sits in its file, for error messages.
+        derivations: the rule set's derived facts (``DerivationDef``); a field measure uses those whose
+            ``then_path`` is its field.
 
     Raises:
         MeasureError: the measure does not fit the applicant model.
     """
     match measure:
         case FieldMeasure():
-            return _field(measure, catalogue, ranks, key)
+            return _field(measure, catalogue, ranks, key, derivations)
         case AgeMeasure():
             return _age(measure)
         case TimeSinceMeasure() | TimeUntilMeasure():

@@ -13,8 +13,9 @@ is shaped by what was measured here (see ``benchmarks/README.md``):
   few, and the loader would have to exceed thousands of criteria to come near;
 * a fact holds at most 255 properties (error 302): a chunk holds at most 200 slots.
 
-A value that is only partly known is sent twice: the low bound in the record's normal fact, the high
-bound in a second fact flagged by an odd item code; see ``_measures``.
+A value that is only partly known is sent more than once, each candidate in a fact of its own whose item
+code ``i`` is ``record * 8 + candidate``: the low bound (candidate 0) and the high bound (1) of a partly
+known total, or each value a derived fact allows; see ``_measures``.
 
 Sessions
 --------
@@ -108,6 +109,7 @@ class Program:
     Attributes:
         slots: measure slots, in property order.
         rule_of: (criterion id, version index) -> rule name.
+        undecided_rule_of: (criterion id, version index) -> the rule of the values the source does not decide.
         slot_of: (criterion id, version index) -> the slot its rule reads.
     """
 
@@ -120,6 +122,8 @@ class Program:
                 measures.setdefault(sig, crit.measure)
                 for v_index, version in enumerate(crit.versions):
                     tests.setdefault(sig, []).append((crit.id, v_index, version.ops))
+                    if version.undecided:  # values the source does not decide: a rule of their own
+                        tests[sig].append((f"{crit.id}\x00undecided", v_index, version.undecided))
 
         # Distinct tests per measure. A measure with more distinct tests than a chunk may hold gets several
         # slots (the same value sent under several properties), each carrying at most a chunk's worth.
@@ -172,6 +176,7 @@ class Program:
         definition: dict[str, Any] = {SENTINEL_RULE: {"all": [{"m": {"t": -1}}]}}
         rule_names: dict[tuple[str, tuple[tuple[str, Any], ...]], str] = {}
         self.rule_of: dict[tuple[str, int], str] = {}
+        self.undecided_rule_of: dict[tuple[str, int], str] = {}
         self.slot_of: dict[tuple[str, int], Slot] = {}
         for sig, entries in tests.items():
             for crit_id, v_index, ops in entries:
@@ -184,6 +189,9 @@ class Program:
                     for op, value in ops:
                         conditions.extend(_condition(slot.prop, op, value))
                     definition[name] = {"all": [{"m": {"$and": conditions}}]}
+                if crit_id.endswith("\x00undecided"):
+                    self.undecided_rule_of[(crit_id.split("\x00")[0], v_index)] = name
+                    continue
                 self.rule_of[(crit_id, v_index)] = name
                 self.slot_of[(crit_id, v_index)] = slot
         self.rule_count = len(rule_names)

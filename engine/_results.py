@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ._measures import UNBOUNDED
+from ._measures import UNBOUNDED, Alternatives
 from ._ruleset import (
     CitationRef,
     CredentialDef,
@@ -20,7 +20,6 @@ from ._ruleset import (
     RouteDef,
     StateDef,
     StateNoteDef,
-    UnencodedRouteDef,
     verification_json,
 )
 from ._schema import Verification
@@ -50,6 +49,30 @@ def citations_list(citations: tuple[CitationRef, ...]) -> list[dict[str, Any]]:
     return [c.as_dict() for c in citations]
 
 
+UNDECIDED = "The source does not say whether this counts."
+
+
+def unknown_why(criterion: CriterionDef, status: Status, low: Any, missing: tuple[str, ...]) -> str | None:
+    """Why a criterion is unknown when no input could settle it: the requirement's full terms are not stated,
+    or the source does not decide the value given."""
+    if status != "unknown" or missing or low is None:
+        return None
+    return criterion.incomplete or UNDECIDED
+
+
+def describe_reading(
+    describe: Callable[[Any], str], status: Status, low: Any, high: Any, note: str | None
+) -> str | None:
+    """The applicant's value as the explanation shows it (``note`` when there is no record at all)."""
+    if low is None:
+        return note
+    if type(low) is Alternatives:
+        return "one of " + ", ".join(describe(v) for v in low.values) + " (derived)"
+    if status == "unknown" and high != low:
+        return partly_known(describe, low, high)
+    return describe(low)
+
+
 def partly_known(describe: Callable[[Any], str], low: Any, high: Any) -> str:
     """What is known of a value only bounded by the facts given (some hours or counts missing)."""
     if isinstance(high, int | float) and high >= UNBOUNDED:
@@ -57,12 +80,17 @@ def partly_known(describe: Callable[[Any], str], low: Any, high: Any) -> str:
     return f"{describe(low)} for certain, up to {describe(high)}"
 
 
-def message(label: str, status: Status, required: str, actual: str | None, missing: tuple[str, ...]) -> str:
+def message(
+    label: str, status: Status, required: str, actual: str | None, missing: tuple[str, ...], why: str | None = None
+) -> str:
     if status == "met":
         return f"Met: {label}." if actual is None else f"Met: {label} (yours: {actual})."
     if status == "unmet":
         yours = "" if actual is None else f"; yours: {actual}"
         return f"Not met: {label}. Required: {required}{yours}."
+    if why is not None:
+        yours = "" if actual is None else f" (yours: {actual})"
+        return f"Unknown: {label}{yours}. {why}"
     needs = ", ".join(missing) if missing else "more information"
     partly = "" if actual is None else f" What is known: {actual}."
     return f"Unknown: {label}. Needs {needs} to decide.{partly}"
@@ -85,17 +113,13 @@ class CriterionResult:
 
     @property
     def actual(self) -> str | None:
-        if self.low is None:
-            return self.note
-        describe = self.criterion.measure.describe
-        if self.status == "unknown" and self.high != self.low:
-            return partly_known(describe, self.low, self.high)
-        return describe(self.low)
+        return describe_reading(self.criterion.measure.describe, self.status, self.low, self.high, self.note)
 
     def as_dict(self) -> dict[str, Any]:
         c = self.criterion
         static = c.static_json
         actual = self.actual
+        why = unknown_why(c, self.status, self.low, self.missing)
         return {
             "id": c.id,
             "label": c.label,
@@ -105,7 +129,7 @@ class CriterionResult:
             "item": self.item,
             "group": self.group,
             "missing_inputs": list(self.missing),
-            "message": message(c.label, self.status, self.required, actual, self.missing),
+            "message": message(c.label, self.status, self.required, actual, self.missing, why),
             "citations": static["citations"],
             "verification": static["verification"],
         }
@@ -127,6 +151,16 @@ class RouteResult:
     status: Status
     criteria: list[CriterionResult]
     groups: list[GroupResult]
+    cautions: list[CriterionResult] = field(default_factory=list)
+
+    def open_criteria(self) -> list[tuple[Status, tuple[str, ...], str | None]]:
+        """(status, missing inputs, why unknown) of the criteria that can still change the route."""
+        settled = {g.id for g in self.groups if g.status == "met"}
+        return [
+            (c.status, c.missing, unknown_why(c.criterion, c.status, c.low, c.missing))
+            for c in self.criteria
+            if c.group not in settled
+        ]
 
     def missing_inputs(self) -> list[str]:
         """Inputs of the unknown criteria that can still change this route (not those of a met group)."""
@@ -138,16 +172,62 @@ class RouteResult:
         return list(seen)
 
     def as_dict(self) -> dict[str, Any]:
-        r = self.route
-        return {
-            "id": r.id,
-            "label": r.label,
-            "status": self.status,
-            "verification": verification_dict(r.verification),
-            "criteria": [c.as_dict() for c in self.criteria],
-            "groups": [g.as_dict() for g in self.groups],
-            "not_evaluated": [{"text": text, "citations": citations_list(cites)} for text, cites in r.not_evaluated],
-        }
+        return route_json(
+            self.route,
+            self.status,
+            [c.as_dict() for c in self.criteria],
+            [g.as_dict() for g in self.groups],
+            [c.as_dict() for c in self.cautions],
+        )
+
+
+def route_json(
+    r: RouteDef,
+    status: Status,
+    criteria: list[dict[str, Any]],
+    groups: list[dict[str, Any]],
+    cautions: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """JSON form of an evaluated route around its already-serialised criteria."""
+    return {
+        "id": r.id,
+        "label": r.label,
+        "status": status,
+        "coverage": r.coverage,
+        "reason": r.reason,
+        "verification": verification_dict(r.verification),
+        "criteria": criteria,
+        "groups": groups,
+        "cautions": cautions,
+        "not_evaluated": [{"text": text, "citations": citations_list(cites)} for text, cites in r.not_evaluated],
+        "citations": citations_list(r.citations),
+    }
+
+
+OpenCriterion = tuple[Status, tuple[str, ...], str | None]
+
+
+def undetermined_reasons(routes: list[tuple[RouteDef, Status, list[OpenCriterion]]]) -> list[str]:
+    """Why an undetermined credential is not decided, from its open routes and their deciding entries' criteria
+    (status, missing inputs, why unknown): facts missing, a route not encoded, a requirement whose terms are
+    not stated, a value the source does not decide."""
+    reasons: dict[str, None] = {}
+    for route, status, criteria in routes:
+        if status != "unknown":
+            continue
+        if not route.complete:
+            reasons["unencoded-route"] = None
+        for c_status, missing, why in criteria:
+            if c_status != "unknown":
+                continue
+            if missing:
+                reasons["missing-inputs"] = None
+            elif why == UNDECIDED:
+                reasons["source-undecided"] = None
+            elif why is not None:
+                reasons["requirement-not-stated"] = None
+    order = ("missing-inputs", "unencoded-route", "requirement-not-stated", "source-undecided")
+    return [r for r in order if r in reasons]
 
 
 @dataclass(slots=True)
@@ -170,12 +250,19 @@ class CredentialResult:
                 seen.update(dict.fromkeys(route.missing_inputs()))
         return list(seen)
 
+    def reasons(self) -> list[str]:
+        if self.status != "undetermined":
+            return []
+        return undetermined_reasons([(r.route, r.status, r.open_criteria()) for r in self.routes])
+
     def as_dict(self) -> dict[str, Any]:
-        return credential_json(self.credential, self.status, [r.as_dict() for r in self.routes], self.inputs_needed())
+        return credential_json(
+            self.credential, self.status, [r.as_dict() for r in self.routes], self.inputs_needed(), self.reasons()
+        )
 
 
 def credential_json(
-    c: CredentialDef, status: Verdict, routes: list[dict[str, Any]], inputs_needed: list[str]
+    c: CredentialDef, status: Verdict, routes: list[dict[str, Any]], inputs_needed: list[str], reasons: list[str]
 ) -> dict[str, Any]:
     """JSON form of an evaluated credential around its already-serialised routes."""
     eligible_routes = [r["id"] for r in routes if r["status"] == "met"]
@@ -188,19 +275,9 @@ def credential_json(
         "status": status,
         "eligible_routes": eligible_routes,
         "inputs_needed": inputs_needed,
+        "undetermined_reasons": reasons,
         "verification": verification_dict(c.verification),
         "routes": routes,
-        "unencoded_routes": [unencoded_route_json(u) for u in c.unencoded_routes],
-    }
-
-
-def unencoded_route_json(u: UnencodedRouteDef) -> dict[str, Any]:
-    """JSON form of a route the sources mention but the rule set cannot decide."""
-    return {
-        "label": u.label,
-        "reason": u.reason,
-        "citations": citations_list(u.citations),
-        "verification": verification_dict(u.verification),
     }
 
 

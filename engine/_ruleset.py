@@ -27,7 +27,7 @@ __all__ = [
     "StateDef",
     "StateNoteDef",
     "TestVersion",
-    "UnencodedRouteDef",
+    "DerivationDef",
 ]
 
 # Engine operators: ordering compares numbers; `in` is equality with any listed value; `is` a flag;
@@ -36,7 +36,7 @@ Op = Literal["$gte", "$gt", "$lte", "$lt", "in", "is", "has_any", "has_all"]
 
 
 def verification_json(v: Verification) -> dict[str, Any]:
-    return {"source": v.source, "confidence": v.confidence, "note": v.note}
+    return {"source": v.source, "confidence": v.confidence, "provisional": v.provisional, "note": v.note}
 
 
 @dataclass(frozen=True, eq=False)
@@ -66,6 +66,8 @@ class TestVersion:
     end: dt.date | None
     ops: tuple[tuple[Op, Any], ...]
     required: str
+    # values the source does not decide (`unknown_for`): a second rule, whose firing makes the criterion unknown
+    undecided: tuple[tuple[Op, Any], ...] = ()
 
     def contains(self, day: dt.date) -> bool:
         return (self.start is None or self.start <= day) and (self.end is None or day <= self.end)
@@ -83,6 +85,7 @@ class CriterionDef:
     verification: Verification
     note: str | None
     effective: Effective | None
+    incomplete: str | None = None  # why passing it is at best unknown (the full requirement is not stated)
 
     @property
     def scope(self) -> Scope:
@@ -106,8 +109,15 @@ class GroupDef:
     scope: Scope
 
 
+Coverage = Literal["full", "gate", "none"]
+
+
 @dataclass(frozen=True, eq=False)
 class RouteDef:
+    """A route. ``coverage`` is ``full`` for a route encoded from its source; an unencoded route (criteria not
+    published or not retrieved) has ``gate`` (what is known of who it is for is encoded) or ``none``, is never
+    met, and carries the ``reason`` and its ``citations``."""
+
     id: str
     key: str
     label: str
@@ -116,6 +126,14 @@ class RouteDef:
     verification: Verification
     effective: Effective | None
     not_evaluated: tuple[tuple[str, tuple[CitationRef, ...]], ...]
+    cautions: tuple[CriterionDef, ...] = ()
+    coverage: Coverage = "full"
+    reason: str | None = None
+    citations: tuple[CitationRef, ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        return self.coverage == "full"
 
     def criteria(self) -> list[CriterionDef]:
         """Every criterion of the route, groups flattened, in order."""
@@ -126,9 +144,16 @@ class RouteDef:
 
 
 @dataclass(frozen=True, eq=False)
-class UnencodedRouteDef:
+class DerivationDef:
+    """A derived fact: when ``when_path`` is one of ``when_values`` and ``then_path`` is not given, the
+    latter is one of ``then_values`` (see ``rules/derivations.yaml``)."""
+
+    id: str
     label: str
-    reason: str
+    when_path: str
+    when_values: frozenset[str]
+    then_path: str
+    then_values: tuple[str, ...]
     citations: tuple[CitationRef, ...]
     verification: Verification
 
@@ -144,9 +169,8 @@ class CredentialDef:
     family: str
     summary: str
     verification: Verification
-    routes: tuple[RouteDef, ...]
+    routes: tuple[RouteDef, ...]  # encoded routes first, then unencoded ones (coverage gate / none)
     criteria: dict[str, CriterionDef]
-    unencoded_routes: tuple[UnencodedRouteDef, ...]
     facts: tuple[tuple[CatalogueFact, tuple[CitationRef, ...]], ...]
     uncertain: tuple[str, ...]
     sources: dict[str, CitationRef]
@@ -188,6 +212,7 @@ class RuleSet:
     states: dict[str, StateDef]
     models: ApplicantModels
     fields: dict[str, FieldSpec] = field(repr=False)
+    derivations: tuple[DerivationDef, ...] = ()
 
     @property
     def version_id(self) -> str:

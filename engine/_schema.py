@@ -31,6 +31,8 @@ __all__ = [
     "CredentialFile",
     "DatedFact",
     "DatedThreshold",
+    "Derivation",
+    "DerivationsFile",
     "Duration",
     "Effective",
     "IndexFile",
@@ -58,10 +60,14 @@ class _Strict(BaseModel):
 
 
 class Verification(_Strict):
-    """How firm a rule is: the kind of source it rests on and how confident the reference is."""
+    """How firm a rule is: the kind of source it rests on and how confident the reference is.
+
+    ``provisional`` marks a rule encoded from a source known to be superseded or partial (a pilot article,
+    an analogue page) until the current text is retrieved."""
 
     source: Literal["official", "secondary"]
     confidence: Literal["high", "medium", "low"]
+    provisional: StrictBool = False
     note: Text | None = None
 
 
@@ -198,6 +204,11 @@ class Test(_Strict):
     is_: StrictBool | None = Field(None, alias="is")
     includes_any: list[Annotated[str, StringConstraints(min_length=1)]] | None = Field(None, min_length=1)
     includes_all: list[Annotated[str, StringConstraints(min_length=1)]] | None = Field(None, min_length=1)
+    unknown_for: list[Annotated[str, StringConstraints(min_length=1)]] | None = Field(
+        None,
+        min_length=1,
+        description="With `one_of`: values the source does not decide; they leave the criterion unknown.",
+    )
 
     @field_validator(*_ORDER_OPS)
     @classmethod
@@ -217,6 +228,12 @@ class Test(_Strict):
         kinds = {"order" if op in _ORDER_OPS else "set" if op in _SET_OPS else "is" for op in used}
         if len(kinds) > 1:
             raise ValueError(f"cannot combine {', '.join(sorted(used))} in one test")
+        if self.unknown_for is not None:
+            if self.one_of is None:
+                raise ValueError("`unknown_for` goes with `one_of`")
+            both = sorted(set(self.one_of) & set(self.unknown_for))
+            if both:
+                raise ValueError(f"`{both[0]}` is both in `one_of` and in `unknown_for`")
         return self
 
     def operators(self) -> list[str]:
@@ -284,7 +301,8 @@ class ExperienceMeasure(_Strict):
     The window is ``within`` (a duration ending on the evaluation date) or ``since`` (a date field of
     the same program record, e.g. experience after completing the program). Durations count calendar
     days of the union of matching jobs (overlaps once), 1 year = 365 days; hours use hours per week,
-    or total hours spread evenly over the job's dates.
+    or total hours spread evenly over the job's dates. ``only_lab_duties`` counts only the share of each
+    job's hours spent on clinical laboratory duties (``lab_duties_percent``).
     """
 
     kind: Literal["experience"]
@@ -295,11 +313,14 @@ class ExperienceMeasure(_Strict):
     supervised: StrictBool | None = None
     min_hours_per_week: Annotated[float, Field(gt=0, le=168)] | None = None
     settings: list[Annotated[str, StringConstraints(min_length=1)]] | None = Field(None, min_length=1)
+    only_lab_duties: StrictBool = False
 
     @model_validator(mode="after")
     def _window(self) -> ExperienceMeasure:
         if self.within is not None and self.since is not None:
             raise ValueError("give `within` or `since`, not both")
+        if self.only_lab_duties and self.total != "hours":
+            raise ValueError("`only_lab_duties` counts hours: use it with `total: hours`")
         return self
 
 
@@ -353,6 +374,13 @@ class Criterion(_Strict):
     verification: Verification | None = None
     note: Text | None = None
     effective: Effective | None = None
+    incomplete: Text | None = Field(
+        None,
+        description=(
+            "The criterion is only the known part of a requirement whose full terms the source does not state "
+            "(say why): failing it is unmet, passing it is at best unknown."
+        ),
+    )
 
 
 class AnyGroup(_Strict):
@@ -380,16 +408,22 @@ class Route(_Strict):
     label: Text
     summary: Text | None = None
     criteria: list[RouteItem] = Field(min_length=1)
+    cautions: list[Slug] = Field(default_factory=list)
     verification: Verification | None = None
     effective: Effective | None = None
     not_evaluated: list[NotEvaluated] = Field(default_factory=list)
 
 
 class UnencodedRoute(_Strict):
-    """A pathway the sources mention but that the rule set cannot decide (criteria not published/retrieved)."""
+    """A pathway the sources mention whose criteria the rule set cannot fully decide (not published or not
+    retrieved). It is never met: unmet when an entry of its ``gate`` (what is known of who the route is
+    for) is unmet, unknown otherwise; without a gate it is always unknown, so the credential is never
+    ineligible while it remains."""
 
+    id: Slug
     label: Text
     reason: Text
+    gate: list[RouteItem] = Field(default_factory=list)
     cite: Citations
     verification: Verification
 
@@ -431,6 +465,7 @@ class CredentialFile(_Strict):
     verification: Verification
     sources: dict[Slug, Source] = Field(min_length=1)
     common: list[RouteItem] = Field(default_factory=list)
+    cautions: list[Slug] = Field(default_factory=list)
     criteria: dict[Slug, Criterion] = Field(default_factory=dict)
     routes: list[Route] = Field(default_factory=list)
     unencoded_routes: list[UnencodedRoute] = Field(default_factory=list)
@@ -472,6 +507,32 @@ class StateFile(_Strict):
     sources: dict[Slug, Source] = Field(default_factory=dict)
     notes: list[StateNote] = Field(default_factory=list)
     unconfirmed: list[Text] = Field(default_factory=list)
+
+
+class FieldCondition(_Strict):
+    """An enumerated applicant field and the values it takes (or may take)."""
+
+    path: FieldPath
+    one_of: list[Annotated[str, StringConstraints(min_length=1)]] = Field(min_length=1, max_length=8)
+
+
+class Derivation(_Strict):
+    """A fact that follows from another, as its source states: when ``when`` holds and the ``then`` field is
+    not given, the ``then`` field is taken to be one of the listed values."""
+
+    id: Slug
+    label: Text
+    when: FieldCondition
+    then: FieldCondition
+    cite: Citations
+    verification: Verification
+
+
+class DerivationsFile(_Strict):
+    """``rules/derivations.yaml``: facts derived from other facts, each cited."""
+
+    sources: dict[Slug, Source] = Field(default_factory=dict)
+    derivations: list[Derivation] = Field(default_factory=list)
 
 
 class IndexFile(_Strict):

@@ -97,6 +97,7 @@ Count = Annotated[int, Field(ge=0, le=1_000_000), BeforeValidator(_json_integer)
 CreditHours = Annotated[float, Field(ge=0, le=1_000), BeforeValidator(_json_number)]
 WeeklyHours = Annotated[float, Field(ge=0, le=168), BeforeValidator(_json_number)]
 Weeks = Annotated[float, Field(ge=0, le=1_000), BeforeValidator(_json_number)]
+Percent = Annotated[float, Field(ge=0, le=100), BeforeValidator(_json_number)]
 
 
 class CertificationStatus(enum.StrEnum):
@@ -279,6 +280,9 @@ def build_models(vocabularies: dict[str, Vocabulary], credential_ids: list[str])
         )
         setting: ExperienceSetting | None = Field(None, description="Where the work was done.")
         lab_areas: list[LabArea] | None = Field(None, max_length=20, description="Clinical laboratory areas worked in.")
+        lab_duties_percent: Percent | None = Field(
+            None, description="Share of the job's hours spent on clinical laboratory duties, in percent (0-100)."
+        )
         venipunctures: Count | None = Field(None, description="Documented successful venipunctures on the job.")
         capillary_punctures: Count | None = Field(
             None, description="Documented successful capillary (skin) punctures on the job."

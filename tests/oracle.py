@@ -56,6 +56,14 @@ Semantics, as implemented here
   without ``lab_areas`` could have covered any area.
 * ``certifications``: the credential ids held (``status: active`` keeps active ones; an unknown status
   may or may not be active); ``earned_within`` keeps those earned in the window (as for ``within``).
+* Routes the rule files list under ``unencoded_routes`` are routes too, never met: their entries are the
+  ``common`` ones and their ``gate``; unmet when an entry is unmet, otherwise unknown (with no entry: unknown).
+  ``cautions`` are shown, never part of a route's status. A criterion marked ``incomplete`` is at best unknown
+  (a pass means only its known part holds). A ``one_of`` test's ``unknown_for`` values are unknown.
+* Derived facts (``rules/derivations.yaml``): a field that is not given, on a record whose ``when`` field is one
+  of the listed values, may be any of the ``then`` values: met if all pass, unmet if none does, else unknown.
+* ``only_lab_duties`` experience counts each job's hours times ``lab_duties_percent`` / 100; a job without the
+  percent may count, wholly, for the upper bound only.
 * Where the documents leave a choice, the choice above is the one ``rules/README.md`` states; the property
   test found the earlier, less decided choices (a missing ``since`` date making a total unknown, date tests
   counting forward like an age while windows counted back) and the engine was changed to these.
@@ -185,6 +193,7 @@ class Num:
 class Enum:
     value: Any
     path: str = ""
+    candidates: frozenset[Any] | None = None  # a derived fact: the field is one of these (value is None)
 
 
 @dataclass(frozen=True)
@@ -218,6 +227,7 @@ class Criterion:
     test: dict[str, Any]
     effective: dict[str, Any] | None
     kind: str | None  # "program", "degree" or None (not record-level)
+    incomplete: bool = False
 
 
 @dataclass
@@ -231,6 +241,7 @@ class Route:
     id: str
     entries: list[str | Group]
     effective: dict[str, Any] | None
+    complete: bool = True  # False for an unencoded route (never met)
 
 
 @dataclass
@@ -305,7 +316,9 @@ def load_credentials(rules_dir: Path = RULES_DIR) -> dict[str, Credential]:
         criteria = {}
         for key, raw in (data.get("criteria") or {}).items():
             measure = _normalise_measure(raw["measure"])
-            criteria[key] = Criterion(key, measure, dict(raw["test"]), raw.get("effective"), _record_kind(measure))
+            incomplete = bool(raw.get("incomplete"))
+            test = dict(raw["test"])
+            criteria[key] = Criterion(key, measure, test, raw.get("effective"), _record_kind(measure), incomplete)
 
         def entry(item: Any) -> str | Group:
             return item if isinstance(item, str) else Group(item["id"], list(item["any"]))
@@ -315,8 +328,19 @@ def load_credentials(rules_dir: Path = RULES_DIR) -> dict[str, Credential]:
             Route(r["id"], common + [entry(e) for e in r["criteria"]], r.get("effective"))
             for r in data.get("routes") or []
         ]
+        routes += [
+            Route(u["id"], common + [entry(e) for e in u.get("gate") or []], None, complete=False)
+            for u in data.get("unencoded_routes") or []
+        ]
         credentials[cid] = Credential(cid, criteria, routes, len(data.get("unencoded_routes") or []))
     return credentials
+
+
+def load_derivations(rules_dir: Path = RULES_DIR) -> list[dict[str, Any]]:
+    path = rules_dir / "derivations.yaml"
+    if not path.is_file():
+        return []
+    return list(yaml.safe_load(path.read_text(encoding="utf-8")).get("derivations") or [])
 
 
 def load_vocabularies(rules_dir: Path = RULES_DIR) -> dict[str, dict[str, Any]]:
@@ -332,6 +356,7 @@ class Oracle:
 
     def __init__(self, rules_dir: Path = RULES_DIR) -> None:
         self.credentials = load_credentials(rules_dir)
+        self.derivations = load_derivations(rules_dir)
         vocabularies = load_vocabularies(rules_dir)
         self.ranks = {
             path: {value: i for i, value in enumerate(vocabularies[name]["values"])}
@@ -440,7 +465,10 @@ class Oracle:
                 out.extend((f"{cred.id}.{m}", f"{cred.id}.{e.id}", status[m]) for m in e.members)
             else:
                 out.append((f"{cred.id}.{e}", None, status[e]))
-        return RouteVerdict(all_of([entry_status(e, status) for e in entries]), out, records)
+        verdict = all_of([entry_status(e, status) for e in entries])
+        if not route.complete:
+            verdict = all_of([verdict, UNKNOWN])  # an unencoded route is never met
+        return RouteVerdict(verdict, out, records)
 
     # ------------------------------------------------------------------ criteria
 
@@ -448,7 +476,8 @@ class Oracle:
         self, crit: Criterion, applicant: dict[str, Any], record: dict[str, Any] | None, as_of: dt.date
     ) -> str:
         value = self.measure(crit.measure, applicant, record, as_of)
-        return self.test(crit.test, value, as_of)
+        status = self.test(crit.test, value, as_of)
+        return UNKNOWN if crit.incomplete and status == MET else status
 
     def lookup(self, path: str, applicant: dict[str, Any], record: dict[str, Any] | None) -> Any:
         """The value of a field path (None when unknown)."""
@@ -469,6 +498,12 @@ class Oracle:
                 return Sets(frozenset(value), frozenset(value))
             if isinstance(value, int | float) and not isinstance(value, bool):
                 return _number(value)
+            if value is None:
+                for d in self.derivations:
+                    if d["then"]["path"] == m["path"] and self.lookup(d["when"]["path"], applicant, record) in d[
+                        "when"
+                    ]["one_of"]:
+                        return Enum(None, m["path"], frozenset(d["then"]["one_of"]))
             return Enum(value, m["path"])
         if kind == "age":
             birth = as_date(applicant.get("birth_date"))
@@ -532,6 +567,8 @@ class Oracle:
         if m.get("min_hours_per_week") is not None:
             weekly = self._weekly_hours(job, as_of)
             checks.append(UNKNOWN if weekly is None else MET if weekly >= Fraction(m["min_hours_per_week"]) else UNMET)
+        if m.get("only_lab_duties") and job.get("lab_duties_percent") is None:
+            checks.append(UNKNOWN)  # its share of laboratory duties is not known: it may count, wholly
         return all_of(checks)
 
     @staticmethod
@@ -566,10 +603,13 @@ class Oracle:
             if total_kind in ("years", "months"):
                 spans.append((lo.toordinal(), hi.toordinal()))
             elif total_kind == "hours":
+                share = Fraction(1)
+                if m.get("only_lab_duties") and job.get("lab_duties_percent") is not None:
+                    share = Fraction(job["lab_duties_percent"]) / 100
                 if job.get("hours_per_week") is not None:
-                    total += Fraction(job["hours_per_week"]) * days / 7
+                    total += Fraction(job["hours_per_week"]) * days / 7 * share
                 elif job.get("total_hours") is not None:
-                    total += Fraction(job["total_hours"]) * days / day_count(start, end)
+                    total += Fraction(job["total_hours"]) * days / day_count(start, end) * share
                 elif possible:
                     total = INF
             else:
@@ -642,6 +682,11 @@ class Oracle:
             return self._order(order, value)
         if "one_of" in ops:
             assert isinstance(value, Enum), value
+            if value.candidates is not None:
+                passing = [c in ops["one_of"] for c in value.candidates]
+                return MET if all(passing) else UNKNOWN if any(passing) else UNMET
+            if value.value in (ops.get("unknown_for") or ()):
+                return UNKNOWN
             return UNKNOWN if value.value is None else MET if value.value in ops["one_of"] else UNMET
         if "is" in ops:
             assert isinstance(value, Enum), value

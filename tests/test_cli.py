@@ -63,7 +63,8 @@ def test_check_text_shows_alternatives_and_routes_it_cannot_evaluate(
     assert "        + one of: Accredited by CAAHEP or ABHES" in out  # a group, its members indented below
     assert "\n          + Met: The program is accredited by CAAHEP or ABHES" in out
     assert "UNDETERMINED  MLT(AMT)" in out
-    assert "[?] Eligibility routes of MLT(AMT)  (not evaluated, confidence: low)" in out
+    assert "[?] Eligibility routes of MLT(AMT)  (confidence: low)" in out
+    assert "        not encoded: " in out
 
 
 def test_check_json_equals_the_api_answer(tmp_path: Path, capsys: pytest.CaptureFixture[str], client: object) -> None:

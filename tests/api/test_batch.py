@@ -55,7 +55,8 @@ def test_batch_summary_agrees_with_single_answers(client: Any) -> None:
             assert outcome["status"] == full["status"]
             assert outcome["eligible_routes"] == full["eligible_routes"]
             assert outcome["inputs_needed"] == full["inputs_needed"]
-            if outcome["status"] != "eligible" and full["routes"]:
+            assert outcome["undetermined_reasons"] == full["undetermined_reasons"]
+            if outcome["status"] != "eligible" and any(r["coverage"] == "full" for r in full["routes"]):
                 nearest = next(r for r in full["routes"] if r["id"] == outcome["nearest_route"])
                 assert nearest["status"] != "met"
                 assert outcome["missing_criteria"], outcome

@@ -70,7 +70,7 @@ def test_every_rule_is_cited_and_verified(rulebook: Rulebook) -> None:
         for fact, cites in cred.facts:
             if not cites:
                 problems.append(f"{cred.id}: fact {fact.label!r} has no citation")
-        if not cred.routes and not cred.unencoded_routes:
+        if not cred.routes:
             problems.append(f"{cred.id} has no route")
     for state in rulebook.rules.states.values():
         for note in state.notes:
@@ -143,11 +143,15 @@ def test_fixtures_cover_every_route_and_criterion(rulebook: Rulebook, credential
                     criterion_unmet.add((rkey, crit.criterion.key))
                 if crit.criterion.key in case.boundary:
                     boundary[crit.criterion.key].add(crit.status)
-    # A credential whose routes could not be encoded can only be undetermined.
-    expected = ("eligible", "ineligible", "undetermined") if cred.routes else ("undetermined",)
+    # A credential with no encoded route can only be undetermined; one with a route not encoded at all (no
+    # gate) is never ineligible.
+    encoded = any(r.complete for r in cred.routes)
+    open_route = any(r.coverage == "none" for r in cred.routes)
+    expected = ("eligible", "undetermined") if encoded else ("undetermined",)
+    expected += () if open_route or not encoded else ("ineligible",)
     problems = [f"no {s} case" for s in expected if s not in statuses]
     for route in cred.routes:
-        if route.key not in route_met:
+        if route.complete and route.key not in route_met:
             problems.append(f"route {route.key} is never met")
         for crit in route.criteria():
             if (route.key, crit.key) not in criterion_unmet:
@@ -159,6 +163,37 @@ def test_fixtures_cover_every_route_and_criterion(rulebook: Rulebook, credential
     report(problems, f"coverage gaps in {path.relative_to(REPO)}")
 
 
+def _fails_everything(as_of: object) -> dict[str, object]:
+    """An applicant who meets nothing any rule asks for (every list given and empty, no diploma)."""
+    return {
+        "birth_date": "2025-01-01",
+        "high_school": {"credential": "none"},
+        "degrees": [],
+        "semester_hours": {"total": 0, "chemistry": 0, "biology": 0, "microbiology": 0,
+                           "organic_or_biochemistry": 0, "physics": 0, "math": 0},
+        "programs": [],
+        "work_experience": [],
+        "certifications": [],
+    }
+
+
+def test_no_credential_is_ineligible_while_a_route_without_gate_is_open(rulebook: Rulebook) -> None:
+    """Where the rule set cannot say who a route is for, it cannot say no: undetermined, reason given."""
+    import datetime as dt
+
+    as_of = dt.date(2026, 12, 1)
+    problems = []
+    for cred in rulebook.rules.credentials.values():
+        result = rulebook.evaluate(_fails_everything(as_of), as_of=as_of, credentials=[cred.id])
+        answer = result.as_dict()["credentials"][0]
+        if any(r.coverage == "none" for r in cred.routes):
+            if answer["status"] != "undetermined" or "unencoded-route" not in answer["undetermined_reasons"]:
+                problems.append(f"{cred.id}: {answer['status']} {answer['undetermined_reasons']}")
+        elif answer["status"] == "eligible":
+            problems.append(f"{cred.id}: an applicant with nothing is eligible")
+    report(problems, "credentials that answer wrongly for an applicant with nothing")
+
+
 def test_every_fixture_file_belongs_to_a_credential(rulebook: Rulebook) -> None:
     orphans = []
     for path in sorted((FIXTURE_ROOT / "credentials").glob("*/*.yaml")):
@@ -166,3 +201,11 @@ def test_every_fixture_file_belongs_to_a_credential(rulebook: Rulebook) -> None:
         if cred not in rulebook.rules.credentials:
             orphans.append(str(path.relative_to(REPO)))
     report(orphans, "fixture files without a rule file")
+
+
+def test_rules_readme_shows_the_current_rules_report(rulebook: Rulebook) -> None:
+    from api.cli import report_table
+
+    text = (REPO / "rules" / "README.md").read_text(encoding="utf-8")
+    shown = text.split("<!-- rules report -->\n", 1)[1].split("<!-- end of rules report -->", 1)[0]
+    assert shown == report_table(rulebook.rules), "rules/README.md: paste the output of `credcheck rules report`"

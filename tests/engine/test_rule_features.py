@@ -1,0 +1,303 @@
+"""The rule features that keep a verdict no firmer than its source (issue #11), on small test rule sets.
+
+* cautions: shown with their status, never deciding a route, a verdict or the inputs needed;
+* unencoded routes: never met; unmet when their gate fails, otherwise unknown; without a gate the credential
+  is never ineligible (reason `unencoded-route`);
+* incomplete criteria: at best unknown (reason `requirement-not-stated`);
+* `unknown_for`: values the source does not decide are unknown (reason `source-undecided`);
+* derived facts: a field not given but implied by another is one of a set of values;
+* `only_lab_duties`: hours counted at each job's share of laboratory duties;
+* the loader refuses a secondary-only requirement deciding on an official route.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine import RuleSetError, load_rulebook
+from tests.helpers import credential, make_rule_set
+
+AS_OF = dt.date(2026, 12, 1)
+
+SECONDARY = """\
+  prep: {title: A prep site, url: https://example.org/prep, kind: secondary, retrieved: 2026-01-01}
+"""
+
+
+def book_with(tmp_path: Path, rules: str, extra: dict[str, str] | None = None) -> Any:
+    head = credential(rules)
+    (path, text), = head.items()
+    text = text.replace("sources:\n", "sources:\n" + SECONDARY, 1) if "prep" in rules else text
+    return load_rulebook(make_rule_set(tmp_path, {path: text, **(extra or {})}))
+
+
+def answer(book: Any, applicant: dict[str, Any]) -> dict[str, Any]:
+    return book.evaluate(applicant, as_of=AS_OF).as_dict()["credentials"][0]
+
+
+def routes(cred: dict[str, Any]) -> dict[str, str]:
+    return {r["id"].removeprefix("test.cred."): r["status"] for r in cred["routes"]}
+
+
+CAUTION = """\
+criteria:
+  diploma:
+    label: Has a diploma
+    measure: high_school.credential
+    test: {one_of: [diploma]}
+    cite: {source: doc}
+  adult:
+    label: Is at least 18
+    measure: age
+    test: {at_least: 18}
+    cite: {source: prep}
+cautions: [adult]
+routes:
+  - id: school
+    label: School
+    criteria: [diploma]
+"""
+
+
+def test_a_caution_is_shown_but_never_decides(tmp_path: Path) -> None:
+    book = book_with(tmp_path, CAUTION)
+    minor = answer(book, {"birth_date": "2010-01-01", "high_school": {"credential": "diploma"}})
+    assert minor["status"] == "eligible"
+    [caution] = minor["routes"][0]["cautions"]
+    assert caution["id"] == "test.cred.adult" and caution["status"] == "unmet"
+    assert caution["citations"][0]["source_kind"] == "secondary"
+    unknown_age = answer(book, {"high_school": {"credential": "diploma"}})
+    assert unknown_age["status"] == "eligible" and unknown_age["inputs_needed"] == []
+    no_diploma = answer(book, {"birth_date": "1990-01-01", "high_school": {"credential": "none"}})
+    assert no_diploma["status"] == "ineligible"  # a caution met does not make anyone eligible either
+
+
+def test_a_secondary_only_requirement_cannot_decide_on_an_official_route(tmp_path: Path) -> None:
+    rules = CAUTION.replace("cautions: [adult]\n", "common: [adult]\n")
+    with pytest.raises(RuleSetError) as caught:
+        book_with(tmp_path, rules)
+    [problem] = caught.value.problems
+    assert problem.key == "criteria.adult" and "list it under `cautions`" in problem.message
+
+
+def test_a_criterion_cannot_be_both_a_caution_and_deciding(tmp_path: Path) -> None:
+    rules = CAUTION.replace("    cite: {source: prep}\n", "    cite: {source: doc}\n").replace(
+        "criteria: [diploma]", "criteria: [diploma, adult]"
+    )
+    with pytest.raises(RuleSetError) as caught:
+        book_with(tmp_path, rules)
+    assert any("both a caution and a deciding entry" in p.message for p in caught.value.problems)
+
+
+UNENCODED = """\
+criteria:
+  diploma:
+    label: Has a diploma
+    measure: high_school.credential
+    test: {one_of: [diploma]}
+    cite: {source: doc}
+  holds-intl:
+    label: Holds the international credential
+    measure: {kind: certifications}
+    test: {includes_any: [ascpi.mls]}
+    cite: {source: doc}
+routes:
+  - id: school
+    label: School
+    criteria: [diploma]
+unencoded_routes:
+  - id: international
+    label: International holders
+    reason: Its experience terms were not retrieved.
+    gate: [holds-intl]
+    cite: {source: doc}
+    verification: {source: official, confidence: low}
+"""
+
+
+def test_a_gated_unencoded_route_fails_only_when_its_gate_fails(tmp_path: Path) -> None:
+    book = book_with(tmp_path, UNENCODED)
+    outsider = answer(book, {"high_school": {"credential": "none"}, "certifications": []})
+    assert outsider["status"] == "ineligible"
+    assert routes(outsider) == {"school": "unmet", "international": "unmet"}
+    holder = answer(book, {"high_school": {"credential": "none"}, "certifications": [{"credential": "ascpi.mls"}]})
+    assert holder["status"] == "undetermined"  # never eligible on a route the rule set cannot decide
+    assert routes(holder) == {"school": "unmet", "international": "unknown"}
+    assert holder["undetermined_reasons"] == ["unencoded-route"] and holder["inputs_needed"] == []
+    international = holder["routes"][1]
+    assert international["coverage"] == "gate" and international["reason"] and international["citations"]
+
+
+def test_without_a_gate_an_unencoded_route_keeps_the_credential_open(tmp_path: Path) -> None:
+    book = book_with(tmp_path, UNENCODED.replace("    gate: [holds-intl]\n", "").replace(
+        "    criteria: [diploma]\n", "    criteria: [diploma, holds-intl]\n"
+    ))
+    nobody = answer(book, {"high_school": {"credential": "none"}, "certifications": []})
+    assert nobody["status"] == "undetermined" and nobody["undetermined_reasons"] == ["unencoded-route"]
+    assert nobody["routes"][1]["coverage"] == "none" and nobody["routes"][1]["criteria"] == []
+
+
+def test_common_entries_gate_an_unencoded_route_too(tmp_path: Path) -> None:
+    rules = UNENCODED.replace("    gate: [holds-intl]\n", "").replace("routes:\n", "common: [diploma]\nroutes:\n", 1)
+    rules = rules.replace("    criteria: [diploma]\n", "    criteria: [holds-intl]\n")
+    book = book_with(tmp_path, rules)
+    no_diploma = answer(book, {"high_school": {"credential": "none"}})
+    assert no_diploma["status"] == "ineligible" and no_diploma["routes"][1]["coverage"] == "gate"
+    assert answer(book, {"high_school": {"credential": "diploma"}, "certifications": []})["status"] == "undetermined"
+
+
+INCOMPLETE = """\
+criteria:
+  lab-work:
+    label: Has laboratory experience (how much is not stated)
+    measure: {kind: experience, roles: [laboratory-assistant], total: hours}
+    test: {more_than: 0}
+    incomplete: The source does not say how many hours it requires.
+    cite: {source: doc}
+routes:
+  - id: experience
+    label: Experience
+    criteria: [lab-work]
+"""
+
+LAB_JOB = {"role": "laboratory-assistant", "start_date": "2025-01-01", "end_date": "2025-12-31", "hours_per_week": 40}
+
+
+def test_an_incomplete_criterion_is_at_best_unknown(tmp_path: Path) -> None:
+    book = book_with(tmp_path, INCOMPLETE)
+    worked = answer(book, {"work_experience": [LAB_JOB]})
+    assert worked["status"] == "undetermined" and worked["undetermined_reasons"] == ["requirement-not-stated"]
+    criterion = worked["routes"][0]["criteria"][0]
+    assert criterion["status"] == "unknown" and criterion["missing_inputs"] == []
+    assert "does not say how many hours" in criterion["message"]
+    assert answer(book, {"work_experience": []})["status"] == "ineligible"
+
+
+UNDECIDED = """\
+criteria:
+  diploma:
+    label: Has a diploma or GED
+    measure: high_school.credential
+    test: {one_of: [diploma, ged], unknown_for: [foreign-equivalent]}
+    cite: {source: doc}
+routes:
+  - id: school
+    label: School
+    criteria: [diploma]
+"""
+
+
+@pytest.mark.parametrize(
+    ("credential_held", "status"),
+    [("diploma", "eligible"), ("foreign-equivalent", "undetermined"), ("none", "ineligible")],
+)
+def test_a_value_the_source_does_not_decide_is_unknown(tmp_path: Path, credential_held: str, status: str) -> None:
+    cred = answer(book_with(tmp_path, UNDECIDED), {"high_school": {"credential": credential_held}})
+    assert cred["status"] == status
+    if status == "undetermined":
+        assert cred["undetermined_reasons"] == ["source-undecided"] and cred["inputs_needed"] == []
+
+
+def test_unknown_for_needs_one_of(tmp_path: Path) -> None:
+    rules = UNDECIDED.replace(
+        "{one_of: [diploma, ged], unknown_for: [foreign-equivalent]}", "{includes_any: [ged], unknown_for: [ged]}"
+    )
+    with pytest.raises(RuleSetError) as caught:
+        book_with(tmp_path, rules)
+    assert any("`unknown_for` goes with `one_of`" in p.message for p in caught.value.problems)
+
+
+DERIVED_RULES = """\
+criteria:
+  school-accredited:
+    label: The school is institutionally accredited
+    measure: program.institution_accreditation
+    test: {one_of: [usde, chea, usde-and-chea]}
+    cite: {source: doc}
+routes:
+  - id: school
+    label: School
+    criteria: [school-accredited]
+"""
+
+DERIVATIONS = """\
+sources:
+  standards: {title: Accreditor standards, url: https://example.org/standards, kind: official, retrieved: 2026-01-01}
+derivations:
+  - id: programmatic-implies-institutional
+    label: A CAAHEP-accredited program's sponsor is institutionally accredited
+    when: {path: program.accreditor, one_of: [CAAHEP]}
+    then: {path: program.institution_accreditation, one_of: [usde, chea]}
+    cite: {source: standards}
+    verification: {source: official, confidence: high}
+  - id: other-implies-some
+    label: Another accreditor's sponsor is accredited or state-approved
+    when: {path: program.accreditor, one_of: [other]}
+    then: {path: program.institution_accreditation, one_of: [usde, state-approved]}
+    cite: {source: standards}
+    verification: {source: official, confidence: high}
+"""
+
+
+@pytest.mark.parametrize(
+    ("program", "status"),
+    [
+        ({"discipline": "phlebotomy", "accreditor": "CAAHEP"}, "met"),  # every derived value passes
+        ({"discipline": "phlebotomy", "accreditor": "other"}, "unknown"),  # some do, some do not
+        ({"discipline": "phlebotomy", "accreditor": "NAACLS"}, "unknown"),  # no derivation: not given
+        ({"discipline": "phlebotomy", "accreditor": "CAAHEP", "institution_accreditation": "none"}, "unmet"),
+    ],
+)
+def test_a_derived_fact_decides_when_every_value_it_allows_agrees(
+    tmp_path: Path, program: dict[str, Any], status: str
+) -> None:
+    book = book_with(tmp_path, DERIVED_RULES, {"derivations.yaml": DERIVATIONS})
+    criterion = answer(book, {"programs": [program]})["routes"][0]["criteria"][0]
+    assert criterion["status"] == status
+    if status == "unknown" and "accreditor" in program and program["accreditor"] == "other":
+        assert criterion["missing_inputs"] == ["programs[0].institution_accreditation"]
+
+
+def test_a_derivation_must_name_enumerated_fields_of_one_record(tmp_path: Path) -> None:
+    broken = DERIVATIONS.replace("path: program.accreditor, one_of: [CAAHEP]", "path: program.clock_hours, one_of: [x]")
+    with pytest.raises(RuleSetError) as caught:
+        book_with(tmp_path, DERIVED_RULES, {"derivations.yaml": broken})
+    assert any("is not an enumerated applicant field" in str(p) for p in caught.value.problems)
+
+
+LAB_DUTIES = """\
+criteria:
+  lab-duties-520:
+    label: At least 520 hours of clinical laboratory duties
+    measure: {kind: experience, roles: [laboratory-assistant, other-healthcare], total: hours, only_lab_duties: true}
+    test: {at_least: 520}
+    cite: {source: doc}
+routes:
+  - id: experience
+    label: Experience
+    criteria: [lab-duties-520]
+"""
+
+
+@pytest.mark.parametrize(
+    ("percent", "status"), [(50, "met"), (10, "unmet"), (None, "unknown")]
+)  # 52 weeks x 40 hours = 2,085.7 hours; half of them are laboratory duties, a tenth are not enough
+def test_only_laboratory_duties_count(tmp_path: Path, percent: float | None, status: str) -> None:
+    job = {**LAB_JOB, "role": "other-healthcare"}
+    if percent is not None:
+        job["lab_duties_percent"] = percent
+    criterion = answer(book_with(tmp_path, LAB_DUTIES), {"work_experience": [job]})["routes"][0]["criteria"][0]
+    assert criterion["status"] == status
+    if status == "unknown":
+        assert criterion["missing_inputs"] == ["work_experience[0].lab_duties_percent"]
+
+
+def test_provisional_rules_say_so(tmp_path: Path) -> None:
+    provisional = "    verification: {source: official, confidence: medium, provisional: true, note: Pilot era.}\n"
+    rules = CAUTION.replace("    cite: {source: doc}\n", "    cite: {source: doc}\n" + provisional, 1)
+    criterion = answer(book_with(tmp_path, rules), {})["routes"][0]["criteria"][0]
+    assert criterion["verification"]["provisional"] is True
