@@ -12,8 +12,8 @@ Semantics, as implemented here
 * Statuses are three-valued: ``met``, ``unmet``, ``unknown``. A route is the AND of its entries (``common``
   first), a group the OR of its members (Kleene logic: unmet < unknown < met, AND = min, OR = max).
   A credential is ``eligible`` if any route is met, ``ineligible`` if every route in effect is unmet,
-  ``undetermined`` otherwise. With no route in effect on the evaluation date it is ``ineligible`` (no route
-  is offered that day), unless it has ``unencoded_routes``: then it is undetermined.
+  ``undetermined`` otherwise (unencoded routes are routes too: see below). With no route in effect on the
+  evaluation date it is ``ineligible``: no route is offered that day.
 * Missing facts. A measure that needs a missing fact is unknown: a field, the age, a date of a time
   measure (``end_absent: zero`` reads a missing ``end`` as no time at all, whatever the ``start``), a sum
   with any part missing (``tests/rules/credentials/ascp/pbt.yaml``: "leaves the collection count unknown,
@@ -69,8 +69,9 @@ Semantics, as implemented here
   counting forward like an age while windows counted back) and the engine was changed to these.
 * ``effective`` ranges and dated thresholds (both days inclusive) select what applies on the evaluation
   date; criteria and routes not in effect are left out (a group left with no member is left out, and so is
-  a route left with no entry: it is not offered that day). A criterion one of whose dated thresholds has no
-  value in force that day (the dates leave a gap) is not in effect that day either.
+  an encoded route left with no entry: it is not offered that day; an unencoded one stays open). A
+  criterion one of whose dated thresholds has no value in force that day (the dates leave a gap) is not in
+  effect that day either.
 """
 
 from __future__ import annotations
@@ -381,12 +382,13 @@ class Oracle:
         routes = {
             f"{cred.id}.{r.id}": verdict
             for r in cred.routes
-            if _in_effect(r.effective, as_of) and (verdict := self.route(cred, r, applicant, as_of, memo)).criteria
+            if _in_effect(r.effective, as_of)
+            and ((verdict := self.route(cred, r, applicant, as_of, memo)).criteria or not r.complete)
         }
         statuses = [r.status for r in routes.values()]
         if MET in statuses:
             status = "eligible"
-        elif all(s == UNMET for s in statuses) and (statuses or not cred.unencoded):
+        elif all(s == UNMET for s in statuses):
             status = "ineligible"  # every route offered that day is unmet (perhaps none is offered)
         else:
             status = "undetermined"

@@ -30,6 +30,7 @@ from tests.helpers import REPO, credential, make_rule_set
 BAD = Path(__file__).parent / "bad_rules"
 CRED = "credentials/test/bad.yaml"
 STATE = "states/or.yaml"
+DERIVATIONS = "derivations.yaml"
 BUNDLED = load_rule_set(REPO / "rules")
 UNEXPECTED = (
     "unexpected file: rules/ holds only index.yaml, vocabulary.yaml, credentials/<body>/<credential>.yaml and "
@@ -91,7 +92,7 @@ CHECKS: dict[str, Check] = {
     "group_of_one": Check("routes.0.criteria.0.any", 20, "List should have at least 2 items after validation, not 1"),
     # --- citations anywhere in a credential file
     "unknown_source_of_an_unencoded_route": Check(
-        "unencoded_routes.0.cite.0.source", 21, "unknown source `handbook`; this file lists: doc"
+        "unencoded_routes.0.cite.0.source", 22, "unknown source `handbook`; this file lists: doc"
     ),
     "unknown_source_of_a_not_evaluated_condition": Check(
         "routes.0.not_evaluated.0.cite.1.source", 22, "unknown source `outline`; this file lists: doc"
@@ -188,6 +189,57 @@ CHECKS: dict[str, Check] = {
     "state_source_never_cited": Check("sources.guide", 6, "source is never cited", STATE),
     "state_note_unordered_effective": Check(
         "notes.0.effective", 14, FROM_AFTER_TO.format("2026-01-01", "2025-01-01"), STATE
+    ),
+    # --- cautions, unencoded routes, incomplete knowledge (rules/README.md; issue 11)
+    "unknown_caution": Check("cautions.0", 10, "unknown criterion `adult`"),
+    "unknown_route_caution": Check("routes.0.cautions.0", 20, "unknown criterion `adult`"),
+    "caution_also_deciding": Check("criteria.adult", 17, "criterion is both a caution and a deciding entry of a route"),
+    "secondary_requirement_deciding": Check(
+        "criteria.adult",
+        17,
+        "only secondary sources state this requirement, on a route whose own source is official (routes.0): "
+        "list it under `cautions` so that it never decides alone",
+    ),
+    "unencoded_route_without_id": Check("unencoded_routes.0.id", 19, "required key is missing"),
+    "unencoded_route_id_of_a_route": Check("unencoded_routes.0.id", 19, "id `only` is already used by routes.0"),
+    "unknown_gate_criterion": Check("unencoded_routes.0.gate.0", 24, "unknown criterion `instructor-1-year`"),
+    "gate_repeats_a_common_entry": Check(
+        "unencoded_routes.0.gate", 30, "criterion `hours` appears twice in this route"
+    ),
+    "unknown_for_without_one_of": Check("criteria.hours.test", 14, "`unknown_for` goes with `one_of`"),
+    "unknown_for_also_in_one_of": Check(
+        "criteria.accredited.test", 14, "`ABHES` is both in `one_of` and in `unknown_for`"
+    ),
+    "unknown_for_not_in_the_vocabulary": Check(
+        "criteria.accredited.test.unknown_for",
+        14,
+        "`CAAHEPP` is not in the `accreditor` vocabulary; allowed: "
+        + ", ".join(sorted(BUNDLED.vocabularies["accreditor"].values)),
+    ),
+    "only_lab_duties_of_years": Check(
+        "criteria.work.measure", 13, "`only_lab_duties` counts hours: use it with `total: hours`"
+    ),
+    "provisional_not_a_boolean": Check("verification.provisional", 7, "Input should be a valid boolean"),
+    # --- derived facts (rules/derivations.yaml)
+    "derivation_duplicate_id": Check(
+        "derivations.1.id", 10, "duplicate derivation id `accreditor-implies-institution`", DERIVATIONS
+    ),
+    "derivation_of_a_number": Check(
+        "derivations.0.when.path", 6, "`program.clock_hours` is not an enumerated applicant field", DERIVATIONS
+    ),
+    "derivation_value_not_in_the_vocabulary": Check(
+        "derivations.0.then.one_of.1", 7, "`usdee` is not in the `institution_accreditation` vocabulary", DERIVATIONS
+    ),
+    "derivation_across_records": Check(
+        "derivations.0", 4, "`when` and `then` must be fields of the same record", DERIVATIONS
+    ),
+    "derivation_of_itself": Check("derivations.0.then.path", 7, "a field cannot be derived from itself", DERIVATIONS),
+    "derivation_unknown_source": Check(
+        "derivations.0.cite.0.source", 8, "unknown source `handbook`; this file lists: standards", DERIVATIONS
+    ),
+    "derivation_source_never_cited": Check("sources.guide", 3, "source is never cited", DERIVATIONS),
+    "derivation_with_too_many_values": Check(
+        "derivations.0.then.one_of", 7, "List should have at most 8 items after validation, not 9", DERIVATIONS
     ),
     # --- the index
     "index_version_not_semantic": Check("version", 2, _slug_pattern(r"^\d+\.\d+\.\d+$"), "index.yaml"),
