@@ -190,9 +190,11 @@ class _CredentialWriter:
         if kind == "enum":
             path = rng.choice(sorted(ENUM_FIELDS))
             vocab = VOCAB[ENUM_FIELDS[path]]
-            return {"measure": path, "test": {"one_of": rng.sample(vocab, rng.randint(1, min(3, len(vocab))))}}, _scope(
-                path
-            )
+            test: dict[str, Any] = {"one_of": rng.sample(vocab, rng.randint(1, min(3, len(vocab) - 1)))}
+            undecided = [v for v in vocab if v not in test["one_of"]]
+            if rng.random() < 0.25:  # values the source does not decide
+                test["unknown_for"] = rng.sample(undecided, 1)
+            return {"measure": path, "test": test}, _scope(path)
         if kind == "rank":
             levels = VOCAB["degree_level"]
             if rng.random() < 0.3:
@@ -274,6 +276,8 @@ class _CredentialWriter:
             hints.weekly.add(float(measure["min_hours_per_week"]))
         if rng.random() < 0.3:
             measure["settings"] = rng.sample(VOCAB["experience_setting"], rng.randint(1, 3))
+        if total == "hours" and rng.random() < 0.3:
+            measure["only_lab_duties"] = True
         values = list(TOTAL_THRESHOLDS[total])
         hints.totals.setdefault(total, set()).update(values)
         return {"measure": measure, "test": self.order_test(values, two_sided=False)}, scope
@@ -291,10 +295,22 @@ class _CredentialWriter:
             effective = self.effective(0.2)
             if effective:
                 crit["effective"] = effective
+            if rng.random() < 0.1:  # only the known part of a requirement: at best unknown
+                crit["incomplete"] = "The source does not state the rest."
+            if rng.random() < 0.1:
+                crit["verification"] = {"source": "official", "confidence": "medium", "provisional": True}
             criteria[slug] = crit
             scopes[slug] = scope
+        # Cautions: criteria shown with a route (or every route) that never decide; none is also deciding.
+        cautions: dict[str, str] = {}  # slug -> "credential" or "route"
+        for where in ("credential", "route"):
+            if rng.random() < 0.2:
+                slug = f"c{len(cautions)}"
+                crit, _ = self.criterion()
+                criteria[slug] = {"label": f"Caution {slug}", **crit, "cite": {"source": "doc"}}
+                cautions[slug] = where
 
-        slugs = list(criteria)
+        slugs = [s for s in criteria if s not in cautions]
         rng.shuffle(slugs)
         common = [slugs.pop()] if len(slugs) > 2 and rng.random() < 0.3 else []
         n_routes = rng.randint(1, 3)
@@ -347,6 +363,9 @@ class _CredentialWriter:
             if effective:
                 data["effective"] = effective
             route_data.append(data)
+        for slug, where in cautions.items():
+            if where == "route":
+                rng.choice(route_data).setdefault("cautions", []).append(slug)
 
         body, name = self.cid.split(".")
         out: dict[str, Any] = {
@@ -363,17 +382,27 @@ class _CredentialWriter:
         }
         if common:
             out["common"] = common
+        credential_cautions = [s for s, where in cautions.items() if where == "credential"]
+        if credential_cautions:
+            out["cautions"] = credential_cautions
         out["criteria"] = criteria
         out["routes"] = route_data
-        if rng.random() < 0.15:
-            out["unencoded_routes"] = [
-                {
-                    "label": "Unencoded",
-                    "reason": "Not published.",
-                    "cite": {"source": "doc"},
-                    "verification": {"source": "official", "confidence": "low"},
-                }
-            ]
+        if rng.random() < 0.25:
+            unencoded: dict[str, Any] = {
+                "id": "u0",
+                "label": "Unencoded",
+                "reason": "Not published.",
+                "cite": {"source": "doc"},
+                "verification": {"source": "official", "confidence": "low"},
+            }
+            gate: list[Any] = []
+            if rng.random() < 0.6:  # what is known of who the route is for
+                entry_for(gate, slugs)
+                if rng.random() < 0.4:
+                    entry_for(gate, slugs)
+            if gate:
+                unencoded["gate"] = gate
+            out["unencoded_routes"] = [unencoded]
         return out
 
 
@@ -390,8 +419,34 @@ def _scope(path: str) -> str:
     return head if head in ("program", "degree") else "applicant"
 
 
+# Derived facts the generator may state: (when field, then field), both enumerated fields of one record.
+DERIVABLE = (
+    ("program.accreditor", "program.institution_accreditation"),
+    ("program.discipline", "program.award"),
+    ("degree.field", "degree.institution_accreditation"),
+)
+
+
+def _derivations(rng: random.Random, anchor: dt.date) -> dict[str, Any]:
+    derivations = []
+    for i, (when, then) in enumerate(rng.sample(DERIVABLE, rng.randint(1, 2))):
+        when_vocab, then_vocab = VOCAB[ENUM_FIELDS[when]], VOCAB[ENUM_FIELDS[then]]
+        derivations.append(
+            {
+                "id": f"d{i}",
+                "label": f"Derivation {i}",
+                "when": {"path": when, "one_of": rng.sample(when_vocab, rng.randint(1, 3))},
+                "then": {"path": then, "one_of": rng.sample(then_vocab, rng.randint(1, min(3, len(then_vocab))))},
+                "cite": [{"source": "standards"}],
+                "verification": {"source": "official", "confidence": "high"},
+            }
+        )
+    source = {"title": "Standards", "url": "https://example.org/standards", "kind": "official", "retrieved": anchor}
+    return {"sources": {"standards": source}, "derivations": derivations}
+
+
 def write_rule_set(tmp_path: Path, rng: random.Random) -> tuple[Path, Hints, dict[str, str]]:
-    """A random valid rule set under ``tmp_path``; returns its root, its hints and its credential files."""
+    """A random valid rule set under ``tmp_path``; returns its root, its hints and its files (path -> text)."""
     hints = Hints()
     n = rng.randint(2, 3)
     hints.credential_ids = [f"gen.c{i}" for i in range(n)]
@@ -400,6 +455,8 @@ def write_rule_set(tmp_path: Path, rng: random.Random) -> tuple[Path, Hints, dic
     for cid in hints.credential_ids:
         data = _CredentialWriter(rng, cid, hints, anchor).write()
         files[f"credentials/gen/{cid.split('.')[1]}.yaml"] = yaml.safe_dump(data, sort_keys=False, width=200)
+    if rng.random() < 0.3:
+        files["derivations.yaml"] = yaml.safe_dump(_derivations(rng, anchor), sort_keys=False, width=200)
     return make_rule_set(tmp_path, files), hints, files
 
 
@@ -580,6 +637,8 @@ class _ApplicantWriter:
         if self.maybe(0.1):
             job.setdefault("hours_per_week", weekly)
             job.setdefault("total_hours", 1000)
+        if self.maybe(0.5):
+            job["lab_duties_percent"] = rng.choice((0, 25, 50, 100, 33.3))
         if self.maybe(0.6):
             job["supervised"] = rng.random() < 0.7
         if self.maybe(0.6):
