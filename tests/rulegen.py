@@ -5,10 +5,12 @@ credentials) using every measure and rule feature the loader accepts: field valu
 vocabularies, ``age``, ``time_since``/``time_until``/``time_between`` (``end_absent``) in days or calendar
 units, ``sum``, ``experience`` (roles, totals in time, hours or counts, ``within``/``since`` windows,
 ``supervised``, ``settings``, ``min_hours_per_week``), ``experience_areas``, ``certifications`` (``status``,
-``earned_within``), dated thresholds, ``effective`` on criteria and routes, ``common`` entries, groups of
-alternatives and unencoded routes. It returns :class:`Hints`: the thresholds, durations and values the rule
-set uses, from which :func:`applicant` draws facts at, around and far from them, relative to an evaluation
-date. Both are driven by a ``random.Random``, so a seed reproduces a case.
+``earned_within``), dated thresholds (with gaps), ``effective`` on criteria and routes, ``common`` entries,
+groups of alternatives, cautions, unencoded routes (with gates), ``incomplete`` criteria, ``unknown_for``
+values, ``only_lab_duties``, provisional rules and derived facts (``derivations.yaml``). It returns
+:class:`Hints`: the thresholds, durations and values the rule set uses, from which :func:`applicant` draws
+facts at, around and far from them, relative to an evaluation date. Both are driven by a
+``random.Random``, so a seed reproduces a case.
 """
 
 from __future__ import annotations
