@@ -134,43 +134,56 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_text(result: dict[str, Any], out: TextIO) -> None:
+def _print_text(result: dict[str, Any], out: TextIO, language: str) -> None:
+    """The answer (``detail: standard``) as plain text: what blocks each route, in the answer's language."""
+    from .i18n import catalogue
+    from .render import _
+
+    t = catalogue(language, "messages").gettext
+    defs = result["definitions"]
+    levels = result["verifications"]
+    verdicts = {"eligible": t(_("ELIGIBLE")), "ineligible": t(_("INELIGIBLE")), "undetermined": t(_("UNDETERMINED"))}
     rules = result["rules"]
-    out.write(f"as of {result['as_of']}, rules {rules['id']}\n")
-    eligible = ", ".join(result["eligible"]) or "none"
-    out.write(f"eligible for: {eligible}\n")
+    out.write(t(_("as of {date}, rules {rules}")).format(date=result["as_of"], rules=rules["id"]) + "\n")
+    eligible = ", ".join(result["eligible"]) or t(_("none"))
+    out.write(t(_("eligible for: {credentials}")).format(credentials=eligible) + "\n")
     for cred in result["credentials"]:
-        out.write(f"\n{_VERDICT[cred['status']]:<13} {cred['designation']} - {cred['name']} [{cred['id']}]\n")
+        out.write(f"\n{verdicts[cred['status']]:<13} {cred['designation']} - {cred['name']} [{cred['id']}]\n")
         for route in cred["routes"]:
-            level = route["verification"]["confidence"]
-            out.write(f"  [{_MARK[route['status']]}] {route['label']}  (confidence: {level})\n")
+            info = defs["routes"][route["id"]]
+            level = t(levels[info["verification"]]["confidence"])
+            confidence = t(_("confidence: {level}")).format(level=level)
+            out.write(f"  [{_MARK[route['status']]}] {info['label']}  ({confidence})\n")
             if cred["status"] == "eligible" and route["status"] != "met":
                 continue
             groups = {g["id"]: g for g in route["groups"]}
             shown_group = None
             for c in route["criteria"]:
-                group = groups.get(c["group"]) if c["group"] else None
+                group = groups.get(c.get("group")) if c.get("group") else None
                 # On a route that is not met, the met criteria (and groups) are noise: show what blocks it.
                 if route["status"] != "met" and (c["status"] == "met" or (group and group["status"] == "met")):
                     continue
                 if group and group["id"] != shown_group:
-                    out.write(f"        {_MARK[group['status']]} one of: {group['label']}\n")
+                    label = defs["groups"][group["id"]]["label"]
+                    out.write(f"        {_MARK[group['status']]} " + t(_("one of: {label}")).format(label=label) + "\n")
                 shown_group = group["id"] if group else None
                 indent = " " * (10 if group else 8)
                 out.write(f"{indent}{_MARK[c['status']]} {c['message']}\n")
-            for ne in route["not_evaluated"]:
-                out.write(f"        ! not checked: {ne['text']}\n")
+            for ne in info.get("not_evaluated") or ():
+                out.write("        ! " + t(_("not checked: {condition}")).format(condition=ne["text"]) + "\n")
             for caution in route["cautions"]:
-                out.write(f"        ! caution (secondary sources only, never decides): {caution['message']}\n")
-            if route["reason"]:
-                out.write(f"        not encoded: {route['reason']}\n")
+                text = t(_("caution (secondary sources only, never decides): {message}"))
+                text = text.format(message=caution["message"])
+                out.write(f"        ! {text}\n")
+            if info.get("reason"):
+                out.write("        " + t(_("not encoded: {reason}")).format(reason=info["reason"]) + "\n")
         if cred["inputs_needed"]:
-            out.write(f"  needs: {', '.join(cred['inputs_needed'])}\n")
+            out.write("  " + t(_("needs: {inputs}")).format(inputs=", ".join(cred["inputs_needed"])) + "\n")
     state = result.get("state")
     if state:
         out.write(f"\n{state['name']} ({state['code']}):")
         if not state["researched"]:
-            out.write(" not researched yet\n")
+            out.write(" " + t(_("not researched yet")) + "\n")
         out.write("\n")
         for note in state["notes"]:
             out.write(f"  - {note['title']} ({note['kind']}): {note['summary']}\n")
@@ -198,7 +211,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     state = args.state or request.get("state")
     credentials = args.credential or request.get("credentials")
     try:
-        result = book.evaluate(request["applicant"], as_of=as_of, credentials=credentials, state=state).as_dict()
+        evaluation = book.evaluate(request["applicant"], as_of=as_of, credentials=credentials, state=state)
     except ValidationError as exc:
         print("credcheck: invalid applicant:", file=sys.stderr)
         for err in field_errors(exc, "applicant"):  # named as the API names them, without the values
@@ -207,11 +220,20 @@ def cmd_check(args: argparse.Namespace) -> int:
     except (UnknownCredentialError, UnknownStateError) as exc:
         print(f"credcheck: {exc}", file=sys.stderr)
         return 2
+    from .i18n import negotiate
+    from .schemas import Detail
+    from .serialize import serializer
+
+    language = negotiate(args.lang or request.get("lang"))
+    detail = Detail(args.detail or request.get("detail") or (Detail.SUMMARY if args.json else Detail.STANDARD))
+    if not args.json and detail == Detail.SUMMARY:
+        detail = Detail.STANDARD  # the text shows what blocks each route
+    result = serializer(book).eligibility(evaluation, detail=detail, language=language)
     if args.json:
-        json.dump(result, sys.stdout, indent=2)
+        json.dump(result, sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
     else:
-        _print_text(result, sys.stdout)
+        _print_text(result, sys.stdout, language)
     return 0
 
 
@@ -242,11 +264,14 @@ class _Progress:
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
+    import functools
     import time
 
     from engine import BatchRunner, available_cpus
 
     from .batch_io import read_items, write_results
+    from .schemas import Detail
+    from .serialize import batch_item
 
     book = _load(args)
     source, target = Path(args.input), Path(args.output)
@@ -276,7 +301,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
     started = time.monotonic()
     done = failed = 0
     try:
-        results = runner.run(items, as_of=as_of, credentials=args.credential, detail=args.detail)
+        encode = functools.partial(batch_item, detail=Detail(args.detail), language=args.lang)
+        results = runner.run(items, as_of=as_of, credentials=args.credential, encode=encode)
         for result in write_results(target, results, credentials, as_of=as_of.isoformat(), rules=book.version_id):
             done += 1
             failed += not result["ok"]
@@ -316,6 +342,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--state", help="USPS code for state licensing notes")
     check.add_argument("--credential", action="append", help="evaluate only this credential (repeatable)")
     check.add_argument("--json", action="store_true", help="print the API's JSON answer")
+    check.add_argument("--lang", choices=["en", "es"], help="language of the text (default: the file's lang, else en)")
+    check.add_argument(
+        "--detail", choices=["summary", "standard", "full", "trace"], help="detail of the answer (as in the API)"
+    )
     check.add_argument("--rules-dir", type=Path, help="rule set directory")
     check.set_defaults(func=cmd_check)
 
@@ -326,8 +356,12 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--credential", action="append", help="evaluate only this credential (repeatable)")
     batch.add_argument("--workers", type=int, help="worker processes (default: every CPU available)")
     batch.add_argument(
-        "--detail", choices=["summary", "full"], default="summary", help="full adds every criterion (JSONL)"
+        "--detail",
+        choices=["summary", "standard", "full"],
+        default="summary",
+        help="standard and full add every route and criterion (JSONL)",
     )
+    batch.add_argument("--lang", choices=["en", "es"], default="en", help="language of the text (default en)")
     batch.add_argument("--rules-dir", type=Path, help="rule set directory")
     batch.set_defaults(func=cmd_batch)
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
+from babel.lists import format_list
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -97,6 +98,10 @@ class Catalogue:
     def number(self, value: float) -> str:
         """A number as people write it in this language (``1,040``; at most two decimals)."""
         return format_decimal(value, format="#,##0.##", locale=self.locale)
+
+    def list(self, items: list[str], style: str = "standard") -> str:
+        """``a, b, and c`` (or ``a, b, or c`` with ``style="or"``) as the language joins lists."""
+        return format_list(items, style=style, locale=self.locale)
 
 
 def _read(language: str, domain: str) -> NullTranslations:

@@ -8,14 +8,15 @@ message naming each file, key and line at fault.
 import asyncio
 import contextlib
 import datetime as dt
+import functools
 import importlib.metadata
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, MutableMapping
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
-from fastapi import Depends, FastAPI, Path, Request
+from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
@@ -24,6 +25,8 @@ from starlette.responses import Response, StreamingResponse
 
 from engine import BatchRunner, Rulebook, RuleSetError, load_rulebook, rule_set_digest
 
+from . import web
+from .i18n import negotiate
 from .middleware import AccessLog, ApiKeyAuth, BodyLimit, RateLimit, SecurityHeaders
 from .observability import Metrics, configure_logging, render_metrics
 from .problems import (
@@ -32,7 +35,6 @@ from .problems import (
     Problem,
     ProblemError,
     install_problem_handlers,
-    item_problem,
     require_json,
 )
 from .schemas import (
@@ -40,13 +42,16 @@ from .schemas import (
     BatchResponse,
     CredentialDetail,
     CredentialList,
+    Detail,
     EligibilityResponse,
     Health,
+    Language,
     Readiness,
     RequestModels,
     StateDetail,
     load_examples,
 )
+from .serialize import batch_item, identity_json, serializer
 from .settings import Settings, split_list
 from .turns import Turns
 
@@ -141,8 +146,14 @@ def utc_today() -> dt.date:
     return dt.datetime.now(dt.UTC).date()
 
 
-def _json(content: Any, status: int = 200) -> Response:
-    return Response(orjson.dumps(content), status_code=status, media_type="application/json")
+def _json(content: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(content), status_code=status, media_type="application/json", headers=headers)
+
+
+LanguageParam = Annotated[
+    Language | None,  # type: ignore[valid-type]
+    Query(description="Language of the text fields; overrides `Accept-Language` (default English)."),
+]
 
 
 class _OrjsonRequest(Request):
@@ -317,12 +328,13 @@ def _openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
         if examples:
             example = examples["eligibility"]
             request = example["value"]
-            answer = book.evaluate(
+            evaluation = book.evaluate(
                 book.parse_applicant(request["applicant"]),
                 as_of=dt.date.fromisoformat(request["as_of"]),
                 credentials=request["credentials"],
                 state=request["state"] if request["state"] in book.state_codes else None,
-            ).as_dict()
+            )
+            answer = serializer(book).eligibility(evaluation, detail=Detail.STANDARD, language="en")
             ok = spec["paths"]["/v1/eligibility"]["post"]["responses"]["200"]["content"]["application/json"]
             ok["examples"] = {"fixture": {"summary": example["summary"], "value": answer}}
         schemas = components.get("schemas", {})
@@ -380,6 +392,8 @@ def create_app(settings: Settings | None = None, rulebook: Rulebook | None = Non
         openapi_tags=TAGS,
         generate_unique_id_function=lambda route: route.name,
         separate_input_output_schemas=False,
+        docs_url=None,  # served by api.web with local assets (FastAPI's own load them from a CDN)
+        redoc_url=None,
     )
     app.router.route_class = _OrjsonRoute
     app.state.service = state
@@ -389,7 +403,10 @@ def create_app(settings: Settings | None = None, rulebook: Rulebook | None = Non
     app.add_middleware(_RouteMetrics)  # type: ignore[arg-type]
     app.add_middleware(_RulesVersionHeader, state=state)  # type: ignore[arg-type]
     app.add_middleware(  # type: ignore[arg-type]
-        BodyLimit, default=settings.body_limit, per_path={"/v1/eligibility/batch": settings.batch_body_limit}
+        BodyLimit,
+        default=settings.body_limit,
+        per_path={"/v1/eligibility/batch": settings.batch_body_limit}
+        | dict.fromkeys(web.REGISTRAR_PATHS, settings.batch_body_limit),  # cohort uploads: the batch's limit
     )
     app.add_middleware(RateLimit, rate=settings.rate_limit, burst=settings.rate_burst)  # type: ignore[arg-type]
     app.add_middleware(ApiKeyAuth, keys=split_list(settings.api_keys))  # type: ignore[arg-type]
@@ -406,13 +423,19 @@ def create_app(settings: Settings | None = None, rulebook: Rulebook | None = Non
     app.add_middleware(SecurityHeaders)  # type: ignore[arg-type]
     app.add_middleware(AccessLog)  # type: ignore[arg-type]
 
-    summaries: dict[str, list[dict[str, Any]]] = {}
+    summaries: dict[tuple[str, str], dict[str, Any]] = {}
 
     turns = Turns()  # evaluations take turns with the sockets (see api.turns)
 
-    def count(verdicts: list[tuple[Any, str]]) -> None:
-        for credential, verdict in verdicts:
-            metrics.evaluations.labels(credential.id, verdict).inc()
+    def count(verdicts: tuple[tuple[str, Any], ...]) -> None:
+        for credential_id, verdict in verdicts:
+            metrics.evaluations.labels(credential_id, verdict.value).inc()
+
+    def language_of(request: Request, explicit: Any = None) -> str:
+        return negotiate(getattr(explicit, "value", explicit), request.headers.get("accept-language"))
+
+    def content_language(language: str) -> dict[str, str]:
+        return {"Content-Language": language, "Vary": "Accept-Language"}
 
     @app.post(
         "/v1/eligibility",
@@ -423,20 +446,28 @@ def create_app(settings: Settings | None = None, rulebook: Rulebook | None = Non
         responses={**_BODY_ERRORS, **_COMMON_ERRORS},
         dependencies=[Depends(require_json)],
     )
-    async def check_eligibility(body: EligibilityRequest) -> Response:  # type: ignore[valid-type]
-        """Evaluate one applicant against every credential (or those listed) on `as_of`."""
+    async def check_eligibility(body: EligibilityRequest, request: Request) -> Response:  # type: ignore[valid-type]
+        """Evaluate one applicant against every credential (or those listed) on `as_of`.
+
+        The text fields are in the language of `lang`, else of `Accept-Language` (English or Spanish; any other
+        falls back to English), named by `Content-Language`; machine fields never change with the language."""
         credentials = [c.value for c in body.credentials] if body.credentials else None
         as_of = body.as_of or utc_today()
+        language = language_of(request, body.lang)
+        detail = Detail(body.detail)
 
         def answer() -> Response:
-            result = state.book.evaluate(
+            book = state.book
+            result = book.evaluate(
                 body.applicant,
                 as_of=as_of,
                 credentials=credentials,
                 state=body.state.value if body.state else None,
+                trace=detail == Detail.TRACE,
             )
             count(result.verdicts)
-            return _json(result.as_dict(shared=True))  # serialised at once, never changed
+            content = serializer(book).eligibility(result, detail=detail, language=language)
+            return _json(content, headers=content_language(language))
 
         return await turns.run(answer)
 
@@ -476,16 +507,18 @@ def create_app(settings: Settings | None = None, rulebook: Rulebook | None = Non
         credentials = [c.value for c in body.credentials] if body.credentials else None
         items = [(item.id, item.applicant) for item in body.items]
         runner, book = state.runner, state.book
+        language = language_of(request, body.lang)
+        detail = Detail(body.detail)
+        encode = functools.partial(batch_item, detail=detail, language=language)
 
         def results() -> Iterator[dict[str, Any]]:
-            for result in runner.run(items, as_of=as_of, credentials=credentials, detail=body.detail.value):
+            for result in runner.run(items, as_of=as_of, credentials=credentials, encode=encode):
                 if result["ok"]:
                     metrics.batch_items.labels("evaluated").inc()
                     for outcome in result["credentials"]:
                         metrics.evaluations.labels(outcome["id"], outcome["status"]).inc()
                 else:
                     metrics.batch_items.labels("invalid").inc()
-                    result["problem"] = item_problem(result["problem"])
                 yield result
 
         if "application/x-ndjson" in request.headers.get("accept", ""):
@@ -494,20 +527,27 @@ def create_app(settings: Settings | None = None, rulebook: Rulebook | None = Non
                 for result in results():
                     yield orjson.dumps(result) + b"\n"
 
-            return StreamingResponse(lines(), media_type="application/x-ndjson", headers={"X-As-Of": as_of.isoformat()})
+            headers = {"X-As-Of": as_of.isoformat(), **content_language(language)}
+            return StreamingResponse(lines(), media_type="application/x-ndjson", headers=headers)
         evaluated = await run_in_threadpool(lambda: list(results()))
         failed = sum(1 for r in evaluated if not r["ok"])
-        notes = book.state_notes(body.state.value, as_of=as_of, credentials=credentials) if body.state else None
+        notes = None
+        if body.state:
+            outcome = book.state_notes(body.state.value, as_of=as_of, credentials=credentials)
+            notes = serializer(book).state_notes(outcome, language)
         return _json(
             {
                 "as_of": as_of.isoformat(),
-                "rules": book.rules.info(),
+                "language": language,
+                "detail": detail.value,
+                "rules": identity_json(book),
                 "count": len(evaluated),
                 "succeeded": len(evaluated) - failed,
                 "failed": failed,
                 "state": notes,
                 "items": evaluated,
-            }
+            },
+            headers=content_language(language),
         )
 
     @app.get(
@@ -516,15 +556,18 @@ def create_app(settings: Settings | None = None, rulebook: Rulebook | None = Non
         summary="List credentials",
         tags=["catalogue"],
         response_model=CredentialList,
-        responses=_COMMON_ERRORS,
+        responses={422: _PROBLEM, **_COMMON_ERRORS},
     )
-    async def list_credentials() -> Response:
+    async def list_credentials(request: Request, lang: LanguageParam = None) -> Response:
         """Every credential in the rule set, with its routes."""
         book = state.book
-        if book.digest not in summaries:
-            summaries.clear()
-            summaries[book.digest] = book.credential_summaries()
-        return _json({"rules": state.rules_info, "credentials": summaries[book.digest]})
+        language = language_of(request, lang)
+        key = (book.digest, language)
+        if key not in summaries:
+            if len(summaries) > 8:
+                summaries.clear()
+            summaries[key] = serializer(book).credential_list(language)
+        return _json(summaries[key], headers=content_language(language))
 
     @app.get(
         "/v1/credentials/{credential_id}",
@@ -535,10 +578,14 @@ def create_app(settings: Settings | None = None, rulebook: Rulebook | None = Non
         responses={404: _PROBLEM, 422: _PROBLEM, **_COMMON_ERRORS},
     )
     async def get_credential(
+        request: Request,
         credential_id: str = Path(max_length=100, description="Credential id, e.g. `aama.cma`.", examples=["aama.cma"]),
+        lang: LanguageParam = None,
     ) -> Response:
         """A credential with every route, criterion, citation, verification level and catalogue fact."""
-        return _json(state.book.credential_detail(credential_id))
+        language = language_of(request, lang)
+        content = serializer(state.book).credential_detail(credential_id, language)
+        return _json(content, headers=content_language(language))
 
     @app.get(
         "/v1/states/{code}",
@@ -549,10 +596,14 @@ def create_app(settings: Settings | None = None, rulebook: Rulebook | None = Non
         responses={404: _PROBLEM, 422: _PROBLEM, **_COMMON_ERRORS},
     )
     async def get_state(
+        request: Request,
         code: str = Path(max_length=10, description="USPS code, e.g. `WA` (any case).", examples=["WA"]),
+        lang: LanguageParam = None,
     ) -> Response:
         """Licensing notes of a state, DC or territory for the credential families in the rule set."""
-        return _json(state.book.state_detail(code.upper()))  # `wa` is `WA`
+        language = language_of(request, lang)
+        content = serializer(state.book).state_detail(code.upper(), language)  # `wa` is `WA`
+        return _json(content, headers=content_language(language))
 
     @app.get(
         "/healthz",
@@ -596,6 +647,7 @@ def create_app(settings: Settings | None = None, rulebook: Rulebook | None = Non
         content, media_type = render_metrics()
         return Response(content, media_type=media_type)
 
+    web.install(app, today=utc_today)  # the page, the registrar's upload and /docs, /redoc (not in the spec)
     app.openapi = _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -39,6 +39,16 @@ request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 access_logger = logging.getLogger("credcheck.access")
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+# The page and the API docs (api.web) load their own scripts, styles and images, and nothing from elsewhere.
+_PAGE_PATHS = ("/docs", "/redoc", "/static/", "/en/", "/es/")
+_PAGE_CSP = (
+    b"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    b"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+# ReDoc styles itself with inline <style> elements (styled-components) and searches in a blob: worker; its
+# scripts stay self-only.
+_REDOC_CSP = _PAGE_CSP.replace(b"style-src 'self'", b"style-src 'self' 'unsafe-inline'") + b"; worker-src blob:"
+_API_CSP = b"default-src 'none'; frame-ancestors 'none'"
 _OPEN_PATHS = ("/healthz", "/readyz", "/metrics", "/docs", "/redoc", "/openapi.json")
 
 
@@ -125,16 +135,15 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         path = scope.get("path", "")
-        docs = path in ("/docs", "/redoc") or path.startswith("/docs/")
+        page = path == "/" or path.startswith(_PAGE_PATHS)
         cacheable = scope.get("method") == "GET" and path.startswith(("/v1/credentials", "/v1/states"))
         extra = [
             (b"x-content-type-options", b"nosniff"),
             (b"referrer-policy", b"no-referrer"),
             (b"x-frame-options", b"DENY"),
             (b"cache-control", b"public, max-age=300" if cacheable else b"no-store"),
+            (b"content-security-policy", (_REDOC_CSP if path == "/redoc" else _PAGE_CSP) if page else _API_CSP),
         ]
-        if not docs:  # the interactive docs load their scripts from a CDN
-            extra.append((b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"))
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

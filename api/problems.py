@@ -153,9 +153,16 @@ def _allowed_methods(app: FastAPI, request: Request) -> list[str]:
     return sorted(methods)
 
 
-def item_problem(problem: dict[str, Any]) -> dict[str, Any]:
-    """A batch item's error (from the engine) as a problem details object."""
-    return {"type": _BASE + "invalid-applicant", "title": PROBLEM_TYPES["invalid-applicant"], **problem}
+def item_problem(errors: list[dict[str, str]]) -> dict[str, Any]:
+    """A batch item's invalid fields as a problem details object (the status the item alone would have had)."""
+    n = len(errors)
+    return {
+        "type": _BASE + "invalid-applicant",
+        "title": PROBLEM_TYPES["invalid-applicant"],
+        "status": 422,
+        "detail": f"{n} invalid field{'s' if n != 1 else ''}: " + ", ".join(e["field"] for e in errors[:5]),
+        "errors": errors,
+    }
 
 
 async def require_json(request: Request) -> None:

@@ -1,10 +1,9 @@
 """Request and response models: the API contract and the source of ``openapi/openapi.json``.
 
-Response bodies are produced by the engine as plain JSON (see ``engine._results``); these models describe
-that JSON for the spec and generated SDKs, and the tests check that real responses conform to them.
-Identifiers in responses (credential ids, families) are plain strings so that an older client keeps
-working when the rule set grows; request fields that select from a closed set are enums built from the
-rule set's vocabularies.
+The response models are the one description of the JSON ``api.serialize`` writes; tests validate real answers
+against them. Enums are the engine's own (one per concept). Identifiers in responses (credential ids,
+families) are plain strings so that an older client keeps working when the rule set grows; request fields
+that select from a closed set are enums built from the rule set's vocabularies.
 """
 
 import datetime as dt
@@ -15,10 +14,24 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
 
-from engine import Rulebook
-from engine._vocab import make_enum
+from engine import (
+    Confidence,
+    Coverage,
+    FactTopic,
+    Op,
+    Reason,
+    Rulebook,
+    SourceKind,
+    StateNoteKind,
+    Status,
+    Unit,
+    Verdict,
+    Why,
+    make_enum,
+)
 from engine.applicant import IsoDate
 
+from .i18n import LANGUAGES
 from .problems import FieldError
 
 MAX_BATCH = 10_000
@@ -26,13 +39,16 @@ MAX_BATCH = 10_000
 __all__ = [
     "EXAMPLES_PATH",
     "MAX_BATCH",
+    "BatchResponse",
     "CredentialDetail",
     "CredentialList",
+    "Detail",
     "EligibilityResponse",
     "Health",
+    "Language",
+    "Readiness",
     "RequestModels",
     "StateDetail",
-    "build_request_models",
     "load_examples",
 ]
 
@@ -40,59 +56,19 @@ __all__ = [
 _API = ConfigDict(extra="forbid", populate_by_name=True)
 
 
-class SourceKind(enum.StrEnum):
-    """Official: the certifying body's or a state's own text. Secondary: anything else."""
+class Detail(enum.StrEnum):
+    """How much an answer explains: `summary` (each credential in brief), `standard` (every route and criterion,
+    typed, with a sentence each), `full` (also labels and the requirement and value as text), `trace` (also,
+    per criterion, the facts read, the dated version of the test and the durable-rules rule that decided it)."""
 
-    OFFICIAL = "official"
-    SECONDARY = "secondary"
-
-
-class Confidence(enum.StrEnum):
-    """High: official and unambiguous. Medium: official but partial or dated, or agreeing secondary sources.
-    Low: a single secondary source, or conflicting sources."""
-
-    HIGH = "high"
-    MEDIUM = "medium"
-    LOW = "low"
+    SUMMARY = "summary"
+    STANDARD = "standard"
+    FULL = "full"
+    TRACE = "trace"
 
 
-class CriterionStatus(enum.StrEnum):
-    """met / unmet, or unknown when the facts given do not decide it."""
-
-    MET = "met"
-    UNMET = "unmet"
-    UNKNOWN = "unknown"
-
-
-class CredentialStatus(enum.StrEnum):
-    """eligible: some route is met. ineligible: every route is unmet. undetermined: neither, yet."""
-
-    ELIGIBLE = "eligible"
-    INELIGIBLE = "ineligible"
-    UNDETERMINED = "undetermined"
-
-
-class StateNoteKind(enum.StrEnum):
-    """What a state requires of a credential family."""
-
-    LICENSE = "license"
-    CERTIFICATION = "certification"
-    REGISTRATION = "registration"
-    PERMIT = "permit"
-    EXEMPT = "exempt"
-    NO_STATE_REQUIREMENT = "no-state-requirement"
-    INFORMATIONAL = "informational"
-
-
-class FactTopic(enum.StrEnum):
-    """What a catalogue fact is about."""
-
-    EXAM = "exam"
-    FEE = "fee"
-    RENEWAL = "renewal"
-    CONTINUING_EDUCATION = "continuing-education"
-    ATTEMPTS = "attempts"
-    OTHER = "other"
+Language = enum.StrEnum("Language", {code.upper(): code for code in LANGUAGES})  # type: ignore[misc]
+Language.__doc__ = "Language of the answer's text (machine fields never change with it)."
 
 
 class CriterionScope(enum.StrEnum):
@@ -101,13 +77,6 @@ class CriterionScope(enum.StrEnum):
     APPLICANT = "applicant"
     PROGRAM = "program"
     DEGREE = "degree"
-
-
-class BatchDetail(enum.StrEnum):
-    """`summary`: each credential in brief; `full`: also every route and criterion."""
-
-    SUMMARY = "summary"
-    FULL = "full"
 
 
 class ReadinessStatus(enum.StrEnum):
@@ -126,15 +95,7 @@ class RulesOnDisk(enum.StrEnum):
     INCOMPATIBLE = "incompatible"
 
 
-class RouteCoverage(enum.StrEnum):
-    """`full`: the route is encoded from its source. `gate`: only who the route is for is encoded (its other
-    criteria were not published or not retrieved); `none`: nothing of it is. A route that is not `full` is never
-    met: it is unmet when its gate fails, otherwise unknown, so a credential with such a route is never
-    ineligible."""
-
-    FULL = "full"
-    GATE = "gate"
-    NONE = "none"
+# ------------------------------------------------------------------------------------------- shared
 
 
 class Verification(BaseModel):
@@ -144,21 +105,34 @@ class Verification(BaseModel):
     source: SourceKind = Field(description="Kind of source the rule rests on.")
     confidence: Confidence = Field(description="How confident the rule set's reference is in it.")
     provisional: bool = Field(
-        description="True when the rule rests on a source known to be superseded or partial, until the current text is "
-        "retrieved."
+        description="True when the rule rests on a source known to be superseded or partial, until the current "
+        "text is retrieved."
     )
     note: str | None = Field(description="What is uncertain, if anything.")
 
 
-class Citation(BaseModel):
-    """Where a rule comes from."""
+class Source(BaseModel):
+    """A document rules cite."""
 
     model_config = _API
-    title: str = Field(description="Title of the cited document.")
-    url: str = Field(description="Address of the cited document.")
-    pinpoint: str | None = Field(description="Section, category or passage within the document.")
+    title: str = Field(description="Title of the document.")
+    url: str = Field(description="Address of the document.")
     source_kind: SourceKind = Field(description="Official or secondary source.")
     retrieved: dt.date = Field(description="When the maintainers last read the document.")
+
+
+class CiteRef(BaseModel):
+    """A citation by reference: the key of a source listed in the answer's `sources`, and where in it."""
+
+    model_config = _API
+    source: str = Field(description="Key in `sources`, e.g. `aama.cma/aama-eligibility`.")
+    pinpoint: str | None = Field(description="Section, category or passage within the document.")
+
+
+class Citation(Source):
+    """Where a rule comes from (the source itself, with the passage)."""
+
+    pinpoint: str | None = Field(description="Section, category or passage within the document.")
 
 
 class CertifyingBody(BaseModel):
@@ -170,89 +144,14 @@ class CertifyingBody(BaseModel):
     url: str = Field(description="Web site.")
 
 
-class CriterionResult(BaseModel):
-    """One criterion of one route, evaluated."""
+class RulesInfo(BaseModel):
+    """Which rule set produced the answer: pin it to reproduce a result."""
 
     model_config = _API
-    id: str = Field(description="Stable criterion id, e.g. `aama.cma.accredited-caahep-abhes`.")
-    label: str = Field(description="What the criterion requires, in plain English.")
-    status: CriterionStatus = Field(description="met, unmet or unknown.")
-    required: str = Field(description="The required value, e.g. `at least 720` or `one of CAAHEP, ABHES`.")
-    actual: str | None = Field(description="The applicant's value, when known.")
-    item: str | None = Field(description="The record it was evaluated on, e.g. `programs[0]`.")
-    group: str | None = Field(description="Id of the group of alternatives this criterion belongs to, if any.")
-    missing_inputs: list[str] = Field(description="Inputs that would decide an unknown criterion.")
-    message: str = Field(description="Plain-English explanation.")
-    citations: list[Citation] = Field(description="Sources of the criterion.")
-    verification: Verification = Field(description="How firm the criterion is.")
-
-
-class GroupResult(BaseModel):
-    """A group of alternatives within a route: met when any member is met."""
-
-    model_config = _API
-    id: str = Field(description="Stable group id.")
-    label: str = Field(description="What the group requires.")
-    status: CriterionStatus = Field(description="Status of the group.")
-
-
-class NotEvaluated(BaseModel):
-    """A condition of the route that the service states but does not decide."""
-
-    model_config = _API
-    text: str = Field(description="The condition.")
-    citations: list[Citation] = Field(description="Its sources.")
-
-
-class RouteResult(BaseModel):
-    """One route (pathway) to a credential, evaluated: met only when every entry is met."""
-
-    model_config = _API
-    id: str = Field(description="Stable route id, e.g. `aama.cma.category-1`.")
-    label: str = Field(description="Name of the route.")
-    status: CriterionStatus = Field(description="met, unmet or unknown.")
-    coverage: RouteCoverage = Field(description="How much of the route the rule set encodes.")
-    reason: str | None = Field(description="For a route not fully encoded: why.")
-    verification: Verification = Field(description="How firm the route is.")
-    criteria: list[CriterionResult] = Field(description="Every criterion of the route, in order.")
-    groups: list[GroupResult] = Field(description="Groups of alternatives in the route.")
-    cautions: list[CriterionResult] = Field(
-        description="Requirements only secondary sources state: shown with their source, never deciding the route."
-    )
-    not_evaluated: list[NotEvaluated] = Field(description="Conditions stated but not decided by the service.")
-    citations: list[Citation] = Field(description="Sources of a route not fully encoded (its criteria cite theirs).")
-
-
-class UndeterminedReason(enum.StrEnum):
-    """Why an undetermined credential is not decided: `missing-inputs` (facts not given; see `inputs_needed`),
-    `unencoded-route` (a route the rule set cannot decide remains open), `requirement-not-stated` (the source
-    does not state a requirement's full terms), `source-undecided` (the source does not say whether a value
-    given counts)."""
-
-    MISSING_INPUTS = "missing-inputs"
-    UNENCODED_ROUTE = "unencoded-route"
-    REQUIREMENT_NOT_STATED = "requirement-not-stated"
-    SOURCE_UNDECIDED = "source-undecided"
-
-
-class CredentialResult(BaseModel):
-    """One credential, evaluated."""
-
-    model_config = _API
-    id: str = Field(description="Credential id, e.g. `aama.cma`.")
-    name: str = Field(description="Name of the credential.")
-    designation: str = Field(description="Post-nominal designation, e.g. `CMA (AAMA)`.")
-    body: CertifyingBody = Field(description="Certifying body.")
-    family: str = Field(description="Credential family, e.g. `medical-assistant`.")
-    status: CredentialStatus = Field(description="eligible, ineligible or undetermined.")
-    eligible_routes: list[str] = Field(description="Ids of the routes that are met.")
-    inputs_needed: list[str] = Field(description="Inputs that could still decide an undetermined credential.")
-    undetermined_reasons: list[UndeterminedReason] = Field(description="Why an undetermined credential is open.")
-    verification: Verification = Field(description="How firm the credential's rules are overall.")
-    routes: list[RouteResult] = Field(
-        description="Every route in effect on `as_of`, with every criterion: encoded routes, then routes the rule set "
-        "cannot fully decide (`coverage`)."
-    )
+    name: str = Field(description="Name of the rule set.")
+    version: str = Field(description="Semantic version of the rule set.")
+    digest: str = Field(description="SHA-256 of the rule files, `sha256:<hex>`.")
+    id: str = Field(description="Version with the digest as build metadata; also the `X-Rules-Version` header.")
 
 
 class Effective(BaseModel):
@@ -263,26 +162,212 @@ class Effective(BaseModel):
     to: dt.date | None = Field(description="Last day in effect.")
 
 
+Scalar = str | int | float | bool
+
+
+class Window(BaseModel):
+    """The dates a field must fall in for the requirement to hold on `as_of`, both inclusive (null: open)."""
+
+    model_config = _API
+    field: str = Field(description="The date field (`programs[].completion_date`), or `work_experience`.")
+    from_: dt.date | None = Field(alias="from", description="First day that counts.")
+    to: dt.date | None = Field(description="Last day that counts.")
+
+
+class SecondBound(BaseModel):
+    """The other bound of a requirement with two (`at_least 2` and `less_than 5`)."""
+
+    model_config = _API
+    op: Op = Field(description="An ordering operator.")
+    value: Scalar = Field(description="Its threshold.")
+
+
+class Requirement(BaseModel):
+    """What a criterion requires on `as_of`, as data: an operator with a threshold (a number in `unit`, a level of
+    an ordered `vocabulary`, or a flag), or a set of allowed `values`, and for dates the window they imply."""
+
+    model_config = _API
+    op: Op = Field(description="How the applicant's value is compared.")
+    value: Scalar | None = Field(None, description="Threshold of an ordering operator, or the flag of `is`.")
+    values: list[str] | None = Field(None, description="Allowed values (`one_of`, `includes_any`, `includes_all`).")
+    unit: Unit | None = Field(None, description="What the threshold counts.")
+    vocabulary: str | None = Field(None, description="The vocabulary `values` (or a level) come from.")
+    unknown_for: list[str] | None = Field(None, description="Values the source does not decide (unknown).")
+    also: SecondBound | None = Field(None, description="A second ordering bound.")
+    window: Window | None = Field(None, description="For time requirements: the dates that satisfy it on `as_of`.")
+
+
+class Measured(BaseModel):
+    """The applicant's value: `value` when known exactly; `low` (certain) and `high` (at most; null: no upper
+    bound) when only partly known; `alternatives` when a derived fact allows several. Durations are ISO 8601
+    (`P3Y2M5D`, negative `-P20D` when the date is still ahead)."""
+
+    model_config = _API
+    value: Scalar | list[str] | None = Field(None, description="The value, when known exactly.")
+    low: Scalar | list[str] | None = Field(None, description="What certainly counts.")
+    high: Scalar | list[str] | None = Field(None, description="What might count at most (null: unbounded).")
+    alternatives: list[Scalar] | None = Field(None, description="The values a derived fact allows.")
+    derived_by: str | None = Field(None, description="Id of the derived fact (`rules/derivations.yaml`).")
+    unit: Unit | None = Field(None, description="What the value counts.")
+    vocabulary: str | None = Field(None, description="The vocabulary of a code value.")
+
+
+class TraceInput(BaseModel):
+    """A fact the criterion read."""
+
+    model_config = _API
+    field: str = Field(description="Where it is in the applicant, e.g. `programs[0].clock_hours`.")
+    value: Any = Field(description="Its value as given (a record as an object).")
+
+
+class TraceVersion(BaseModel):
+    """The dated version of the criterion's test that applied on `as_of` (both days inclusive; null: open)."""
+
+    model_config = _API
+    from_: dt.date | None = Field(alias="from", description="First day of the version.")
+    to: dt.date | None = Field(description="Last day of the version.")
+
+
+class CriterionTrace(BaseModel):
+    """How a criterion was decided (`detail: trace`)."""
+
+    model_config = _API
+    inputs: list[TraceInput] = Field(description="The facts read, on the record decided.")
+    version: TraceVersion = Field(description="The version of the test that applied.")
+    engine_rule: str = Field(description="The durable-rules rule that tests it.")
+    fired: list[int] = Field(
+        description="Candidates the rule fired for: 0 the value (or its low bound), 1 the high bound, 0..n-1 the "
+        "values of a derived fact."
+    )
+    undecided_rule: str | None = Field(description="The rule of the values the source does not decide, if any.")
+
+
+# ------------------------------------------------------------------------------------------- eligibility
+
+
+class CriterionResult(BaseModel):
+    """One criterion of one route, evaluated on one record. What it requires, its sources and its verification
+    level are in the answer's `definitions.criteria` under its id; fields that do not apply are left out."""
+
+    model_config = _API
+    id: str = Field(description="Stable criterion id, e.g. `aama.cma.accredited-caahep-abhes`.")
+    status: Status = Field(description="met, unmet or unknown.")
+    record: str | None = Field(None, description="The record it was decided on, e.g. `programs[0]`.")
+    group: str | None = Field(None, description="Id of the group of alternatives it belongs to, if any.")
+    measured: Measured | None = Field(None, description="The applicant's value, when any fact was given.")
+    missing_inputs: list[str] | None = Field(None, description="Inputs that would decide an unknown criterion.")
+    why: Why | None = Field(None, description="What decided it, when its status alone does not say.")
+    message: str = Field(description="The explanation, in the answer's language.")
+    required_text: str | None = Field(None, description="The requirement in words (`detail: full`).")
+    measured_text: str | None = Field(None, description="The applicant's value in words (`detail: full`).")
+    trace: CriterionTrace | None = Field(None, description="How it was decided (`detail: trace`).")
+
+
+class GroupResult(BaseModel):
+    """A group of alternatives within a route: met when any member is met (label in `definitions.groups`)."""
+
+    model_config = _API
+    id: str = Field(description="Stable group id.")
+    status: Status = Field(description="Status of the group.")
+
+
+class RouteResult(BaseModel):
+    """One route (pathway) to a credential, evaluated: met only when every entry is met. Its label, sources and
+    verification level are in the answer's `definitions.routes` under its id."""
+
+    model_config = _API
+    id: str = Field(description="Stable route id, e.g. `aama.cma.category-1`.")
+    status: Status = Field(description="met, unmet or unknown.")
+    coverage: Coverage = Field(description="How much of the route the rule set encodes.")
+    criteria: list[CriterionResult] = Field(description="Every criterion of the route, in order.")
+    groups: list[GroupResult] = Field(description="Groups of alternatives in the route.")
+    cautions: list[CriterionResult] = Field(
+        description="Requirements only secondary sources state: shown with their source, never deciding the route."
+    )
+
+
+class NotEvaluated(BaseModel):
+    """A condition of the route that the service states but does not decide."""
+
+    model_config = _API
+    text: str = Field(description="The condition.")
+    cite: list[CiteRef] = Field(description="Its sources.")
+
+
+class CriterionInfo(BaseModel):
+    """What an answer says once about a criterion it lists."""
+
+    model_config = _API
+    label: str = Field(description="What it requires, in words.")
+    required: Requirement = Field(description="What it requires on `as_of`, as data.")
+    cite: list[CiteRef] = Field(description="Its sources, by key in `sources`.")
+    verification: str = Field(description="Key of its verification level in `verifications`.")
+
+
+class RouteInfo(BaseModel):
+    """What an answer says once about a route it lists."""
+
+    model_config = _API
+    label: str = Field(description="Name of the route.")
+    verification: str = Field(description="Key of its verification level in `verifications`.")
+    reason: str | None = Field(None, description="For a route not fully encoded: why.")
+    cite: list[CiteRef] | None = Field(None, description="Sources of a route not fully encoded.")
+    not_evaluated: list[NotEvaluated] | None = Field(None, description="Conditions stated but not decided.")
+
+
+class GroupInfo(BaseModel):
+    """What an answer says once about a group of alternatives."""
+
+    model_config = _API
+    label: str = Field(description="What the group requires.")
+
+
+class Definitions(BaseModel):
+    """The criteria, routes and groups an answer lists, each described once, by id."""
+
+    model_config = _API
+    criteria: dict[str, CriterionInfo] = Field(description="By criterion id.")
+    routes: dict[str, RouteInfo] = Field(description="By route id.")
+    groups: dict[str, GroupInfo] = Field(description="By group id.")
+
+
+class CredentialResult(BaseModel):
+    """One credential, evaluated."""
+
+    model_config = _API
+    id: str = Field(description="Credential id, e.g. `aama.cma`.")
+    name: str = Field(description="Name of the credential.")
+    designation: str = Field(description="Post-nominal designation, e.g. `CMA (AAMA)`.")
+    status: Verdict = Field(description="eligible, ineligible or undetermined.")
+    eligible_routes: list[str] = Field(description="Ids of the routes that are met.")
+    inputs_needed: list[str] = Field(description="Inputs that could still decide an undetermined credential.")
+    undetermined_reasons: list[Reason] = Field(description="Why an undetermined credential is open.")
+    nearest_route: str | None = Field(
+        description="When not eligible: the encoded route with the fewest entries not met (ties: the closest status)."
+    )
+    missing_criteria: list[str] = Field(description="Criteria (or groups) of the nearest route that are not met.")
+    verification: str = Field(description="Key of the credential's overall verification level in `verifications`.")
+    routes: list[RouteResult] | None = Field(
+        description="Every route in effect on `as_of`: encoded routes, then routes the rule set cannot fully decide "
+        "(`coverage`). Null with `detail: summary`."
+    )
+    body: CertifyingBody | None = Field(None, description="Certifying body (`detail: full`).")
+    family: str | None = Field(None, description="Credential family, e.g. `medical-assistant` (`detail: full`).")
+    summary: str | None = Field(None, description="What the credential is (`detail: full`).")
+
+
 class StateNote(BaseModel):
     """A state licensing rule concerning some credential families."""
 
     model_config = _API
     id: str = Field(description="Stable note id, e.g. `state.wa.ma-certified`.")
     title: str = Field(description="Short title.")
-    kind: Literal[
-        "license",
-        "certification",
-        "registration",
-        "permit",
-        "exempt",
-        "no-state-requirement",
-        "informational",
-    ] = Field(description="What the state requires.")
+    kind: StateNoteKind = Field(description="What the state requires.")
     families: list[str] = Field(description="Credential families the note concerns.")
     summary: str = Field(description="What the rule says.")
     accepts: list[str] = Field(description="National credentials the state accepts as a pathway.")
-    citations: list[Citation] = Field(description="Sources.")
-    verification: Verification = Field(description="How firm the note is.")
+    cite: list[CiteRef] = Field(description="Sources, by key in `sources`.")
+    verification: str = Field(description="Key of its verification level in `verifications`.")
     effective: Effective | None = Field(description="When the rule is in effect, if limited.")
 
 
@@ -297,25 +382,21 @@ class StateResult(BaseModel):
     notes: list[StateNote] = Field(description="Notes concerning the evaluated credentials' families.")
 
 
-class RulesInfo(BaseModel):
-    """Which rule set produced the answer: pin it to reproduce a result."""
-
-    model_config = _API
-    name: str = Field(description="Name of the rule set.")
-    version: str = Field(description="Semantic version of the rule set.")
-    digest: str = Field(description="SHA-256 of the rule files, `sha256:<hex>`.")
-    id: str = Field(description="Version with the digest as build metadata; also the `X-Rules-Version` header.")
-
-
 class EligibilityResponse(BaseModel):
-    """Every credential evaluated, with the reasons."""
+    """Every credential evaluated, with the reasons. Sources and verification levels are listed once and
+    referenced by key from criteria, routes and notes."""
 
     model_config = _API
     as_of: dt.date = Field(description="The evaluation date used.")
+    language: Language = Field(description="The language of the text fields (also `Content-Language`).")
+    detail: Detail = Field(description="How much the answer explains.")
     rules: RulesInfo = Field(description="The rule set used.")
     eligible: list[str] = Field(description="Ids of the credentials the applicant is eligible for.")
     credentials: list[CredentialResult] = Field(description="Each evaluated credential, in catalogue order.")
     state: StateResult | None = Field(description="Licensing notes for the requested state, if a state was given.")
+    definitions: Definitions = Field(description="The criteria, routes and groups listed, each described once.")
+    sources: dict[str, Source] = Field(description="Every source the answer cites, by key.")
+    verifications: dict[str, Verification] = Field(description="Every verification level the answer uses, by key.")
 
 
 # ------------------------------------------------------------------------------------------- catalogue
@@ -327,6 +408,7 @@ class RouteRef(BaseModel):
     model_config = _API
     id: str = Field(description="Route id.")
     label: str = Field(description="Route name.")
+    coverage: Coverage = Field(description="How much of the route the rule set encodes.")
 
 
 class CredentialSummary(BaseModel):
@@ -347,6 +429,7 @@ class CredentialList(BaseModel):
     """The catalogue."""
 
     model_config = _API
+    language: Language = Field(description="The language of the text fields.")
     rules: RulesInfo = Field(description="The rule set.")
     credentials: list[CredentialSummary] = Field(description="Every credential.")
 
@@ -355,7 +438,8 @@ class RequirementVersion(BaseModel):
     """What a criterion requires during a period (both days inclusive; null: open-ended)."""
 
     model_config = _API
-    required: str = Field(description="The requirement in this period.")
+    required: Requirement = Field(description="The requirement in this period, as data (no date window).")
+    required_text: str = Field(description="The requirement in words.")
     from_: dt.date | None = Field(alias="from", description="First day in effect.")
     to: dt.date | None = Field(description="Last day in effect.")
 
@@ -387,6 +471,14 @@ class GroupRef(BaseModel):
     label: str = Field(description="What the group requires.")
 
 
+class CatalogueNotEvaluated(BaseModel):
+    """A condition of a route that the service states but does not decide."""
+
+    model_config = _API
+    text: str = Field(description="The condition.")
+    citations: list[Citation] = Field(description="Its sources.")
+
+
 class RouteDefinition(BaseModel):
     """A route as defined in the rule set."""
 
@@ -394,7 +486,7 @@ class RouteDefinition(BaseModel):
     id: str = Field(description="Route id.")
     label: str = Field(description="Route name.")
     summary: str | None = Field(description="Who the route is for.")
-    coverage: RouteCoverage = Field(description="How much of the route the rule set encodes.")
+    coverage: Coverage = Field(description="How much of the route the rule set encodes.")
     reason: str | None = Field(description="For a route not fully encoded: why.")
     effective: Effective | None = Field(description="When the route is in effect, if limited.")
     verification: Verification = Field(description="How firm it is.")
@@ -403,7 +495,7 @@ class RouteDefinition(BaseModel):
     )
     groups: list[GroupRef] = Field(description="Its groups of alternatives.")
     cautions: list[CriterionDefinition] = Field(description="Requirements shown with their source that never decide.")
-    not_evaluated: list[NotEvaluated] = Field(description="Conditions stated but not decided by the service.")
+    not_evaluated: list[CatalogueNotEvaluated] = Field(description="Conditions stated but not decided by the service.")
     citations: list[Citation] = Field(description="Sources of a route not fully encoded.")
 
 
@@ -451,10 +543,27 @@ class CredentialDetail(BaseModel):
     family: str = Field(description="Credential family.")
     summary: str = Field(description="What the credential is and who it is for.")
     verification: Verification = Field(description="How firm its rules are overall.")
+    language: Language = Field(description="The language of the text fields.")
+    rules: RulesInfo = Field(description="The rule set.")
     routes: list[RouteDefinition] = Field(description="Every route, encoded ones first.")
     facts: list[CatalogueFact] = Field(description="Exam, fee and renewal facts.")
     uncertain: list[str] = Field(description="What the rule set could not confirm.")
     sources: list[SourceRef] = Field(description="Every source the file cites.")
+
+
+class CatalogueStateNote(BaseModel):
+    """A state licensing rule, with its citations and verification level."""
+
+    model_config = _API
+    id: str = Field(description="Stable note id, e.g. `state.wa.ma-certified`.")
+    title: str = Field(description="Short title.")
+    kind: StateNoteKind = Field(description="What the state requires.")
+    families: list[str] = Field(description="Credential families the note concerns.")
+    summary: str = Field(description="What the rule says.")
+    accepts: list[str] = Field(description="National credentials the state accepts as a pathway.")
+    citations: list[Citation] = Field(description="Sources.")
+    verification: Verification = Field(description="How firm the note is.")
+    effective: Effective | None = Field(description="When the rule is in effect, if limited.")
 
 
 class StateDetail(BaseModel):
@@ -465,8 +574,10 @@ class StateDetail(BaseModel):
     name: str = Field(description="Name.")
     researched: bool = Field(description="False when the rule set has no file for this state yet.")
     summary: str | None = Field(description="Overview.")
-    notes: list[StateNote] = Field(description="Every note.")
+    notes: list[CatalogueStateNote] = Field(description="Every note.")
     unconfirmed: list[str] = Field(description="What could not be confirmed for this state.")
+    language: Language = Field(description="The language of the text fields.")
+    rules: RulesInfo = Field(description="The rule set.")
 
 
 class Health(BaseModel):
@@ -539,6 +650,14 @@ class RequestModels:
             credentials: Annotated[list[credential_id], Field(min_length=1, max_length=100)] | None = Field(  # type: ignore[valid-type]
                 None, description="Evaluate only these credentials (default: all)."
             )
+            detail: Detail = Field(
+                Detail.SUMMARY,
+                description="How much the answer explains: `summary` (default: each credential in brief, with its "
+                "nearest route and what is missing), `standard` (every route and criterion), `full` or `trace`.",
+            )
+            lang: Language | None = Field(  # type: ignore[valid-type]
+                None, description="Language of the text fields; overrides `Accept-Language` (default English)."
+            )
             applicant: applicant_model = Field(description="The applicant's facts; every field is optional.")  # type: ignore[valid-type]
 
         EligibilityRequest.__module__ = __name__
@@ -583,9 +702,13 @@ class RequestModels:
             credentials: Annotated[list[credential_id], Field(min_length=1, max_length=100)] | None = Field(  # type: ignore[valid-type]
                 None, description="Evaluate only these credentials (default: all)."
             )
-            detail: BatchDetail = Field(
-                BatchDetail.SUMMARY,
-                description="`summary`: each credential in brief; `full`: also every route and criterion.",
+            detail: Detail = Field(
+                Detail.SUMMARY,
+                description="`summary` (default): each credential in brief; `standard`, `full`, `trace`: also every "
+                "route and criterion, as in the single-applicant answer (bounded: see the service's limits).",
+            )
+            lang: Language | None = Field(  # type: ignore[valid-type]
+                None, description="Language of the text fields; overrides `Accept-Language` (default English)."
             )
             items: Annotated[list[BatchItem], Field(min_length=1, max_length=MAX_BATCH)] = Field(
                 description=f"The applicants, at most {MAX_BATCH:,} (the service may be configured lower)."
@@ -603,17 +726,17 @@ def build_request_models(book: Rulebook) -> RequestModels:
 # ------------------------------------------------------------------------------------------- batch
 
 
-class CredentialOutcome(BaseModel):
+class CredentialBrief(BaseModel):
     """One credential for one batch item, in brief."""
 
     model_config = _API
     id: str = Field(description="Credential id.")
-    status: CredentialStatus = Field(description="eligible, ineligible or undetermined.")
+    status: Verdict = Field(description="eligible, ineligible or undetermined.")
     eligible_routes: list[str] = Field(description="Ids of the routes met.")
     inputs_needed: list[str] = Field(description="Inputs that could still decide an undetermined credential.")
-    undetermined_reasons: list[UndeterminedReason] = Field(description="Why an undetermined credential is open.")
+    undetermined_reasons: list[Reason] = Field(description="Why an undetermined credential is open.")
     nearest_route: str | None = Field(
-        description="When not eligible: the route with the fewest entries not met (ties: the closest status)."
+        description="When not eligible: the encoded route with the fewest entries not met (ties: the closest status)."
     )
     missing_criteria: list[str] = Field(
         description="Criteria (or groups of alternatives) of the nearest route that are not met."
@@ -638,11 +761,23 @@ class BatchItemResult(BaseModel):
     id: str = Field(description="The item's id, as sent.")
     ok: bool = Field(description="False when the item's facts were invalid; see `problem`.")
     eligible: list[str] | None = Field(description="Credentials the applicant is eligible for (null if not ok).")
-    credentials: list[CredentialOutcome] | None = Field(description="Each credential, in brief (null if not ok).")
+    credentials: list[CredentialBrief] | None = Field(description="Each credential, in brief (null if not ok).")
     details: list[CredentialResult] | None = Field(
-        description="With `detail: full`: every route and criterion, as in the single-applicant answer; else null."
+        description="Beyond `detail: summary`: every route and criterion, as in the single-applicant answer; else null."
+    )
+    definitions: Definitions | None = Field(description="With `details`: the criteria, routes and groups listed.")
+    sources: dict[str, Source] | None = Field(description="With `details`: the sources they cite, by key.")
+    verifications: dict[str, Verification] | None = Field(
+        description="With `details`: the verification levels they use, by key."
     )
     problem: ItemProblem | None = Field(description="Why the item could not be evaluated (null if ok).")
+
+
+class BatchState(StateResult):
+    """The requested state's notes, with the sources and levels they reference."""
+
+    sources: dict[str, Source] = Field(description="The sources the notes cite, by key.")
+    verifications: dict[str, Verification] = Field(description="The verification levels of the notes, by key.")
 
 
 class BatchResponse(BaseModel):
@@ -650,9 +785,11 @@ class BatchResponse(BaseModel):
 
     model_config = _API
     as_of: dt.date = Field(description="The evaluation date used for every item.")
+    language: Language = Field(description="The language of the text fields.")
+    detail: Detail = Field(description="How much each item explains.")
     rules: RulesInfo = Field(description="The rule set used.")
     count: int = Field(description="Items received.")
     succeeded: int = Field(description="Items evaluated.")
     failed: int = Field(description="Items with a problem.")
-    state: StateResult | None = Field(description="Licensing notes for the requested state, if any.")
+    state: BatchState | None = Field(description="Licensing notes for the requested state, if any.")
     items: list[BatchItemResult] = Field(description="One result per item, in input order.")

@@ -86,10 +86,12 @@ def machine() -> dict[str, Any]:
 
 
 def bench_engine(quick: bool) -> dict[str, Any]:
+    from api.schemas import Detail
+    from api.serialize import serializer
     from engine import load_rulebook
-    from engine._evaluate import Evaluator
 
     book = load_rulebook()
+    answers = serializer(book)
     n = 500 if quick else 3000
     applicants = population(n, seed=2026)
     models = [book.parse_applicant(a) for a in applicants]
@@ -105,26 +107,33 @@ def bench_engine(quick: bool) -> dict[str, Any]:
         return out
 
     verdicts = timed(lambda m: book.evaluate(m, as_of=AS_OF).verdicts)
-    summary = timed(lambda m: book.evaluate(m, as_of=AS_OF).summary())
-    full = timed(lambda m: book.evaluate(m, as_of=AS_OF).as_dict(shared=True))  # as the endpoint does
+    summary = timed(lambda m: book.evaluate(m, as_of=AS_OF).summaries())
 
-    # the durable-rules share: the same facts asserted, drained and deleted, timed alone
-    evaluator: Evaluator = book._evaluator
-    plan = evaluator._plan(AS_OF, tuple(book.credential_ids))
+    def answer(m: Any, detail: Detail) -> Any:
+        return answers.eligibility(book.evaluate(m, as_of=AS_OF), detail=detail, language="en")
+
+    full = timed(lambda m: answer(m, Detail.STANDARD))  # every route and criterion, as the endpoint builds it
+
+    # the durable-rules share: the facts of each evaluation, recorded as they are sent, then asserted, drained and
+    # deleted again, timed alone
     fact_lists = []
-    for m in models:
-        facts: list[str] = []
-        records = {"applicant": [m], "program": m.programs, "degree": m.degrees}
-        for scope, slots in plan.slots.items():
-            for index in range(len(records[scope] or ())):
-                item = None if scope == "applicant" else index
-                values = {slot.index: slot.measure.read(m, AS_OF, item) for slot in slots}
-                facts.extend(evaluator._facts(slots, values, index))
+    run = book.program.run
+
+    def record(facts: Any) -> Any:
+        facts = list(facts)
         fact_lists.append(facts)
+        return run(facts)
+
+    book.program.run = record  # type: ignore[method-assign]
+    try:
+        for m in models:
+            book.evaluate(m, as_of=AS_OF)
+    finally:
+        del book.program.run
     durable = []
     for facts in fact_lists:
         start = time.perf_counter()
-        book.program.run(facts)
+        run(facts)
         durable.append((time.perf_counter() - start) * 1e6)
 
     result: dict[str, Any] = {
@@ -227,11 +236,12 @@ def _payload() -> dict[str, Any]:
 MA_CREDENTIALS = ["aama.cma", "amt.rma", "nha.ccma"]
 
 
-def _bodies(n: int, credentials: list[str] | None = None) -> list[bytes]:
-    """Request bodies for ``n`` different applicants of the seeded population."""
+def _bodies(n: int, credentials: list[str] | None = None, detail: str = "standard") -> list[bytes]:
+    """Request bodies for ``n`` different applicants of the seeded population (every route and criterion
+    explained, unless ``detail`` says otherwise)."""
     extra = {"credentials": credentials} if credentials else {}
     return [
-        json.dumps({"as_of": AS_OF.isoformat(), "state": "WA", **extra, "applicant": a}).encode()
+        json.dumps({"as_of": AS_OF.isoformat(), "state": "WA", "detail": detail, **extra, "applicant": a}).encode()
         for a in population(n, seed=7)
     ]
 
@@ -331,7 +341,8 @@ def bench_profile(quick: bool) -> dict[str, Any]:
     import orjson
 
     from api.main import create_app
-    from api.schemas import RequestModels
+    from api.schemas import Detail, RequestModels
+    from api.serialize import serializer
     from api.settings import Settings
 
     n = 200 if quick else 1000
@@ -343,9 +354,14 @@ def bench_profile(quick: bool) -> dict[str, Any]:
 
     # The stages run in sequence for each applicant, as in a request (timing each stage in a loop of its own
     # would keep its data in the CPU caches and understate it).
+    answers = serializer(book)
+
+    def explain(evaluation: Any) -> Any:
+        return answers.eligibility(evaluation, detail=Detail.STANDARD, language="en")
+
     for body in bodies[:100]:
         warm = request_model.model_validate_json(body)
-        orjson.dumps(book.evaluate(warm.applicant, as_of=AS_OF, state="WA").as_dict(shared=True))
+        orjson.dumps(explain(book.evaluate(warm.applicant, as_of=AS_OF, state="WA")))
     laps: dict[str, list[float]] = {k: [] for k in ("validate_request_us", "evaluate_us", "explain_us", "serialise_us")}
     for body in bodies:
         t0 = time.perf_counter()
@@ -353,7 +369,7 @@ def bench_profile(quick: bool) -> dict[str, Any]:
         t1 = time.perf_counter()
         evaluation = book.evaluate(request.applicant, as_of=AS_OF, state="WA")
         t2 = time.perf_counter()
-        answer = evaluation.as_dict(shared=True)  # as the endpoint does
+        answer = explain(evaluation)  # as the endpoint does
         t3 = time.perf_counter()
         orjson.dumps(answer)
         t4 = time.perf_counter()
@@ -490,17 +506,24 @@ def bench_cold(quick: bool) -> dict[str, Any]:
 def bench_memory(quick: bool) -> dict[str, Any]:
     import gc
 
+    from api.schemas import Detail
+    from api.serialize import serializer
     from engine import load_rulebook
 
     book = load_rulebook()
+    answers = serializer(book)
     applicants = population(1000, seed=5)
     n = 20_000 if quick else 100_000
+
+    def answer(applicant: Any) -> Any:
+        return answers.eligibility(book.evaluate(applicant, as_of=AS_OF), detail=Detail.STANDARD, language="en")
+
     for a in applicants:
-        book.evaluate(a, as_of=AS_OF).as_dict(shared=True)
+        answer(a)
     gc.collect()
     before = _rss_kib()
     for i in range(n):
-        book.evaluate(applicants[i % len(applicants)], as_of=AS_OF).as_dict(shared=True)
+        answer(applicants[i % len(applicants)])
     gc.collect()
     after = _rss_kib()
     return {

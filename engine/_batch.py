@@ -1,8 +1,8 @@
 """Many applicants at once: per-item results in input order, one bad item never failing the rest.
 
-:func:`evaluate_item` evaluates one item and returns a JSON-ready dict: a summary per credential (status,
-routes met, inputs still needed, the nearest route and its unmet criteria), the full explanation when
-``detail="full"``, or an error naming the invalid fields.
+:func:`evaluate_item` evaluates one item and hands the outcome (or the invalid fields) to an ``encode``
+function the caller provides — the API's serializer, which turns it into a JSON-ready result — so that
+worker processes send back finished results and the engine itself writes no wire format.
 
 :class:`BatchRunner` spreads items over worker processes. durable-rules never releases the GIL, so
 threads would not help; each worker process loads and compiles the same rule set once (checked against
@@ -15,18 +15,20 @@ from __future__ import annotations
 import datetime as dt
 import multiprocessing
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import ValidationError
 
 from .applicant import field_errors
 
-__all__ = ["BatchRunner", "Detail", "available_cpus", "evaluate_item"]
+__all__ = ["BatchRunner", "Encode", "available_cpus", "evaluate_item"]
 
-Detail = Literal["summary", "full"]
+# encode(rule book, item id, evaluation or None, field errors or None) -> a JSON-ready result. It must be
+# picklable (a module-level function, or a functools.partial of one): worker processes import and call it.
+Encode = Callable[[Any, str, Any, list[dict[str, str]] | None], dict[str, Any]]
 
 # Below this many items a batch runs in the calling process: starting workers costs more than it saves.
 PARALLEL_THRESHOLD = 400
@@ -40,35 +42,14 @@ def evaluate_item(
     *,
     as_of: dt.date,
     credentials: Sequence[str] | None,
-    detail: Detail = "summary",
+    encode: Encode,
 ) -> dict[str, Any]:
-    """Evaluate one batch item; invalid facts give an error entry instead of an exception."""
+    """Evaluate one batch item; invalid facts are encoded as field errors instead of raising."""
     try:
         model = book.parse_applicant(applicant)
     except ValidationError as exc:
-        errors = field_errors(exc, prefix="applicant")
-        n = len(errors)
-        return {
-            "id": item_id,
-            "ok": False,
-            "eligible": None,
-            "credentials": None,
-            "details": None,
-            "problem": {
-                "status": 422,
-                "detail": f"{n} invalid field{'s' if n != 1 else ''}: " + ", ".join(e["field"] for e in errors[:5]),
-                "errors": errors,
-            },
-        }
-    evaluation = book.evaluate(model, as_of=as_of, credentials=credentials)
-    return {
-        "id": item_id,
-        "ok": True,
-        "eligible": evaluation.eligible,
-        "credentials": evaluation.summary(),
-        "details": evaluation.as_dict()["credentials"] if detail == "full" else None,
-        "problem": None,
-    }
+        return encode(book, item_id, None, field_errors(exc, prefix="applicant"))
+    return encode(book, item_id, book.evaluate(model, as_of=as_of, credentials=credentials), None)
 
 
 # ------------------------------------------------------------------------------------------ workers
@@ -94,10 +75,13 @@ def _worker_init(rules_dir: str, digest: str) -> None:
     _WORKER_BOOK = book
 
 
-def _worker_chunk(args: tuple[list[tuple[str, Any]], dt.date, tuple[str, ...] | None, Detail]) -> list[dict[str, Any]]:
-    items, as_of, credentials, detail = args
+_Chunk = tuple[list[tuple[str, Any]], dt.date, tuple[str, ...] | None, Encode]
+
+
+def _worker_chunk(args: _Chunk) -> list[dict[str, Any]]:
+    items, as_of, credentials, encode = args
     return [
-        evaluate_item(_WORKER_BOOK, item_id, applicant, as_of=as_of, credentials=credentials, detail=detail)
+        evaluate_item(_WORKER_BOOK, item_id, applicant, as_of=as_of, credentials=credentials, encode=encode)
         for item_id, applicant in items
     ]
 
@@ -139,8 +123,8 @@ class BatchRunner:
         items: Iterable[tuple[str, Any]],
         *,
         as_of: dt.date,
+        encode: Encode,
         credentials: Sequence[str] | None = None,
-        detail: Detail = "summary",
         size_hint: int | None = None,
     ) -> Iterator[dict[str, Any]]:
         """Yield one result per item, in input order, as soon as it (and every earlier one) is ready."""
@@ -149,11 +133,11 @@ class BatchRunner:
         size = size_hint if size_hint is not None else len(items)  # type: ignore[arg-type]
         if self.processes <= 1 or size < PARALLEL_THRESHOLD:
             for item_id, applicant in items:
-                yield evaluate_item(self.book, item_id, applicant, as_of=as_of, credentials=creds, detail=detail)
+                yield evaluate_item(self.book, item_id, applicant, as_of=as_of, credentials=creds, encode=encode)
             return
         pool = self._get_pool()
         try:
-            for results in pool.map(_worker_chunk, _chunks(items, as_of, creds, detail)):
+            for results in pool.map(_worker_chunk, _chunks(items, as_of, creds, encode)):
                 yield from results
         except BrokenProcessPool:
             self._pool = None
@@ -166,13 +150,13 @@ class BatchRunner:
 
 
 def _chunks(
-    items: Iterable[tuple[str, Any]], as_of: dt.date, credentials: tuple[str, ...] | None, detail: Detail
-) -> Iterator[tuple[list[tuple[str, Any]], dt.date, tuple[str, ...] | None, Detail]]:
+    items: Iterable[tuple[str, Any]], as_of: dt.date, credentials: tuple[str, ...] | None, encode: Encode
+) -> Iterator[_Chunk]:
     chunk: list[tuple[str, Any]] = []
     for item in items:
         chunk.append(item)
         if len(chunk) >= CHUNK:
-            yield chunk, as_of, credentials, detail
+            yield chunk, as_of, credentials, encode
             chunk = []
     if chunk:
-        yield chunk, as_of, credentials, detail
+        yield chunk, as_of, credentials, encode

@@ -38,7 +38,7 @@ __all__ = [
     "calendar_code",
     "calendar_code_at",
     "calendar_diff",
-    "describe_calendar_code",
+    "split_calendar_code",
     "duration_code",
     "full_years",
     "subtract",
@@ -103,15 +103,8 @@ def subtract(day: dt.date, *, years: int = 0, months: int = 0, days: int = 0) ->
     return add_months(day, -(years * 12 + months)) - dt.timedelta(days=days)
 
 
-def describe_calendar_code(code: int) -> str:
-    """Readable form of a calendar code: ``3 years 2 months 5 days``; ``in 20 days`` when negative."""
-    sign = code < 0
-    code = abs(code)
+def split_calendar_code(code: int) -> tuple[int, int, int]:
+    """Years, months and days of a non-negative calendar code (see the module doc)."""
     years, rest = divmod(code, 10000)
     months, days = divmod(rest, 100)
-    parts = []
-    for n, word in ((years, "year"), (months, "month"), (days, "day")):
-        if n:
-            parts.append(f"{n} {word}{'s' if n != 1 else ''}")
-    text = " ".join(parts) or "0 days"
-    return f"in {text}" if sign else text
+    return years, months, days

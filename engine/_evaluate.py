@@ -1,7 +1,8 @@
 """Evaluate an applicant against the compiled rule set.
 
 1. Plan (cached per evaluation date and credential selection): which routes and criteria are in effect
-   on ``as_of``, which version of each test applies, and each route's entries as criterion indices.
+   on ``as_of``, which version of each test applies (as a typed requirement, with its date window), and each
+   route's entries as criterion indices.
 2. Read every needed measure from the applicant: once for applicant-level measures, once per program or
    degree record for record-level ones. Missing facts are found here, before the engine, because an
    absent value silently reads as "not met" inside durable-rules.
@@ -12,12 +13,13 @@
    its entries; a group of alternatives needs one; record-level criteria of a route must all be met by the
    same record (the same program, the same degree), and the record that comes closest is reported.
 
-Explanations (result objects, messages) are built only when asked for: a batch summary needs the verdicts
-and the nearest route, not 200 sentences.
+Outcomes (``engine.outcome``) are built only when asked for: a batch summary needs the verdicts and a few
+fields per credential, not 250 criteria.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 from collections.abc import Iterable
@@ -26,34 +28,35 @@ from typing import Any
 
 from ._errors import UnknownCredentialError
 from ._fields import Scope
-from ._measures import MAX_ALTERNATIVES, Alternatives
-from ._program import Program, Slot, encode_value
-from ._results import (
-    CredentialResult,
-    CriterionResult,
+from ._measures import UNBOUNDED, Alternatives
+from ._program import CANDIDATES, Program, Slot
+from ._ruleset import CredentialDef, CriterionDef, GroupDef, RouteDef, RuleSet, TestVersion
+from .outcome import (
+    Coverage,
+    CredentialOutcome,
+    CredentialSummary,
+    CriterionOutcome,
+    CriterionTrace,
     Evaluation,
-    GroupResult,
-    RouteResult,
-    StateResult,
+    GroupOutcome,
+    Measured,
+    Reason,
+    Requirement,
+    RouteOutcome,
+    RulesIdentity,
+    StateOutcome,
     Status,
     Verdict,
-    credential_json,
-    describe_reading,
-    message,
-    route_json,
-    undetermined_reasons,
-    unknown_why,
+    Why,
 )
-from ._ruleset import CredentialDef, CriterionDef, GroupDef, RouteDef, RuleSet, TestVersion
 
 __all__ = ["Evaluator"]
 
 UNMET, UNKNOWN, MET = 0, 1, 2
-STATUS: tuple[Status, Status, Status] = ("unmet", "unknown", "met")
-VERDICT: tuple[Verdict, Verdict, Verdict] = ("ineligible", "undetermined", "eligible")
+STATUS = (Status.UNMET, Status.UNKNOWN, Status.MET)
+VERDICT = (Verdict.INELIGIBLE, Verdict.UNDETERMINED, Verdict.ELIGIBLE)
 _RECORDS: dict[Scope, str] = {"program": "programs", "degree": "degrees"}
 ABSENT, EMPTY = -1, -2  # record picks when a route's records are not given / given as an empty list
-CANDIDATES = MAX_ALTERNATIVES  # item codes per record: record * CANDIDATES + candidate
 
 # A decision: (status, low, high, missing inputs)
 Decision = tuple[int, Any, Any, tuple[str, ...]]
@@ -64,8 +67,10 @@ class _Active:
     index: int
     criterion: CriterionDef
     version: TestVersion
+    version_index: int
     rule: str
     slot: Slot
+    requirement: Requirement  # the version's requirement with its date window on the plan's evaluation date
     undecided_rule: str | None = None  # fires on a value the source does not decide (`unknown_for`)
 
 
@@ -122,10 +127,8 @@ class Evaluator:
     def __init__(self, rules: RuleSet, program: Program) -> None:
         self.rules = rules
         self.program = program
-        self._rules_info = rules.info()
+        self._identity = RulesIdentity(rules.name, rules.version, f"sha256:{rules.digest}", rules.version_id)
         self._plan = functools.lru_cache(maxsize=128)(self._make_plan)
-        # Explained criteria, shared between answers: see _Combiner.to_json.
-        self._explained: dict[tuple[Any, ...], dict[str, Any]] = {}
 
     # ------------------------------------------------------------------ plan
 
@@ -144,12 +147,18 @@ class Evaluator:
                 if version.contains(as_of):
                     key = (crit.id, v_index)
                     program = self.program
+                    requirement = version.requirement
+                    window = crit.measure.window(requirement, as_of)
+                    if window is not None:
+                        requirement = dataclasses.replace(requirement, window=window)
                     act = _Active(
                         len(actives),
                         crit,
                         version,
+                        v_index,
                         program.rule_of[key],
                         program.slot_of[key],
+                        requirement,
                         program.undecided_rule_of.get(key),
                     )
                     actives.append(act)
@@ -211,8 +220,11 @@ class Evaluator:
         as_of: dt.date,
         credentials: Iterable[str] | None = None,
         state: str | None = None,
+        trace: bool = False,
     ) -> Evaluation:
-        """Evaluate a validated applicant (an instance of the rule set's ``Applicant`` model)."""
+        """Evaluate a validated applicant (an instance of the rule set's ``Applicant`` model).
+
+        With ``trace``, every criterion outcome also says how it was decided (``CriterionTrace``)."""
         if credentials is None:
             selection = tuple(self.rules.credentials)
         else:
@@ -243,52 +255,38 @@ class Evaluator:
                         reading = by_measure[sig] = slot.measure.read(applicant, as_of, item)
                     values[slot.index] = reading
                 readings[(scope, index)] = values
-                facts.extend(self._facts(slots, values, index))
+                facts.extend(Program.facts(slots, values, index))
         fired = self.program.run(facts)
 
-        combiner = _Combiner(applicant, plan, readings, fired, self._explained)
+        combiner = _Combiner(applicant, plan, readings, fired, trace)
         state_result = self._state(state, [c for c, _ in plan.credentials], as_of) if state else None
         return Evaluation(
             as_of=as_of,
-            rules=self._rules_info,
+            rules=self._identity,
             verdicts=combiner.verdicts,
             state=state_result,
-            build=combiner.materialize,
-            summarize=combiner.summary,
-            to_json=combiner.to_json,
+            build=combiner.outcomes,
+            summarize=combiner.summaries,
         )
 
-    @staticmethod
-    def _facts(slots: tuple[Slot, ...], values: dict[int, tuple[Any, Any, tuple[str, ...]]], index: int) -> list[str]:
-        """One fact per chunk and candidate: candidate 0 holds every known value and every low bound, candidate
-        1 the high bounds, candidates 0..n-1 the values a derived fact allows (item code ``index * 8 + j``)."""
-        parts: dict[tuple[int, int], list[str]] = {}
-        for slot in slots:
-            lo, hi, _ = values[slot.index]
-            if lo is None:
-                continue
-            if type(lo) is Alternatives:
-                for j, value in enumerate(lo.values):
-                    parts.setdefault((j, slot.chunk), []).append(f'"{slot.prop}":{encode_value(value)}')
-                continue
-            parts.setdefault((0, slot.chunk), []).append(f'"{slot.prop}":{encode_value(lo)}')
-            if hi != lo:
-                parts.setdefault((1, slot.chunk), []).append(f'"{slot.prop}":{encode_value(hi)}')
-        base = index * CANDIDATES
-        return [f'{{"i":{base + j},"t":{chunk},' + ",".join(props) for (j, chunk), props in parts.items()]
+    def state(self, code: str, credentials: Iterable[str] | None, as_of: dt.date) -> StateOutcome:
+        """A state's notes in effect on ``as_of`` that concern the families of these credentials (default all)."""
+        known = self.rules.credentials
+        selected = [known[c] for c in (credentials or known) if c in known]
+        return self._state(code, selected, as_of)
 
-    def _state(self, code: str, credentials: list[CredentialDef], as_of: dt.date) -> StateResult:
+    def _state(self, code: str, credentials: list[CredentialDef], as_of: dt.date) -> StateOutcome:
         name = self.rules.vocabularies["us_state"].values.get(code, code)
         state = self.rules.states.get(code)
         if state is None:
-            return StateResult(code, name, None)
+            return StateOutcome(code, name, False, ())
         families = {c.family for c in credentials}
-        notes = [
+        notes = tuple(
             n
             for n in state.notes
             if (n.effective is None or n.effective.contains(as_of)) and families.intersection(n.families)
-        ]
-        return StateResult(code, name, state, notes)
+        )
+        return StateOutcome(code, name, True, notes, state)
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,29 +295,22 @@ class _RouteOutcome:
     picks: dict[Scope, int]  # record chosen per scope, or ABSENT / EMPTY
 
 
-# Most explained criteria recur between applicants (absent facts, common values); 8,192 of them take a few MB.
-_EXPLAINED_CACHE_SIZE = 8192
-
-
 class _Combiner:
     """Decides every criterion on every record, then routes and credentials, as integers.
 
     Decisions are kept in full-length rows, one per record a route can pick (the applicant itself, each
     program, each degree, or "absent"/"empty" when the list was not given / is empty); every row also holds
-    the applicant-level decisions, so any criterion index can be read from any row. Explanations are built
-    from these rows only on request (:meth:`materialize`, :meth:`to_json`, :meth:`summary`).
+    the applicant-level decisions, so any criterion index can be read from any row. Outcomes are built from
+    these rows only on request (:meth:`outcomes`, :meth:`summaries`).
     """
 
     def __init__(
-        self,
-        applicant: Any,
-        plan: _Plan,
-        readings: dict[Any, Any],
-        fired: set[tuple[str, int]],
-        explained: dict[tuple[Any, ...], dict[str, Any]] | None = None,
+        self, applicant: Any, plan: _Plan, readings: dict[Any, Any], fired: set[tuple[str, int]], trace: bool
     ) -> None:
         self.plan = plan
-        self.explained = {} if explained is None else explained
+        self.applicant = applicant
+        self.fired = fired
+        self.trace = trace
         actives = plan.actives
         n = len(actives)
 
@@ -370,14 +361,14 @@ class _Combiner:
                 self.rows[(scope, record)] = decide(scope, record, applicant_row)
         self.status_rows = {key: [d[0] for d in row] for key, row in self.rows.items()}
 
-        self.outcomes: list[tuple[CredentialDef, list[tuple[_PlannedRoute, _RouteOutcome]], int]] = []
+        self.evaluated: list[tuple[CredentialDef, list[tuple[_PlannedRoute, _RouteOutcome]], int]] = []
         for cred, routes in plan.credentials:
             evaluated = [(pr, self._route(pr)) for pr in routes]
             # Unencoded routes are among the routes (never met; unknown unless their gate fails), so a
             # credential with a route the rule set cannot decide is never called ineligible.
             verdict = max((o.status for _, o in evaluated), default=UNMET)
-            self.outcomes.append((cred, evaluated, verdict))
-        self.verdicts: list[tuple[CredentialDef, Verdict]] = [(c, VERDICT[v]) for c, _, v in self.outcomes]
+            self.evaluated.append((cred, evaluated, verdict))
+        self.verdicts = tuple((c.id, VERDICT[v]) for c, _, v in self.evaluated)
 
     # ------------------------------------------------------------------ routes
 
@@ -425,230 +416,151 @@ class _Combiner:
         """The decisions on the record the route picked for ``scope`` (every row holds the applicant's)."""
         return self.rows[(scope, 0 if scope == "applicant" else outcome.picks[scope])]
 
-    # ------------------------------------------------------------------ explanations
+    # ------------------------------------------------------------------ outcomes
 
-    def _item(self, scope: Scope, outcome: _RouteOutcome) -> tuple[str | None, str | None]:
-        """(item, note) for criteria of ``scope`` in a route: ``programs[0]``, or why there is none."""
-        if scope == "applicant":
-            return None, None
-        pick = outcome.picks[scope]
-        if pick == EMPTY:
-            return None, f"no {_RECORDS[scope]} listed"
-        if pick == ABSENT:
-            return None, None
-        return f"{_RECORDS[scope]}[{pick}]", None
-
-    def _route_result(self, pr: _PlannedRoute, outcome: _RouteOutcome) -> RouteResult:
-        actives = self.plan.actives
-        criteria: list[CriterionResult] = []
-        groups: list[GroupResult] = []
-
-        def result(i: int, group_id: str | None, scope: Scope) -> CriterionResult:
-            act = actives[i]
-            status, lo, hi, missing = self._row(scope, outcome)[i]
-            item, note = self._item(scope, outcome) if act.criterion.measure.scope != "applicant" else (None, None)
-            required = act.version.required
-            return CriterionResult(act.criterion, STATUS[status], required, lo, hi, item, missing, group_id, note)
-
-        for entry, scope in zip(pr.entries, pr.entry_scopes, strict=True):
-            members = (entry,) if isinstance(entry, int) else entry[1]
-            group_id = None if isinstance(entry, int) else entry[0].id
-            criteria.extend(result(i, group_id, scope) for i in members)
-            if not isinstance(entry, int):
-                row = self._row(scope, outcome)
-                groups.append(GroupResult(entry[0].id, entry[0].label, STATUS[max(row[i][0] for i in entry[1])]))
-        cautions = [result(i, None, actives[i].criterion.measure.scope) for i in pr.cautions]
-        return RouteResult(pr.route, STATUS[outcome.status], criteria, groups, cautions)
-
-    @staticmethod
-    def _criterion_json(
-        act: _Active,
-        status: int,
-        lo: Any,
-        hi: Any,
-        missing: tuple[str, ...],
-        group_id: str | None,
-        item: str | None,
-        note: str | None,
-    ) -> dict[str, Any]:
-        crit = act.criterion
-        applicant_level = crit.measure.scope == "applicant"
-        status_name = STATUS[status]
-        actual = describe_reading(crit.measure.describe, status_name, lo, hi, None if applicant_level else note)
-        why = unknown_why(crit, status_name, lo, missing)
-        static = crit.static_json
-        return {
-            "id": crit.id,
-            "label": crit.label,
-            "status": status_name,
-            "required": act.version.required,
-            "actual": actual,
-            "item": None if applicant_level else item,
-            "group": group_id,
-            "missing_inputs": list(missing),
-            "message": message(crit.label, status_name, act.version.required, actual, missing, why),
-            "citations": static["citations"],
-            "verification": static["verification"],
-        }
-
-    def _explained_json(
-        self, i: int, outcome: _RouteOutcome, group_id: str | None, shared: bool, scope: Scope | None = None
-    ) -> tuple[dict[str, Any], Decision]:
-        """A criterion's JSON on the record the route picked for ``scope`` (its entry's; default its own), from
-        the bounded cache shared by answers."""
+    def _criterion(self, i: int, outcome: _RouteOutcome, scope: Scope, group: str | None) -> CriterionOutcome:
+        """Criterion ``i`` as decided on the record the route picked for ``scope`` (its entry's scope)."""
         act = self.plan.actives[i]
         crit = act.criterion
-        scope = scope or crit.measure.scope
-        decision = self._row(scope, outcome)[i]
-        status, lo, hi, missing = decision
-        item, note = self._item(scope, outcome)
-        applicant_level = crit.measure.scope == "applicant"
-        # Everything the criterion's JSON depends on; equal keys give equal JSON.
-        key = (
-            crit.id,
-            act.version.required,
-            status,
-            lo,
-            hi,
-            missing,
-            group_id,
-            None if applicant_level else item,
-            None if applicant_level or lo is not None else note,
+        measure = crit.measure
+        status, lo, hi, missing = self._row(scope, outcome)[i]
+        pick = 0 if scope == "applicant" else outcome.picks[scope]
+        record_level = measure.scope != "applicant"
+        record = f"{_RECORDS[scope]}[{pick}]" if record_level and pick >= 0 else None
+        why: Why | None = None
+        measured: Measured | None = None
+        if lo is not None:
+            value = measure.value
+            if type(lo) is Alternatives:
+                measured = Measured(
+                    None, None, measure.unit, measure.vocabulary, tuple(value(v) for v in lo.values), lo.derivation
+                )
+                why = Why.DERIVED if status != UNKNOWN else None
+            else:
+                high = None if isinstance(hi, int | float) and not isinstance(hi, bool) and hi >= UNBOUNDED else hi
+                top = value(high) if high is not None else None
+                measured = Measured(value(lo), top, measure.unit, measure.vocabulary)
+            if status == UNKNOWN and not missing:
+                why = Why.REQUIREMENT_NOT_STATED if crit.incomplete else Why.SOURCE_UNDECIDED
+        elif record_level and pick == EMPTY:
+            why = Why.NO_RECORDS
+        key = (crit.id, act.version_index, act.requirement.window, status, lo, hi, missing, group, record, why)
+        trace = None
+        if self.trace:
+            index = None if not record_level or pick < 0 else pick
+            code = max(pick, 0) * CANDIDATES
+            count = 0 if lo is None else len(lo) if type(lo) is Alternatives else 1 if hi == lo else 2
+            trace = CriterionTrace(
+                inputs=measure.facts(self.applicant, index) if (not record_level or pick >= 0) else (),
+                version_from=act.version.start,
+                version_to=act.version.end,
+                engine_rule=act.rule,
+                fired=tuple(j for j in range(count) if (act.rule, code + j) in self.fired),
+                undecided_rule=act.undecided_rule,
+            )
+        return CriterionOutcome(
+            crit.id, STATUS[status], act.requirement, measured, record, missing, group, why, crit, key, trace
         )
-        cache = self.explained
-        try:
-            explained = cache.get(key)
-        except TypeError:  # a measured list (credential ids, lab areas): not cached
-            key, explained = None, None
-        if explained is None:
-            explained = self._criterion_json(act, status, lo, hi, missing, group_id, item, note)
-            if key is not None:
-                if len(cache) >= _EXPLAINED_CACHE_SIZE:
-                    cache.clear()
-                cache[key] = explained
-        if not shared:
-            explained = {**explained, "missing_inputs": list(explained["missing_inputs"])}
-        return explained, decision
 
-    def to_json(self, shared: bool = False) -> list[dict[str, Any]]:
-        """The credentials' explanations as JSON-ready dicts, built straight from the decision rows.
+    def _route_outcome(self, pr: _PlannedRoute, outcome: _RouteOutcome) -> RouteOutcome:
+        criteria: list[CriterionOutcome] = []
+        groups: list[GroupOutcome] = []
+        for entry, scope in zip(pr.entries, pr.entry_scopes, strict=True):
+            if isinstance(entry, int):
+                criteria.append(self._criterion(entry, outcome, scope, None))
+                continue
+            group, members = entry
+            criteria.extend(self._criterion(i, outcome, scope, group.id) for i in members)
+            row = self._row(scope, outcome)
+            groups.append(GroupOutcome(group.id, STATUS[max(row[i][0] for i in members)], group))
+        cautions = tuple(
+            self._criterion(i, outcome, self.plan.actives[i].criterion.measure.scope, None) for i in pr.cautions
+        )
+        route = pr.route
+        return RouteOutcome(
+            route.id, STATUS[outcome.status], Coverage(route.coverage), tuple(criteria), tuple(groups), cautions, route
+        )
 
-        Equal to ``[c.as_dict() for c in self.materialize()]`` (a test checks it) but without the
-        intermediate objects: this is the hot path of the single-applicant endpoint. A criterion's JSON
-        depends only on its decision (status, measured bounds, missing inputs) and its place (record, group),
-        so explained criteria are kept in a bounded cache shared by all answers. With ``shared`` the cached
-        dicts themselves are returned (for a caller that only serialises them); otherwise copies.
-        """
-        actives = self.plan.actives
+    def outcomes(self) -> tuple[CredentialOutcome, ...]:
+        """Every credential with every route and criterion."""
         out = []
-        for cred, routes, verdict in self.outcomes:
-            route_dicts = []
+        for cred, routes, verdict in self.evaluated:
+            route_outcomes = tuple(self._route_outcome(pr, o) for pr, o in routes)
             needed: dict[str, None] = {}
-            open_routes = []
-            for pr, outcome in routes:
-                criteria = []
-                groups = []
-                route_missing: dict[str, None] = {}
-                open_criteria: list[Any] = []
-                for entry, scope in zip(pr.entries, pr.entry_scopes, strict=True):
-                    row = self._row(scope, outcome)
-                    if isinstance(entry, int):
-                        members: tuple[int, ...] = (entry,)
-                        group_id = None
-                        entry_status = row[entry][0]
-                    else:
-                        members = entry[1]
-                        group_id = entry[0].id
-                        entry_status = max(row[i][0] for i in members)
-                        groups.append({"id": group_id, "label": entry[0].label, "status": STATUS[entry_status]})
-                    for i in members:
-                        explained, (status, lo, _, missing) = self._explained_json(i, outcome, group_id, shared, scope)
-                        criteria.append(explained)
-                        if entry_status != MET:
-                            name = STATUS[status]
-                            open_criteria.append((name, missing, unknown_why(actives[i].criterion, name, lo, missing)))
-                        if status == UNKNOWN and entry_status == UNKNOWN:
-                            route_missing.update(dict.fromkeys(missing))
-                cautions = [self._explained_json(i, outcome, None, shared)[0] for i in pr.cautions]
-                if verdict == UNKNOWN and outcome.status == UNKNOWN:
-                    needed.update(route_missing)
-                status_name = STATUS[outcome.status]
-                open_routes.append((pr.route, status_name, open_criteria))
-                route_dicts.append(route_json(pr.route, status_name, criteria, groups, cautions))
-            reasons = undetermined_reasons(open_routes) if verdict == UNKNOWN else []
-            out.append(credential_json(cred, VERDICT[verdict], route_dicts, list(needed), reasons))
-        return out
+            reasons: tuple[Reason, ...] = ()
+            if verdict == UNKNOWN:
+                for r in route_outcomes:
+                    if r.status == Status.UNKNOWN:
+                        needed.update(dict.fromkeys(r.open_inputs()))
+                reasons = self._reasons(routes)
+            eligible = tuple(r.id for r in route_outcomes if r.status == Status.MET)
+            out.append(
+                CredentialOutcome(cred.id, VERDICT[verdict], route_outcomes, eligible, tuple(needed), reasons, cred)
+            )
+        return tuple(out)
 
-    def materialize(self) -> list[CredentialResult]:
-        return [
-            CredentialResult(cred, VERDICT[verdict], [self._route_result(pr, o) for pr, o in routes])
-            for cred, routes, verdict in self.outcomes
-        ]
+    # ------------------------------------------------------------------ summaries (batch)
 
-    def _open(self, pr: _PlannedRoute, outcome: _RouteOutcome) -> list[Any]:
-        """(status, missing, why unknown) of the criteria of the route's entries that are not met."""
+    def _open(self, pr: _PlannedRoute, outcome: _RouteOutcome) -> list[tuple[int, Decision]]:
+        """(criterion index, decision) of the criteria of the route's entries that are not met."""
         out = []
         for entry, scope in zip(pr.entries, pr.entry_scopes, strict=True):
             row = self._row(scope, outcome)
             members = (entry,) if isinstance(entry, int) else entry[1]
             if max(row[i][0] for i in members) == MET:
                 continue
-            for i in members:
-                status, lo, _, missing = row[i]
-                name = STATUS[status]
-                out.append((name, missing, unknown_why(self.plan.actives[i].criterion, name, lo, missing)))
+            out.extend((i, row[i]) for i in members)
         return out
 
-    def _route_missing(self, pr: _PlannedRoute, outcome: _RouteOutcome) -> list[str]:
-        """Inputs that could still change an unknown route (not those of a group already met)."""
-        out: list[str] = []
-        for entry, scope in zip(pr.entries, pr.entry_scopes, strict=True):
-            row = self._row(scope, outcome)
-            members = (entry,) if isinstance(entry, int) else entry[1]
-            if max(row[i][0] for i in members) != UNKNOWN:
+    def _reasons(self, routes: list[tuple[_PlannedRoute, _RouteOutcome]]) -> tuple[Reason, ...]:
+        """Why an undetermined credential is open, from its unknown routes and their open criteria."""
+        found: set[Reason] = set()
+        for pr, o in routes:
+            if o.status != UNKNOWN:
                 continue
-            for i in members:
-                if row[i][0] == UNKNOWN:
-                    out.extend(row[i][3])
-        return out
+            if not pr.route.complete:
+                found.add(Reason.UNENCODED_ROUTE)
+            for i, (status, lo, _, missing) in self._open(pr, o):
+                if status != UNKNOWN:
+                    continue
+                if missing:
+                    found.add(Reason.MISSING_INPUTS)
+                elif lo is not None:
+                    incomplete = self.plan.actives[i].criterion.incomplete
+                    found.add(Reason.REQUIREMENT_NOT_STATED if incomplete else Reason.SOURCE_UNDECIDED)
+        return tuple(r for r in Reason if r in found)
 
-    def summary(self) -> list[dict[str, Any]]:
+    def summaries(self) -> tuple[CredentialSummary, ...]:
         """Per credential: verdict, routes met, inputs that could decide it, and the nearest route's gaps."""
         out = []
-        for cred, routes, verdict in self.outcomes:
+        rows = self.status_rows
+        for cred, routes, verdict in self.evaluated:
             needed: dict[str, None] = {}
-            reasons: list[str] = []
+            reasons: tuple[Reason, ...] = ()
             if verdict == UNKNOWN:
                 for pr, o in routes:
                     if o.status == UNKNOWN:
-                        needed.update(dict.fromkeys(self._route_missing(pr, o)))
-                reasons = undetermined_reasons([(pr.route, STATUS[o.status], self._open(pr, o)) for pr, o in routes])
+                        for _, (status, _, _, missing) in self._open(pr, o):
+                            if status == UNKNOWN:
+                                needed.update(dict.fromkeys(missing))
+                reasons = self._reasons(routes)
             nearest: str | None = None
-            gaps: list[str] = []
+            gaps: tuple[str, ...] = ()
             if verdict != MET and routes:
                 best_key: tuple[int, int] | None = None
-                rows = self.status_rows
                 for pr, o in routes:
                     if not pr.route.complete:
                         continue  # an unencoded route says nothing of what is missing
                     picks = o.picks
-                    not_met = [
+                    not_met = tuple(
                         entry_id
                         for scope, members, entry_id in pr.entry_specs
-                        if max(map(rows[(scope, picks[scope])].__getitem__, members)) != MET
-                    ]
+                        if max(map(rows[(scope, 0 if scope == "applicant" else picks[scope])].__getitem__, members))
+                        != MET
+                    )
                     key = (-len(not_met), o.status)
                     if best_key is None or key > best_key:
                         best_key, nearest, gaps = key, pr.route.id, not_met
-            out.append(
-                {
-                    "id": cred.id,
-                    "status": VERDICT[verdict],
-                    "eligible_routes": [pr.route.id for pr, o in routes if o.status == MET],
-                    "inputs_needed": list(needed),
-                    "undetermined_reasons": reasons,
-                    "nearest_route": nearest,
-                    "missing_criteria": gaps,
-                }
-            )
-        return out
+            eligible = tuple(pr.route.id for pr, o in routes if o.status == MET)
+            out.append(CredentialSummary(cred.id, VERDICT[verdict], eligible, tuple(needed), reasons, nearest, gaps))
+        return tuple(out)

@@ -23,6 +23,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from .applicant import ApplicantModels
+from .outcome import Unit
 
 __all__ = ["FieldSpec", "Scope", "ValueType", "field_catalogue"]
 
@@ -47,6 +48,7 @@ class FieldSpec:
     type: ValueType
     vocabulary: str | None  # for enum and enum_list
     ordered: bool = False  # enum from an ordered vocabulary: compared by rank
+    unit: Unit | None = None  # what a number counts
 
     def input_path(self, index: int | None) -> str:
         """How the API names this input: ``programs[0].clock_hours``, ``programs[].clock_hours``."""
@@ -81,6 +83,23 @@ def _classify(annotation: object, enum_vocab: dict[type[enum.Enum], str]) -> tup
     return None
 
 
+# What a numeric field counts, by its name (the applicant model's field docs say the same in words).
+UNITS: dict[str, Unit] = {
+    "clock_hours": Unit.HOURS,
+    "didactic_hours": Unit.HOURS,
+    "clinical_hours": Unit.HOURS,
+    "total_hours": Unit.HOURS,
+    "hours_per_week": Unit.HOURS,
+    "duration_weeks": Unit.WEEKS,
+    "venipunctures": Unit.VENIPUNCTURES,
+    "capillary_punctures": Unit.CAPILLARY_PUNCTURES,
+    "ekgs": Unit.EKGS,
+    "injections": Unit.INJECTIONS,
+    "arterial_punctures": Unit.ARTERIAL_PUNCTURES,
+    "lab_duties_percent": Unit.PERCENT,
+}
+
+
 def field_catalogue(models: ApplicantModels, ordered_vocabularies: set[str]) -> dict[str, FieldSpec]:
     """Map every measurable path to its spec."""
     enum_vocab = {cls: name for name, cls in models.enums.items()}
@@ -92,6 +111,7 @@ def field_catalogue(models: ApplicantModels, ordered_vocabularies: set[str]) -> 
             if kind is None:
                 continue
             path = attr if prefix is None else f"{prefix}.{attr}"
+            unit = Unit.SEMESTER_HOURS if prefix == "semester_hours" else UNITS.get(attr)
             catalogue[path] = FieldSpec(
                 path=path,
                 scope=scope,
@@ -100,6 +120,7 @@ def field_catalogue(models: ApplicantModels, ordered_vocabularies: set[str]) -> 
                 type=kind[0],
                 vocabulary=kind[1],
                 ordered=kind[1] in ordered_vocabularies if kind[1] else False,
+                unit=unit if kind[0] == "number" else None,
             )
 
     add(models.Applicant, "applicant", None, None)

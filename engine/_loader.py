@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from babel.messages.pofile import read_po
 from pydantic import BaseModel, ValidationError
 
 from ._dates import duration_code
@@ -32,7 +33,6 @@ from ._ruleset import (
     CriterionDef,
     DerivationDef,
     GroupDef,
-    Op,
     RouteDef,
     RuleSet,
     StateDef,
@@ -57,18 +57,14 @@ from ._schema import (
 from ._vocab import Vocabulary, VocabularyFile
 from ._yaml import LineMap, YamlProblemError, read_yaml
 from .applicant import build_models
+from .outcome import Bound, Op, Requirement, Unit
 
 __all__ = ["load_rule_set", "rule_set_digest"]
 
 M = TypeVar("M", bound=BaseModel)
 
-_ORDER_OPS: dict[str, Op] = {"at_least": "$gte", "more_than": "$gt", "at_most": "$lte", "less_than": "$lt"}
-_ORDER_WORDS = {
-    "at_least": "at least",
-    "more_than": "more than",
-    "at_most": "at most",
-    "less_than": "less than",
-}
+_ORDER_OPS = ("at_least", "more_than", "at_most", "less_than")
+_LOWER, _UPPER = ("at_least", "more_than"), ("at_most", "less_than")
 
 
 class _Problems:
@@ -161,9 +157,10 @@ def _parse(path: Path, display: str, model: type[M], sink: list[RuleProblem]) ->
 _TOP_FILES = ("index.yaml", "vocabulary.yaml", "derivations.yaml")
 
 
-def _discover(root: Path, sink: list[RuleProblem]) -> tuple[list[Path], list[Path]]:
+def _discover(root: Path, sink: list[RuleProblem]) -> tuple[list[Path], list[Path], list[Path]]:
     credentials: list[Path] = []
     states: list[Path] = []
+    catalogues: list[Path] = []
     for path in sorted(root.rglob("*")):
         if path.is_dir():
             continue
@@ -175,16 +172,41 @@ def _discover(root: Path, sink: list[RuleProblem]) -> tuple[list[Path], list[Pat
             credentials.append(path)
         elif len(parts) == 2 and parts[0] == "states" and path.suffix == ".yaml":
             states.append(path)
+        elif len(parts) >= 3 and parts[0] == "locale" and path.suffix == ".po":
+            catalogues.append(path)
         else:
             sink.append(
                 RuleProblem(
                     rel.as_posix(),
                     "",
-                    "unexpected file: rules/ holds only index.yaml, vocabulary.yaml, "
-                    "credentials/<body>/<credential>.yaml and states/<st>.yaml (data only, no code)",
+                    "unexpected file: rules/ holds only index.yaml, vocabulary.yaml, derivations.yaml, "
+                    "credentials/<body>/<credential>.yaml, states/<st>.yaml and locale/<language>/**.po "
+                    "(data only, no code)",
                 )
             )
-    return credentials, states
+    return credentials, states, catalogues
+
+
+def _translations(root: Path, catalogues: list[Path], sink: list[RuleProblem]) -> dict[str, dict[Any, str]]:
+    """Reviewed translations of the rule files' text: language -> {(rule file, context, English): text}.
+
+    ``locale/es/credentials/aama/cma.po`` translates ``credentials/aama/cma.yaml``; drafts (fuzzy entries)
+    and empty ones are left out, so an untranslated text shows in English."""
+    out: dict[str, dict[Any, str]] = {}
+    for path in catalogues:
+        rel = path.relative_to(root)
+        language, file = rel.parts[1], Path(*rel.parts[2:]).with_suffix(".yaml").as_posix()
+        try:
+            with path.open("rb") as handle:
+                catalog = read_po(handle, locale=language.replace("-", "_"))
+        except Exception as exc:  # noqa: BLE001 - Babel raises several kinds for a broken catalogue
+            sink.append(RuleProblem(rel.as_posix(), "", f"cannot read the catalogue: {exc}"))
+            continue
+        table = out.setdefault(language, {})
+        for message in catalog:
+            if message.id and isinstance(message.string, str) and message.string and not message.fuzzy:
+                table[(file, message.context or "", message.id)] = message.string
+    return out
 
 
 def _digest(root: Path, files: Iterable[Path]) -> str:
@@ -201,6 +223,7 @@ def rule_set_digest(root: str | Path) -> str:
     root = Path(root)
     files = [root / name for name in _TOP_FILES]
     files += sorted((root / "credentials").glob("*/*.yaml")) + sorted((root / "states").glob("*.yaml"))
+    files += sorted((root / "locale").glob("*/**/*.po"))
     return _digest(root, [f for f in files if f.is_file()])
 
 
@@ -227,24 +250,26 @@ def _time_unit(test: Test) -> tuple[str | None, str | None]:
     return units.pop(), None
 
 
-def _threshold(value: Any, measure: CompiledMeasure, vocab: Vocabulary | None) -> tuple[Any, str]:
-    """Convert one threshold to its engine value and its readable form; raise ValueError if it does not fit."""
+def _threshold(value: Any, measure: CompiledMeasure, vocab: Vocabulary | None) -> tuple[Any, Any, Unit | None]:
+    """One threshold as the engine compares it, as the requirement states it, and its unit.
+
+    Raises:
+        ValueError: the threshold does not fit the measure.
+    """
     kind = measure.kind
     if kind in ("days", "calendar"):
         assert isinstance(value, Duration)
         engine = value.amount if kind == "days" else duration_code(**{value.unit: value.amount})
-        return engine, str(value)
+        return engine, value.amount, Unit(value.unit)
     if kind == "rank":
         if not isinstance(value, str) or vocab is None or value not in vocab.values:
             allowed = ", ".join(vocab.values) if vocab else ""
             raise ValueError(f"`{value}` is not a level of this field; use one of: {allowed}")
-        return vocab.rank(value), value
+        return vocab.rank(value), value, None
     if kind == "number":
         if isinstance(value, Duration | str):
             raise ValueError(f"`{value}` is not a number")
-        unit = f" {measure.unit}" if measure.unit else ""
-        text = f"{value:,}" if isinstance(value, int) else f"{value:g}"
-        return value, f"{text}{unit}"
+        return value, value, measure.unit
     raise ValueError(f"{kind} values are not compared with thresholds")
 
 
@@ -310,9 +335,10 @@ def _normalize_test(
         problems.add(f"{key}.{bad[0]}", f"`{bad[0]}` does not apply to a {kind} measure; use {allowed}")
         return None
 
+    vocabulary = measure.vocabulary
     if kind == "bool":
         flag = bool(test.is_)
-        return (TestVersion(None, None, (("is", flag),), "yes" if flag else "no"),)
+        return (TestVersion(None, None, ((Op.IS, flag),), Requirement(Op.IS, value=flag)),)
 
     if kind in ("enum", "rank") and test.one_of is not None:
         allowed_values = _allowed_values(measure, ctx)
@@ -329,11 +355,13 @@ def _normalize_test(
         def engine_values(listed: list[str]) -> tuple[Any, ...]:
             return tuple(vocab.rank(v) for v in listed) if kind == "rank" and vocab else tuple(listed)
 
-        text = test.one_of[0] if len(test.one_of) == 1 else "one of " + ", ".join(test.one_of)
         undecided: tuple[tuple[Op, Any], ...] = (
-            (("in", engine_values(test.unknown_for)),) if test.unknown_for else ()
+            ((Op.ONE_OF, engine_values(test.unknown_for)),) if test.unknown_for else ()
         )
-        return (TestVersion(None, None, (("in", engine_values(test.one_of)),), text, undecided),)
+        requirement = Requirement(
+            Op.ONE_OF, values=tuple(test.one_of), vocabulary=vocabulary, unknown_for=tuple(test.unknown_for or ())
+        )
+        return (TestVersion(None, None, ((Op.ONE_OF, engine_values(test.one_of)),), requirement, undecided),)
     if test.unknown_for is not None:
         problems.add(f"{key}.unknown_for", "`unknown_for` applies to `one_of` tests of enumerated fields")
         return None
@@ -346,19 +374,21 @@ def _normalize_test(
         if unknown:
             problems.add(f"{key}.{op_name}", f"`{unknown[0]}` is not a known {measure.vocabulary} value")
             return None
-        engine_op: Op = "has_any" if op_name == "includes_any" else "has_all"
-        if len(listed) == 1:
-            text = f"includes {listed[0]}"
-        else:
-            text = ("any of " if engine_op == "has_any" else "all of ") + ", ".join(listed)
-        return (TestVersion(None, None, ((engine_op, tuple(listed)),), text),)
+        set_op = Op(op_name)
+        requirement = Requirement(set_op, values=tuple(listed), vocabulary=vocabulary)
+        return (TestVersion(None, None, ((set_op, tuple(listed)),), requirement),)
 
+    lower = sum(getattr(test, op) is not None for op in _LOWER)
+    upper = sum(getattr(test, op) is not None for op in _UPPER)
+    if lower > 1 or upper > 1:
+        problems.add(key, "give at most one lower (at_least / more_than) and one upper (at_most / less_than) bound")
+        return None
     versions: list[TestVersion] = []
     for start, end in _date_intervals(test):
         parts: list[tuple[Op, Any]] = []
-        texts: list[str] = []
+        stated: list[tuple[Op, Any, Unit | None]] = []
         complete = True
-        for op, engine_op_name in _ORDER_OPS.items():
+        for op in _ORDER_OPS:
             raw = getattr(test, op)
             if raw is None:
                 continue
@@ -367,19 +397,23 @@ def _normalize_test(
                 complete = False
                 break
             try:
-                engine_value, text = _threshold(value, measure, vocab)
+                engine_value, human, unit = _threshold(value, measure, vocab)
             except ValueError as exc:
                 problems.add(f"{key}.{op}", str(exc))
                 return None
-            parts.append((engine_op_name, engine_value))
-            texts.append(f"{_ORDER_WORDS[op]} {text}")
+            parts.append((Op(op), engine_value))
+            stated.append((Op(op), human, unit))
         if complete:
-            versions.append(TestVersion(start, end, tuple(parts), " and ".join(texts)))
+            (first, human, unit), *rest = stated
+            also = Bound(rest[0][0], rest[0][1]) if rest else None
+            vocab_name = vocabulary if kind == "rank" else None
+            requirement = Requirement(first, value=human, unit=unit, vocabulary=vocab_name, also=also)
+            versions.append(TestVersion(start, end, tuple(parts), requirement))
     # merge neighbours that ended up identical
     merged: list[TestVersion] = []
     for v in versions:
         if merged and merged[-1].ops == v.ops:
-            merged[-1] = TestVersion(merged[-1].start, v.end, v.ops, v.required)
+            merged[-1] = TestVersion(merged[-1].start, v.end, v.ops, v.requirement)
         else:
             merged.append(v)
     return tuple(merged)
@@ -747,7 +781,7 @@ def load_rule_set(root: str | Path) -> RuleSet:
     sink: list[RuleProblem] = []
     if not root.is_dir():
         raise RuleSetError([RuleProblem(str(root), "", "rule set directory does not exist")])
-    credential_paths, state_paths = _discover(root, sink)
+    credential_paths, state_paths, catalogue_paths = _discover(root, sink)
 
     def rel(path: Path) -> str:
         return path.relative_to(root).as_posix()
@@ -802,7 +836,8 @@ def load_rule_set(root: str | Path) -> RuleSet:
         sink.append(RuleProblem("credentials/", "", "no credential files found"))
     if sink:
         raise RuleSetError(sink)
-    files = [root / "index.yaml", root / "vocabulary.yaml", *credential_paths, *state_paths]
+    translations = _translations(root, catalogue_paths, sink)
+    files = [root / "index.yaml", root / "vocabulary.yaml", *credential_paths, *state_paths, *catalogue_paths]
     if derivations_path.is_file():
         files.append(derivations_path)
     return RuleSet(
@@ -817,4 +852,5 @@ def load_rule_set(root: str | Path) -> RuleSet:
         models=models,
         fields=ctx.fields,
         derivations=ctx.derivations,
+        translations=translations,
     )

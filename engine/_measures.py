@@ -39,6 +39,7 @@ from ._schema import (
     TimeUntilMeasure,
 )
 from ._vocab import PROGRAM_COMPLETED, PROGRAM_IN_PROGRESS
+from .outcome import Requirement, TimeSpan, Unit, Window
 
 __all__ = [
     "MAX_ALTERNATIVES",
@@ -85,34 +86,65 @@ class MeasureError(ValueError):
         super().__init__(message)
 
 
+TimeKind = Literal["since", "until", "between"]
+
+
 @dataclass(frozen=True)
 class CompiledMeasure:
+    """A measure ready to read applicants.
+
+    ``read`` gives the engine's values (ranks, calendar codes); ``value`` turns one into the typed value an
+    outcome reports (a vocabulary code, a ``TimeSpan``); ``window`` gives the dates a requirement means on an
+    evaluation date (time measures and experience windows); ``facts`` lists the applicant's facts the measure
+    read on a record (for traces)."""
+
     signature: str
     scope: Scope
     kind: ValueKind
     vocabulary: str | None
     inputs: tuple[str, ...]
     read: Callable[[Any, dt.date, int | None], Reading]
-    describe: Callable[[Any], str]
-    unit: str | None = None
+    unit: Unit | None = None
+    value: Callable[[Any], Any] = lambda v: v
+    window: Callable[[Requirement, dt.date], Window | None] = lambda r, d: None
+    facts: Callable[[Any, int | None], tuple[tuple[str, Any], ...]] = lambda a, i: ()
+    time: TimeKind | None = None
 
 
-def _fmt_number(value: float) -> str:
-    if value >= UNBOUNDED:
-        return "unbounded"
-    if float(value).is_integer():
-        return f"{int(value):,}"
-    return f"{value:,.2f}".rstrip("0").rstrip(".")
-
-
-def _describe_plain(value: Any) -> str:
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int | float):
-        return _fmt_number(value)
+def _fact_value(value: Any) -> Any:
+    """A fact as a trace shows it: enums by value, dates as ISO strings, records as dicts."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return getattr(value, "value", value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
     if isinstance(value, list):
-        return ", ".join(value) if value else "none"
-    return str(value)
+        return [_fact_value(v) for v in value]
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json", exclude_none=True)
+    return getattr(value, "value", str(value))
+
+
+def _field_facts(getters: list[tuple[Callable[[Any, int | None], tuple[Any, str]], str]]) -> Callable[..., Any]:
+    def facts(applicant: Any, index: int | None) -> tuple[tuple[str, Any], ...]:
+        out = []
+        for get, attr in getters:
+            record, path = get(applicant, index)
+            out.append((path, _fact_value(None if record is None else getattr(record, attr))))
+        return tuple(out)
+
+    return facts
+
+
+def _list_facts(section: str, keep: Callable[[Any], bool] = lambda e: True) -> Callable[..., Any]:
+    """The entries of a list the measure reads (jobs, certifications), each with its facts."""
+
+    def facts(applicant: Any, index: int | None) -> tuple[tuple[str, Any], ...]:
+        entries = getattr(applicant, section)
+        if entries is None:
+            return ((section, None),)
+        return tuple((f"{section}[{j}]", _fact_value(e)) for j, e in enumerate(entries) if keep(e))
+
+    return facts
 
 
 def _enum_value(value: Any) -> Any:
@@ -160,7 +192,7 @@ def _field(
     get = _record_getter(spec)
     attr = spec.attr
     kind: ValueKind
-    describe: Callable[[Any], str] = _describe_plain
+    to_value: Callable[[Any], Any] = _identity
     if spec.type == "enum" and spec.ordered:
         kind = "rank"
         rank = ranks[spec.vocabulary or ""]
@@ -169,8 +201,8 @@ def _field(
         def convert(v: Any) -> Any:
             return rank[v.value]
 
-        def describe(value: Any) -> str:
-            return names.get(value, str(value))
+        def to_value(value: Any) -> Any:
+            return names.get(value, value)
     elif spec.type == "enum":
         kind = "enum"
 
@@ -180,7 +212,7 @@ def _field(
         kind = "list"
 
         def convert(v: Any) -> Any:
-            return sorted({x.value for x in v})
+            return tuple(sorted({x.value for x in v}))
     elif spec.type == "bool":
         kind = "bool"
 
@@ -223,8 +255,14 @@ def _field(
         vocabulary=spec.vocabulary,
         inputs=(spec.input_path(None),),
         read=read,
-        describe=describe,
+        unit=spec.unit,
+        value=to_value,
+        facts=_field_facts([(get, attr)]),
     )
+
+
+def _identity(value: Any) -> Any:
+    return value
 
 
 def _date_spec(catalogue: dict[str, FieldSpec], path: str, key: str) -> FieldSpec:
@@ -234,20 +272,58 @@ def _date_spec(catalogue: dict[str, FieldSpec], path: str, key: str) -> FieldSpe
     return spec
 
 
-def _time_describer(unit: TimeUnit, future: str, past: str, zero: str | None = None) -> Callable[[Any], str]:
-    """Describe a signed time difference: ``past`` wraps positive values, ``future`` negative ones."""
+def _time_value(unit: TimeUnit) -> Callable[[Any], TimeSpan]:
+    """A signed time difference (days, or a calendar code) as a ``TimeSpan``."""
+    if unit == "days":
+        return lambda v: TimeSpan(days=abs(int(v)), negative=v < 0)
 
-    def describe(value: Any) -> str:
-        if value == 0 and zero is not None:
-            return zero
-        if unit == "days":
-            n = abs(int(value))
-            text = f"{n} day{'s' if n != 1 else ''}"
-        else:
-            text = _dates.describe_calendar_code(abs(int(value)))
-        return (future if value < 0 else past).format(text)
+    def span(value: Any) -> TimeSpan:
+        years, months, days = _dates.split_calendar_code(abs(int(value)))
+        return TimeSpan(years, months, days, negative=value < 0)
 
-    return describe
+    return span
+
+
+def _shift(day: dt.date, amount: int, unit: str, sign: int) -> dt.date:
+    """``day`` plus (``sign`` 1) or minus (-1) a duration, calendar-wise for months and years."""
+    if unit == "days":
+        return day + dt.timedelta(days=sign * amount)
+    return _dates.add_months(day, sign * amount * (12 if unit == "years" else 1))
+
+
+def _date_window(path: str, since: bool) -> Callable[[Requirement, dt.date], Window | None]:
+    """The dates a date field must fall in for a requirement on its time since (or until) the evaluation date.
+
+    Time since a date, at most 4 years: on or after as_of - 4 years; less than: the day after; at least:
+    on or before; more than: the day before. Time until mirrors it forward from the evaluation date.
+    """
+
+    def window(requirement: Requirement, as_of: dt.date) -> Window | None:
+        start: dt.date | None = None
+        end: dt.date | None = None
+        bounds = [(requirement.op, requirement.value)]
+        if requirement.also is not None:
+            bounds.append((requirement.also.op, requirement.also.value))
+        unit = requirement.unit.value if requirement.unit else "days"
+        one = dt.timedelta(days=1)
+        for op, amount in bounds:
+            edge = _shift(as_of, int(amount), unit, -1 if since else 1)
+            # since: a larger time means an earlier date; until: a larger time means a later date
+            if op in ("at_most", "less_than"):
+                bound = edge if op == "at_most" else (edge + one if since else edge - one)
+                if since:
+                    start = bound
+                else:
+                    end = bound
+            else:
+                bound = edge if op == "at_least" else (edge - one if since else edge + one)
+                if since:
+                    end = bound
+                else:
+                    start = bound
+        return Window(path, start, end)
+
+    return window
 
 
 def _difference(unit: TimeUnit) -> Callable[[dt.date, dt.date], int]:
@@ -292,11 +368,14 @@ def _time_since(
         value = diff(day, as_of) if since else -diff(day, as_of)
         return value, value, ()
 
-    describe = (
-        _time_describer(unit, future="in {} (not yet reached)", past="{} ago")
-        if since
-        else _time_describer(unit, future="passed {} ago", past="in {}")
-    )
+    def facts(applicant: Any, index: int | None) -> tuple[tuple[str, Any], ...]:
+        record, path = get(applicant, index)
+        out = [(path, _fact_value(None if record is None else getattr(record, attr)))]
+        if status_attr is not None:
+            status = None if record is None else getattr(record, status_attr)
+            out.append((f"{path.rsplit('.', 1)[0]}.{status_attr}", _fact_value(status)))
+        return tuple(out)
+
     return CompiledMeasure(
         signature=_signature(m, {"unit": unit}),
         scope=spec.scope,
@@ -304,7 +383,10 @@ def _time_since(
         vocabulary=None,
         inputs=(spec.input_path(None),),
         read=read,
-        describe=describe,
+        value=_time_value(unit),
+        window=_date_window(spec.input_path(None), since),
+        facts=facts,
+        time="since" if since else "until",
     )
 
 
@@ -338,7 +420,9 @@ def _time_between(m: TimeBetweenMeasure, catalogue: dict[str, FieldSpec], unit: 
         vocabulary=None,
         inputs=(start_spec.input_path(None), end_spec.input_path(None)),
         read=read,
-        describe=_time_describer(unit, future="{} earlier", past="{} later", zero="none"),
+        value=_time_value(unit),
+        facts=_field_facts([(get_start, start_spec.attr), (get_end, end_spec.attr)]),
+        time="between",
     )
 
 
@@ -371,7 +455,8 @@ def _sum(m: SumMeasure, catalogue: dict[str, FieldSpec], key: str) -> CompiledMe
         vocabulary=None,
         inputs=tuple(s.input_path(None) for s in specs),
         read=read,
-        describe=_describe_plain,
+        unit=specs[0].unit if len({s.unit for s in specs}) == 1 else None,
+        facts=_field_facts(getters),
     )
 
 
@@ -390,7 +475,8 @@ def _age(m: AgeMeasure) -> CompiledMeasure:
         vocabulary=None,
         inputs=("birth_date",),
         read=read,
-        describe=lambda v: f"{v} years old",
+        unit=Unit.YEARS,
+        facts=lambda applicant, index: (("birth_date", _fact_value(applicant.birth_date)),),
     )
 
 
@@ -534,12 +620,9 @@ def _experience(m: ExperienceMeasure, catalogue: dict[str, FieldSpec], key: str)
             return low, low, ()
         return low, high, tuple(dict.fromkeys(missing))
 
-    unit = {"years": "years", "months": "months", "hours": "hours"}.get(total, total.replace("_", " "))
-
-    def describe(value: Any) -> str:
-        return f"{_fmt_number(value)} {unit}"
-
     inputs = ["work_experience"] + ([since_spec.input_path(None)] if since_spec else [])
+    jobs = _list_facts("work_experience", lambda e: e.role.value in roles)
+    since_facts = _field_facts([(since_get, since_spec.attr)]) if since_get and since_spec else None
     return CompiledMeasure(
         signature=_signature(m, {}),
         scope=scope,
@@ -547,9 +630,19 @@ def _experience(m: ExperienceMeasure, catalogue: dict[str, FieldSpec], key: str)
         vocabulary=None,
         inputs=tuple(inputs),
         read=read,
-        describe=describe,
-        unit=unit,
+        unit=Unit(total.replace("_", "-")),
+        window=_within_window(m.within),
+        facts=(lambda a, i: since_facts(a, i) + jobs(a, i)) if since_facts else jobs,
     )
+
+
+def _within_window(
+    within: Duration | None, field: str = "work_experience"
+) -> Callable[[Requirement, dt.date], Window | None]:
+    """What counts lies within a duration ending on the evaluation date: both ends inclusive."""
+    if within is None:
+        return lambda requirement, as_of: None
+    return lambda requirement, as_of: Window(field, _window_start(as_of, within), as_of)
 
 
 def _experience_areas(m: ExperienceAreasMeasure, all_areas: list[str]) -> CompiledMeasure:
@@ -576,7 +669,7 @@ def _experience_areas(m: ExperienceAreasMeasure, all_areas: list[str]) -> Compil
                 areas = {a.value for a in entry.lab_areas}
                 low |= areas
                 high |= areas
-        lo, hi = sorted(low), sorted(high)
+        lo, hi = tuple(sorted(low)), tuple(sorted(high))
         if lo == hi:
             return lo, lo, ()
         return lo, hi, tuple(missing)
@@ -588,7 +681,8 @@ def _experience_areas(m: ExperienceAreasMeasure, all_areas: list[str]) -> Compil
         vocabulary="lab_area",
         inputs=("work_experience",),
         read=read,
-        describe=_describe_plain,
+        window=_within_window(m.within),
+        facts=_list_facts("work_experience", lambda e: e.role.value in roles),
     )
 
 
@@ -621,7 +715,7 @@ def _certifications(m: CertificationsMeasure) -> CompiledMeasure:
             high.add(credential)
             if certain:
                 low.add(credential)
-        lo, hi = sorted(low), sorted(high)
+        lo, hi = tuple(sorted(low)), tuple(sorted(high))
         if lo == hi:
             return lo, lo, ()
         return lo, hi, tuple(missing)
@@ -633,7 +727,8 @@ def _certifications(m: CertificationsMeasure) -> CompiledMeasure:
         vocabulary="credential",
         inputs=("certifications",),
         read=read,
-        describe=_describe_plain,
+        window=_within_window(m.earned_within, "certifications[].earned_date"),
+        facts=_list_facts("certifications"),
     )
 
 

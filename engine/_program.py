@@ -42,10 +42,10 @@ from typing import Any
 import durable_rules_engine as _dre
 
 from ._errors import EngineError, RuleProblem, RuleSetError
-from ._measures import UNBOUNDED, CompiledMeasure
+from ._measures import MAX_ALTERNATIVES, UNBOUNDED, Alternatives, CompiledMeasure
 from ._ruleset import RuleSet
 
-__all__ = ["Program", "encode_value"]
+__all__ = ["CANDIDATES", "Program", "encode_value"]
 
 MAX_RULES_PER_CHUNK = 60
 MAX_SLOTS_PER_CHUNK = 200
@@ -53,6 +53,7 @@ MAX_CHUNKS = 400
 # create_ruleset failed (error 106) between 3,000 and 5,000 rules in probes on this engine version.
 MAX_RULES = 3000
 SENTINEL_RULE = "s"
+CANDIDATES = MAX_ALTERNATIVES  # item codes per record: record * CANDIDATES + candidate
 
 _LOCK = threading.Lock()
 _SESSION_COUNTER = itertools.count(1)
@@ -80,17 +81,22 @@ def encode_value(value: Any) -> str:
     raise EngineError(f"cannot send {type(value).__name__} to the engine")
 
 
+# The rule set speaks neutral operators; this is durable-rules' syntax for them.
+_ORDERING = {"at_least": "$gte", "more_than": "$gt", "at_most": "$lte", "less_than": "$lt"}
+
+
 def _condition(prop: str, op: str, value: Any) -> list[dict[str, Any]]:
-    if op in ("$gte", "$gt", "$lte", "$lt"):
-        return [{op: {prop: value}}]
+    """durable-rules conditions testing measure slot ``prop`` with a neutral operator (``engine.outcome.Op``)."""
+    if op in _ORDERING:
+        return [{_ORDERING[op]: {prop: value}}]
     if op == "is":
         return [{prop: bool(value)}]
-    if op == "in":
+    if op == "one_of":
         return [{prop: value[0]}] if len(value) == 1 else [{"$or": [{prop: v} for v in value]}]
-    if op == "has_any":
+    if op == "includes_any":
         items = [{"$i": v} for v in value]
         return [{"$iany": {prop: items[0] if len(items) == 1 else {"$or": items}}}]
-    if op == "has_all":
+    if op == "includes_all":
         return [{"$iany": {prop: {"$i": v}}} for v in value]
     raise EngineError(f"unknown operator {op}")
 
@@ -202,6 +208,26 @@ class Program:
         self.name = f"credcheck-{rules.digest[:12]}-{next(_RULESET_COUNTER)}"
         with _LOCK:
             self._handle = _dre.create_ruleset(self.name, text)
+
+    @staticmethod
+    def facts(slots: Iterable[Slot], values: dict[int, tuple[Any, Any, tuple[str, ...]]], record: int) -> list[str]:
+        """One record's measured values as facts: one per chunk and candidate. Candidate 0 holds every known
+        value and every low bound, candidate 1 the high bounds, candidates 0..n-1 the values a derived fact
+        allows; the item code ``i`` is ``record * CANDIDATES + candidate``."""
+        parts: dict[tuple[int, int], list[str]] = {}
+        for slot in slots:
+            lo, hi, _ = values[slot.index]
+            if lo is None:
+                continue
+            if type(lo) is Alternatives:
+                for j, value in enumerate(lo.values):
+                    parts.setdefault((j, slot.chunk), []).append(f'"{slot.prop}":{encode_value(value)}')
+                continue
+            parts.setdefault((0, slot.chunk), []).append(f'"{slot.prop}":{encode_value(lo)}')
+            if hi != lo:
+                parts.setdefault((1, slot.chunk), []).append(f'"{slot.prop}":{encode_value(hi)}')
+        base = record * CANDIDATES
+        return [f'{{"i":{base + j},"t":{chunk},' + ",".join(props) for (j, chunk), props in parts.items()]
 
     def run(self, facts: Iterable[str]) -> set[tuple[str, int]]:
         """Assert ``facts`` (JSON objects without their closing brace) in a new session.

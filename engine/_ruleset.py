@@ -7,7 +7,6 @@ real applicant fields, thresholds are in engine units, verification levels are i
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -16,6 +15,7 @@ from ._measures import CompiledMeasure
 from ._schema import CatalogueFact, Effective, Verification
 from ._vocab import Vocabulary
 from .applicant import ApplicantModels
+from .outcome import Op, Requirement
 
 __all__ = [
     "CitationRef",
@@ -30,13 +30,6 @@ __all__ = [
     "DerivationDef",
 ]
 
-# Engine operators: ordering compares numbers; `in` is equality with any listed value; `is` a flag;
-# `has_any` / `has_all` test list membership.
-Op = Literal["$gte", "$gt", "$lte", "$lt", "in", "is", "has_any", "has_all"]
-
-
-def verification_json(v: Verification) -> dict[str, Any]:
-    return {"source": v.source, "confidence": v.confidence, "provisional": v.provisional, "note": v.note}
 
 
 @dataclass(frozen=True, eq=False)
@@ -48,24 +41,19 @@ class CitationRef:
     retrieved: dt.date
     pinpoint: str | None = None
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "title": self.title,
-            "url": self.url,
-            "pinpoint": self.pinpoint,
-            "source_kind": self.kind,
-            "retrieved": self.retrieved.isoformat(),
-        }
-
 
 @dataclass(frozen=True, eq=False)
 class TestVersion:
-    """The test of a criterion as it stands between two dates (inclusive; None = open)."""
+    """The test of a criterion as it stands between two dates (inclusive; None = open).
+
+    ``ops`` are neutral operators with the values the engine compares (ranks for ordered vocabularies,
+    calendar codes for calendar durations; see ``_dates``); ``requirement`` states the same test as data, in
+    the rule file's terms (without the date window, which depends on the evaluation date)."""
 
     start: dt.date | None
     end: dt.date | None
     ops: tuple[tuple[Op, Any], ...]
-    required: str
+    requirement: Requirement
     # values the source does not decide (`unknown_for`): a second rule, whose firing makes the criterion unknown
     undecided: tuple[tuple[Op, Any], ...] = ()
 
@@ -90,14 +78,6 @@ class CriterionDef:
     @property
     def scope(self) -> Scope:
         return self.measure.scope
-
-    @functools.cached_property
-    def static_json(self) -> dict[str, Any]:
-        """The parts of a criterion result that never change: computed once, shared, never mutated."""
-        return {
-            "citations": [c.as_dict() for c in self.citations],
-            "verification": verification_json(self.verification),
-        }
 
 
 @dataclass(frozen=True, eq=False)
@@ -213,12 +193,11 @@ class RuleSet:
     models: ApplicantModels
     fields: dict[str, FieldSpec] = field(repr=False)
     derivations: tuple[DerivationDef, ...] = ()
+    # language -> {(rule file, context, English text): translation}; see api.rules_text
+    translations: dict[str, dict[tuple[str, str, str], str]] = field(default_factory=dict, repr=False)
 
     @property
     def version_id(self) -> str:
         """Semantic version with the content digest as build metadata: ``1.0.0+sha256.3f2a…``."""
         return f"{self.version}+sha256.{self.digest[:16]}"
 
-    def info(self) -> dict[str, str]:
-        """The rule set's identity as every answer reports it (``rules`` in the API)."""
-        return {"name": self.name, "version": self.version, "digest": f"sha256:{self.digest}", "id": self.version_id}

@@ -10,6 +10,7 @@ See ``rules/README.md`` for the authoring guide; the field descriptions here are
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -26,6 +27,10 @@ from pydantic import (
 __all__ = [
     "AnyGroup",
     "CatalogueFact",
+    "Confidence",
+    "FactTopic",
+    "SourceKind",
+    "StateNoteKind",
     "Citation",
     "Criterion",
     "CredentialFile",
@@ -55,6 +60,45 @@ SemVer = Annotated[str, StringConstraints(pattern=r"^\d+\.\d+\.\d+$")]
 FieldPath = Annotated[str, StringConstraints(pattern=r"^[a-z_]+(?:\.[a-z_]+)?$")]
 
 
+class SourceKind(enum.StrEnum):
+    """Official: the certifying body's or a state's own text. Secondary: anything else."""
+
+    OFFICIAL = "official"
+    SECONDARY = "secondary"
+
+
+class Confidence(enum.StrEnum):
+    """High: official and unambiguous. Medium: official but partial or dated, or agreeing secondary sources.
+    Low: a single secondary source, or conflicting sources."""
+
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
+class FactTopic(enum.StrEnum):
+    """What a catalogue fact is about."""
+
+    EXAM = "exam"
+    FEE = "fee"
+    RENEWAL = "renewal"
+    CONTINUING_EDUCATION = "continuing-education"
+    ATTEMPTS = "attempts"
+    OTHER = "other"
+
+
+class StateNoteKind(enum.StrEnum):
+    """What a state requires of a credential family."""
+
+    LICENSE = "license"
+    CERTIFICATION = "certification"
+    REGISTRATION = "registration"
+    PERMIT = "permit"
+    EXEMPT = "exempt"
+    NO_STATE_REQUIREMENT = "no-state-requirement"
+    INFORMATIONAL = "informational"
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -65,8 +109,8 @@ class Verification(_Strict):
     ``provisional`` marks a rule encoded from a source known to be superseded or partial (a pilot article,
     an analogue page) until the current text is retrieved."""
 
-    source: Literal["official", "secondary"]
-    confidence: Literal["high", "medium", "low"]
+    source: SourceKind
+    confidence: Confidence
     provisional: StrictBool = False
     note: Text | None = None
 
@@ -76,7 +120,7 @@ class Source(_Strict):
 
     title: Text
     url: Url
-    kind: Literal["official", "secondary"]
+    kind: SourceKind
     retrieved: dt.date
     published: Text | None = None
     note: Text | None = None
@@ -431,7 +475,7 @@ class UnencodedRoute(_Strict):
 class CatalogueFact(_Strict):
     """A fact users compare (exam format, fee, renewal), with its citation and verification level."""
 
-    topic: Literal["exam", "fee", "renewal", "continuing-education", "attempts", "other"]
+    topic: FactTopic
     label: Text
     value: FactValue | Annotated[list[DatedFact], Field(min_length=1)]
     unit: Text | None = None
@@ -479,9 +523,7 @@ class CredentialFile(_Strict):
         return self
 
 
-StateNoteKind = Literal[
-    "license", "certification", "registration", "permit", "exempt", "no-state-requirement", "informational"
-]
+
 
 
 class StateNote(_Strict):

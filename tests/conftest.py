@@ -62,7 +62,7 @@ class RuleFixtureItem(pytest.Item):
         result = bundled_rulebook().evaluate(
             case.applicant, as_of=case.as_of, credentials=[case.credential], state=case.state
         )
-        problems = compare(case, result.as_dict()["credentials"][0])
+        problems = compare(case, result.credentials[0])
         if problems:
             raise FixtureMismatch(problems)
 

@@ -36,6 +36,7 @@ from typing import Any
 import yaml
 
 from api.spec import jsonable
+from engine import CredentialOutcome
 
 FIXTURE_ROOT = Path(__file__).parent / "rules"
 
@@ -81,21 +82,22 @@ def all_fixture_files() -> list[Path]:
     return sorted((FIXTURE_ROOT / "credentials").glob("*/*.yaml"))
 
 
-def compare(case: Case, result: dict[str, Any]) -> list[str]:
-    """Differences between a case's expectations and an evaluated credential (``as_dict`` form)."""
+def compare(case: Case, result: CredentialOutcome) -> list[str]:
+    """Differences between a case's expectations and an evaluated credential (the engine's typed outcome, or
+    anything with the same attributes: the oracle's answers are compared too)."""
     problems: list[str] = []
     prefix = case.credential + "."
     expect = case.expect
-    if result["status"] != expect["status"]:
-        problems.append(f"credential status: expected {expect['status']}, got {result['status']}")
-    if "inputs_needed" in expect and sorted(result["inputs_needed"]) != sorted(expect["inputs_needed"]):
+    if result.status != expect["status"]:
+        problems.append(f"credential status: expected {expect['status']}, got {result.status}")
+    if "inputs_needed" in expect and sorted(result.inputs_needed) != sorted(expect["inputs_needed"]):
         problems.append(
-            f"inputs_needed: expected {sorted(expect['inputs_needed'])}, got {sorted(result['inputs_needed'])}"
+            f"inputs_needed: expected {sorted(expect['inputs_needed'])}, got {sorted(result.inputs_needed)}"
         )
-    routes = {r["id"].removeprefix(prefix): r for r in result["routes"]}
+    routes = {r.id.removeprefix(prefix): r for r in result.routes}
     expected_routes = expect.get("routes") or {}
     # Encoded routes must all be stated; unencoded ones (coverage gate / none) are checked when stated.
-    missing_routes = sorted(k for k, r in routes.items() if k not in expected_routes and r["coverage"] == "full")
+    missing_routes = sorted(k for k, r in routes.items() if k not in expected_routes and r.coverage == "full")
     if missing_routes:
         problems.append(f"the case does not state the outcome of routes {missing_routes}")
     for key, exp in expected_routes.items():
@@ -106,15 +108,15 @@ def compare(case: Case, result: dict[str, Any]) -> list[str]:
         if not isinstance(exp, dict) or "criteria" not in exp:
             problems.append(f"route {key}: state its status and criteria")
             continue
-        if route["status"] != exp["status"]:
-            problems.append(f"route {key}: expected {exp['status']}, got {route['status']}")
+        if route.status != exp["status"]:
+            problems.append(f"route {key}: expected {exp['status']}, got {route.status}")
+        cautions = {c.id.removeprefix(prefix): c for c in route.cautions}
         for crit, want in (exp.get("cautions") or {}).items():
-            cautions = {c["id"].removeprefix(prefix): c for c in route["cautions"]}
             if crit not in cautions:
                 problems.append(f"route {key}: {crit} is not a caution of the route")
-            elif cautions[crit]["status"] != want:
-                problems.append(f"route {key}: caution {crit}: expected {want}, got {cautions[crit]['status']}")
-        actual = {c["id"].removeprefix(prefix): c for c in route["criteria"]}
+            elif cautions[crit].status != want:
+                problems.append(f"route {key}: caution {crit}: expected {want}, got {cautions[crit].status}")
+        actual = {c.id.removeprefix(prefix): c for c in route.criteria}
         wanted = dict(exp["criteria"])
         others = wanted.pop("others", None)
         for crit in wanted:
@@ -123,8 +125,7 @@ def compare(case: Case, result: dict[str, Any]) -> list[str]:
         for crit, c in actual.items():
             want = wanted.get(crit, others)
             if want is None:
-                problems.append(f"route {key}: the case does not state criterion {crit} (got {c['status']})")
-            elif c["status"] != want:
-                detail = f"; {c['message']}"
-                problems.append(f"route {key}: criterion {crit}: expected {want}, got {c['status']}{detail}")
+                problems.append(f"route {key}: the case does not state criterion {crit} (got {c.status})")
+            elif c.status != want:
+                problems.append(f"route {key}: criterion {crit}: expected {want}, got {c.status}")
     return problems

@@ -759,15 +759,15 @@ def _some_satisfied(order: dict[str, Any], value: Num) -> bool:
 # ---------------------------------------------------------------------------------------------- comparison
 
 
-def production_statuses(result: dict[str, Any]) -> dict[str, Any]:
-    """The statuses of a production result (``Evaluation.as_dict()``), in the oracle's shape."""
+def production_statuses(evaluation: Any) -> dict[str, Any]:
+    """The statuses of a production evaluation (``engine.Evaluation``), in the oracle's shape."""
     out = {}
-    for cred in result["credentials"]:
+    for cred in evaluation.credentials:
         routes = {}
-        for route in cred["routes"]:
-            crits = [(c["id"], c.get("group"), c["status"]) for c in route["criteria"]]
-            routes[route["id"]] = {"status": route["status"], "criteria": crits}
-        out[cred["id"]] = {"status": cred["status"], "routes": routes}
+        for route in cred.routes:
+            crits = [(c.id, c.group, c.status.value) for c in route.criteria]
+            routes[route.id] = {"status": route.status.value, "criteria": crits}
+        out[cred.id] = {"status": cred.status.value, "routes": routes}
     return out
 
 

@@ -153,6 +153,7 @@ def test_wrk_bodies_are_valid_requests() -> None:
     parsed = [model.model_validate_json(b) for b in bodies]
     assert [[c.value for c in p.credentials] for p in parsed] == [run.MA_CREDENTIALS] * 5
     assert len({json.dumps(json.loads(b)["applicant"], sort_keys=True) for b in bodies}) == 5  # five applicants
+    assert all(json.loads(b)["detail"] == "standard" for b in bodies)  # every route and criterion explained
 
 
 def test_main_writes_the_sections_it_ran(

@@ -34,9 +34,7 @@ def _jq(answer: dict[str, Any]) -> dict[str, Any]:
             }
             for c in answer["credentials"]
         ],
-        "accreditation_criterion": {
-            k: criterion[k] for k in ("id", "status", "required", "actual", "message", "citations", "verification")
-        },
+        "accreditation_criterion": {**criterion, "definition": answer["definitions"]["criteria"][criterion["id"]]},
         "state_notes": [n["id"] for n in answer["state"]["notes"]],
     }
 

@@ -28,8 +28,7 @@ from credcheck_client.models import (
     CredentialDetail,
     CredentialId,
     CredentialList,
-    CredentialStatus,
-    CriterionStatus,
+    Detail,
     Discipline,
     EligibilityRequest,
     EligibilityResponse,
@@ -39,7 +38,9 @@ from credcheck_client.models import (
     Problem,
     ProgramStatus,
     StateCode,
+    Status,
     TrainingProgram,
+    Verdict,
 )
 
 client = Client(base_url=os.environ.get("CREDCHECK_URL", "http://127.0.0.1:8000"), raise_on_unexpected_status=True)
@@ -68,6 +69,7 @@ request = EligibilityRequest(
     as_of=dt.date(2026, 11, 23),  # pin the date to be able to reproduce the answer
     state=StateCode.WA,
     credentials=[CredentialId.AAMA_CMA, CredentialId.NHA_CCMA, CredentialId.AMT_CMAS],
+    detail=Detail.STANDARD,  # every route and criterion (the default, summary, gives each credential in brief)
     applicant=graduate,
 )
 response = check_eligibility.sync_detailed(client=client, body=request)
@@ -77,10 +79,10 @@ print("rules", result.rules.id, "=", response.headers["X-Rules-Version"], "as of
 print("eligible for", result.eligible)
 for credential in result.credentials:
     print(credential.id, credential.status.value, "inputs needed:", credential.inputs_needed)
-    if credential.status is CredentialStatus.UNDETERMINED:
-        for route in credential.routes:
+    if credential.status is Verdict.UNDETERMINED:
+        for route in credential.routes or []:
             for criterion in route.criteria:
-                if criterion.status is CriterionStatus.UNKNOWN:
+                if criterion.status is Status.UNKNOWN:
                     print("  ", route.id, criterion.id, "missing:", criterion.missing_inputs)
 # docs:end py-check
 
@@ -92,16 +94,17 @@ assert result.rules.id.startswith(result.rules.version + "+sha256.")
 assert "aama.cma" in result.eligible, result.eligible
 assert [c.id for c in result.credentials] == ["aama.cma", "nha.ccma", "amt.cmas"]  # catalogue order
 statuses = {c.id: c.status for c in result.credentials}
-assert statuses["aama.cma"] is CredentialStatus.ELIGIBLE, statuses
-assert statuses["nha.ccma"] is CredentialStatus.ELIGIBLE, statuses
-assert statuses["amt.cmas"] is CredentialStatus.UNDETERMINED, statuses
+assert statuses["aama.cma"] is Verdict.ELIGIBLE, statuses
+assert statuses["nha.ccma"] is Verdict.ELIGIBLE, statuses
+assert statuses["amt.cmas"] is Verdict.UNDETERMINED, statuses
 cma_result = result.credentials[0]
 assert cma_result.eligible_routes == ["aama.cma.category-1"] and cma_result.inputs_needed == []
-assert cma_result.routes[0].status is CriterionStatus.MET
-assert all(isinstance(c.status, CriterionStatus) for r in cma_result.routes for c in r.criteria)
+assert cma_result.routes, "detail=standard lists every route"
+assert cma_result.routes[0].status is Status.MET
+assert all(isinstance(c.status, Status) for r in cma_result.routes for c in r.criteria)
 cmas_result = result.credentials[2]
 assert cmas_result.inputs_needed, "an undetermined credential says what could decide it"
-unknown = [c for r in cmas_result.routes for c in r.criteria if c.status is CriterionStatus.UNKNOWN]
+unknown = [c for r in cmas_result.routes or [] for c in r.criteria if c.status is Status.UNKNOWN]
 assert unknown and all(c.missing_inputs for c in unknown)
 assert result.state is not None and result.state.code == "WA" and result.state.notes
 
@@ -149,9 +152,9 @@ for item in answer.items:
 assert answer.as_of == AS_OF and (answer.count, answer.succeeded, answer.failed) == (2, 2, 0)
 first, second = answer.items
 assert (first.id, first.ok, first.eligible) == ("student-001", True, ["aama.cma"])
-assert isinstance(first.credentials, list) and first.credentials[0].status is CredentialStatus.ELIGIBLE
+assert isinstance(first.credentials, list) and first.credentials[0].status is Verdict.ELIGIBLE
 assert (second.id, second.ok, second.eligible) == ("student-002", True, [])
-assert isinstance(second.credentials, list) and second.credentials[0].status is CredentialStatus.INELIGIBLE
+assert isinstance(second.credentials, list) and second.credentials[0].status is Verdict.INELIGIBLE
 assert second.credentials[0].nearest_route and second.credentials[0].missing_criteria
 
 print("--- batch: POST /v1/eligibility/batch (NDJSON stream)")

@@ -17,8 +17,7 @@ import {
   checkEligibility,
   checkEligibilityBatch,
   CredentialId,
-  CredentialStatus,
-  CriterionStatus,
+  Detail,
   Discipline,
   type EligibilityRequest,
   getCredential,
@@ -27,6 +26,8 @@ import {
   listCredentials,
   ProgramStatus,
   StateCode,
+  Status,
+  Verdict,
 } from './client';
 import { client } from './client/client.gen';
 import { zBatchItemResult } from './client/zod.gen';
@@ -56,6 +57,7 @@ const { data: result, response } = await checkEligibility({
     as_of: '2026-11-23', // pin the date to be able to reproduce the answer
     state: StateCode.WA,
     credentials: [CredentialId.AAMA_CMA, CredentialId.NHA_CCMA, CredentialId.AMT_CMAS],
+    detail: Detail.STANDARD, // every route and criterion (the default, summary, gives each credential in brief)
     applicant: graduate,
   },
   throwOnError: true, // a problem+json answer is thrown (as the Problem object)
@@ -64,10 +66,10 @@ console.log('rules', result.rules.id, '=', response.headers.get('X-Rules-Version
 console.log('eligible for', result.eligible);
 for (const credential of result.credentials) {
   console.log(credential.id, credential.status, 'inputs needed:', credential.inputs_needed);
-  if (credential.status === CredentialStatus.UNDETERMINED) {
-    for (const route of credential.routes) {
+  if (credential.status === Verdict.UNDETERMINED) {
+    for (const route of credential.routes ?? []) {
       for (const criterion of route.criteria) {
-        if (criterion.status === CriterionStatus.UNKNOWN) {
+        if (criterion.status === Status.UNKNOWN) {
           console.log('  ', route.id, criterion.id, 'missing:', criterion.missing_inputs);
         }
       }
@@ -87,16 +89,16 @@ assert.deepEqual(
   ['aama.cma', 'nha.ccma', 'amt.cmas'],
 );
 const statuses = new Map(result.credentials.map((c) => [c.id, c.status] as const));
-assert.equal(statuses.get('aama.cma'), CredentialStatus.ELIGIBLE);
-assert.equal(statuses.get('nha.ccma'), CredentialStatus.ELIGIBLE);
-assert.equal(statuses.get('amt.cmas'), CredentialStatus.UNDETERMINED);
+assert.equal(statuses.get('aama.cma'), Verdict.ELIGIBLE);
+assert.equal(statuses.get('nha.ccma'), Verdict.ELIGIBLE);
+assert.equal(statuses.get('amt.cmas'), Verdict.UNDETERMINED);
 const [cmaResult, , cmasResult] = result.credentials;
 assert.ok(cmaResult && cmasResult);
 assert.deepEqual(cmaResult.eligible_routes, ['aama.cma.category-1']);
 assert.deepEqual(cmaResult.inputs_needed, []);
-assert.equal(cmaResult.routes[0]?.status, CriterionStatus.MET);
+assert.equal(cmaResult.routes?.[0]?.status, Status.MET);
 assert.ok(cmasResult.inputs_needed.length > 0, 'an undetermined credential says what could decide it');
-const unknown = cmasResult.routes.flatMap((r) => r.criteria).filter((c) => c.status === CriterionStatus.UNKNOWN);
+const unknown = (cmasResult.routes ?? []).flatMap((r) => r.criteria).filter((c) => c.status === Status.UNKNOWN);
 assert.ok(unknown.length > 0 && unknown.every((c) => c.missing_inputs.length > 0));
 assert.equal(result.state?.code, 'WA');
 assert.ok((result.state?.notes.length ?? 0) > 0);
@@ -161,9 +163,9 @@ assert.deepEqual([answer.count, answer.succeeded, answer.failed], [2, 2, 0]);
 const [first, second] = answer.items;
 assert.ok(first && second);
 assert.deepEqual([first.id, first.ok, first.eligible], ['student-001', true, ['aama.cma']]);
-assert.equal(first.credentials?.[0]?.status, CredentialStatus.ELIGIBLE);
+assert.equal(first.credentials?.[0]?.status, Verdict.ELIGIBLE);
 assert.deepEqual([second.id, second.ok, second.eligible], ['student-002', true, []]);
-assert.equal(second.credentials?.[0]?.status, CredentialStatus.INELIGIBLE);
+assert.equal(second.credentials?.[0]?.status, Verdict.INELIGIBLE);
 assert.ok(second.credentials?.[0]?.nearest_route);
 assert.ok((second.credentials?.[0]?.missing_criteria.length ?? 0) > 0);
 

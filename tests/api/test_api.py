@@ -32,12 +32,13 @@ def problem_fields(response: Any) -> list[str]:
 
 
 def test_eligibility_explains_every_credential(client: Any, rulebook: Rulebook) -> None:
-    r = client.post("/v1/eligibility", json={"as_of": "2026-11-23", "state": "WA", "applicant": MA_GRADUATE})
+    payload = {"as_of": "2026-11-23", "state": "WA", "detail": "standard", "applicant": MA_GRADUATE}
+    r = client.post("/v1/eligibility", json=payload)
     assert r.status_code == 200
     assert r.headers["content-type"] == "application/json"
     body = r.json()
     schemas.EligibilityResponse.model_validate(body)
-    assert body["as_of"] == "2026-11-23"
+    assert body["as_of"] == "2026-11-23" and body["detail"] == "standard" and body["language"] == "en"
     assert {"aama.cma", "amt.rma"} <= set(body["eligible"])
     assert body["eligible"] == [c["id"] for c in body["credentials"] if c["status"] == "eligible"]
     assert [c["id"] for c in body["credentials"]] == rulebook.credential_ids
@@ -45,12 +46,31 @@ def test_eligibility_explains_every_credential(client: Any, rulebook: Rulebook) 
     category_1 = next(r for r in cma["routes"] if r["id"] == "aama.cma.category-1")
     assert category_1["status"] == "met"
     criterion = category_1["criteria"][1]
-    assert criterion["id"] == "aama.cma.accredited-caahep-abhes"
-    assert criterion["actual"] == "CAAHEP" and criterion["required"] == "one of CAAHEP, ABHES"
-    assert criterion["citations"][0]["url"] == "https://www.aama-ntl.org/cma-aama-exam/eligibility"
-    assert criterion["verification"] == {"source": "official", "confidence": "high", "provisional": False, "note": None}
+    assert criterion["id"] == "aama.cma.accredited-caahep-abhes" and criterion["record"] == "programs[0]"
+    assert criterion["measured"] == {"value": "CAAHEP", "vocabulary": "accreditor"}
+    assert criterion["message"] == "Met: The program is accredited by CAAHEP or ABHES (yours: CAAHEP)."
+    # what it requires, its sources and its level are described once, by reference
+    definition = body["definitions"]["criteria"][criterion["id"]]
+    assert definition["required"] == {"op": "one_of", "values": ["CAAHEP", "ABHES"], "vocabulary": "accreditor"}
+    assert body["sources"][definition["cite"][0]["source"]]["url"] == "https://www.aama-ntl.org/cma-aama-exam/eligibility"
+    level = body["verifications"][definition["verification"]]
+    assert level == {"source": "official", "confidence": "high", "provisional": False, "note": None}
+    assert body["definitions"]["routes"]["aama.cma.category-1"]["label"].startswith("Category 1")
     notes = [n["id"] for n in body["state"]["notes"]]
     assert "state.wa.ma-certified" in notes
+    # every key an answer references is listed in it
+    cited = {ref["source"] for d in body["definitions"]["criteria"].values() for ref in d["cite"]}
+    assert cited <= set(body["sources"])
+
+
+def test_the_default_answer_is_the_summary(client: Any) -> None:
+    body = client.post("/v1/eligibility", json={"as_of": "2026-11-23", "applicant": MA_GRADUATE}).json()
+    schemas.EligibilityResponse.model_validate(body)
+    assert body["detail"] == "summary"
+    assert all(c["routes"] is None for c in body["credentials"])
+    cma = next(c for c in body["credentials"] if c["id"] == "aama.cma")
+    assert cma["status"] == "eligible" and cma["eligible_routes"] == ["aama.cma.category-1"]
+    assert set(body["verifications"]) == {c["verification"] for c in body["credentials"]}
 
 
 def test_state_notes_concern_only_the_credentials_evaluated(client: Any) -> None:
@@ -87,6 +107,7 @@ def test_credentials_filter_and_undetermined_inputs(client: Any) -> None:
         json={
             "as_of": "2026-11-23",
             "credentials": ["nha.ccma"],
+            "detail": "standard",
             "applicant": {"high_school": {"credential": "ged"}},
         },
     )

@@ -12,6 +12,7 @@ import pytest
 
 from api import schemas
 from api.cli import main
+from api.serialize import batch_item
 from benchmarks.population import applicant
 from engine import BatchRunner, Rulebook, load_rulebook
 from tests.helpers import REPO
@@ -47,7 +48,8 @@ def test_batch_summary_agrees_with_single_answers(client: Any) -> None:
     items = [{"id": str(i), "applicant": a} for i, a in enumerate(applicants)]
     body = client.post("/v1/eligibility/batch", json={"as_of": AS_OF, "items": items}).json()
     for item, facts in zip(body["items"], applicants, strict=True):
-        single = client.post("/v1/eligibility", json={"as_of": AS_OF, "applicant": facts}).json()
+        payload = {"as_of": AS_OF, "detail": "standard", "applicant": facts}
+        single = client.post("/v1/eligibility", json=payload).json()
         assert item["eligible"] == single["eligible"]
         by_id = {c["id"]: c for c in single["credentials"]}
         for outcome in item["credentials"]:
@@ -56,17 +58,23 @@ def test_batch_summary_agrees_with_single_answers(client: Any) -> None:
             assert outcome["eligible_routes"] == full["eligible_routes"]
             assert outcome["inputs_needed"] == full["inputs_needed"]
             assert outcome["undetermined_reasons"] == full["undetermined_reasons"]
+            assert outcome["nearest_route"] == full["nearest_route"]
             if outcome["status"] != "eligible" and any(r["coverage"] == "full" for r in full["routes"]):
                 nearest = next(r for r in full["routes"] if r["id"] == outcome["nearest_route"])
                 assert nearest["status"] != "met"
                 assert outcome["missing_criteria"], outcome
 
 
-def test_batch_full_detail_equals_the_single_answer(client: Any) -> None:
+@pytest.mark.parametrize("detail", ["standard", "full"])
+def test_batch_details_equal_the_single_answer(client: Any, detail: str) -> None:
     items = [{"id": "a", "applicant": GOOD}]
-    body = client.post("/v1/eligibility/batch", json={"as_of": AS_OF, "detail": "full", "items": items}).json()
-    single = client.post("/v1/eligibility", json={"as_of": AS_OF, "applicant": GOOD}).json()
-    assert body["items"][0]["details"] == single["credentials"]
+    body = client.post("/v1/eligibility/batch", json={"as_of": AS_OF, "detail": detail, "items": items}).json()
+    schemas.BatchResponse.model_validate(body)
+    single = client.post("/v1/eligibility", json={"as_of": AS_OF, "detail": detail, "applicant": GOOD}).json()
+    item = body["items"][0]
+    assert item["details"] == single["credentials"]
+    for key in ("definitions", "sources", "verifications"):
+        assert item[key] == single[key]
 
 
 def test_batch_streams_ndjson_in_order(client: Any) -> None:
@@ -121,10 +129,11 @@ def test_worker_processes_give_the_same_results_in_order(rulebook: Rulebook) -> 
     items[17] = ("bad", BAD)
     parallel = BatchRunner(rulebook, REPO / "rules", processes=2)
     try:
-        got = list(parallel.run(items, as_of=dt.date(2026, 11, 23)))
+        got = list(parallel.run(items, as_of=dt.date(2026, 11, 23), encode=batch_item))
     finally:
         parallel.close()
-    inline = list(BatchRunner(rulebook, REPO / "rules", processes=1).run(items, as_of=dt.date(2026, 11, 23)))
+    inline_runner = BatchRunner(rulebook, REPO / "rules", processes=1)
+    inline = list(inline_runner.run(items, as_of=dt.date(2026, 11, 23), encode=batch_item))
     assert [r["id"] for r in got] == [i for i, _ in items]
     assert got == inline
     assert not got[17]["ok"]

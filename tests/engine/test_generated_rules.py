@@ -31,7 +31,7 @@ def engine_statuses(evaluation: Evaluation) -> dict[str, Any]:
 
     The one place that reads the engine's result, so that a new result shape changes only this adapter.
     """
-    return production_statuses(evaluation.as_dict())
+    return production_statuses(evaluation)
 
 
 def _report(seed: int, as_of: dt.date, person: dict[str, Any], problems: list[str], files: dict[str, str]) -> str:

@@ -33,8 +33,8 @@ STATE = "states/or.yaml"
 DERIVATIONS = "derivations.yaml"
 BUNDLED = load_rule_set(REPO / "rules")
 UNEXPECTED = (
-    "unexpected file: rules/ holds only index.yaml, vocabulary.yaml, credentials/<body>/<credential>.yaml and "
-    "states/<st>.yaml (data only, no code)"
+    "unexpected file: rules/ holds only index.yaml, vocabulary.yaml, derivations.yaml, "
+    "credentials/<body>/<credential>.yaml, states/<st>.yaml and locale/<language>/**.po (data only, no code)"
 )
 
 
@@ -325,6 +325,18 @@ def test_two_files_with_one_credential_id(tmp_path: Path) -> None:
         in problems
     ), _listing(problems)
     assert not [p for p in problems if p.path == CRED], "the first file is fine"
+
+
+def test_an_unreadable_translation_catalogue_is_a_problem_of_its_file(tmp_path: Path) -> None:
+    """``locale/<language>/**.po`` translate the rule files; one that cannot be read is reported, not raised."""
+    root = make_rule_set(tmp_path, {})
+    shutil.copytree(REPO / "rules" / "credentials" / "aama", root / "credentials" / "aama")
+    catalogue = root / "locale" / "es" / "credentials" / "aama" / "cma.po"
+    catalogue.parent.mkdir(parents=True)
+    catalogue.symlink_to(root / "nowhere.po")  # listed, but reading it fails
+    [problem] = problems_of(root)
+    assert (problem.path, problem.key, problem.line) == ("locale/es/credentials/aama/cma.po", "", None)
+    assert problem.message.startswith("cannot read the catalogue: [Errno 2] No such file or directory"), problem
 
 
 def _vocabulary_problems(tmp_path: Path, edit: tuple[str, str]) -> list[RuleProblem]:

@@ -32,7 +32,7 @@ def test_plans_built_concurrently_match_sequential_ones() -> None:
     def run(job: tuple[dt.date, tuple[str, ...]]) -> object:
         as_of, selection = job
         try:
-            return shared.evaluate({}, as_of=as_of, credentials=selection).summary()
+            return shared.evaluate({}, as_of=as_of, credentials=selection).summaries()
         except Exception as exc:  # noqa: BLE001 - an exception is a wrong answer too
             return repr(exc)
 
@@ -45,11 +45,11 @@ def test_plans_built_concurrently_match_sequential_ones() -> None:
         sys.setswitchinterval(interval)
     wrong = [
         job for job, answer in zip(jobs, answers, strict=True)
-        if answer != reference.evaluate({}, as_of=job[0], credentials=job[1]).summary()
+        if answer != reference.evaluate({}, as_of=job[0], credentials=job[1]).summaries()
     ]
     assert wrong == []
     # and the plans left in the cache answer later, sequential requests correctly
     for as_of, selection in jobs[:50]:
-        assert shared.evaluate({}, as_of=as_of, credentials=selection).summary() == reference.evaluate(
+        assert shared.evaluate({}, as_of=as_of, credentials=selection).summaries() == reference.evaluate(
             {}, as_of=as_of, credentials=selection
-        ).summary()
+        ).summaries()

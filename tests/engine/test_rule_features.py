@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from api.render import renderer
 from engine import RuleSetError, load_rulebook
 from tests.helpers import credential, make_rule_set
 
@@ -35,12 +36,12 @@ def book_with(tmp_path: Path, rules: str, extra: dict[str, str] | None = None) -
     return load_rulebook(make_rule_set(tmp_path, {path: text, **(extra or {})}))
 
 
-def answer(book: Any, applicant: dict[str, Any]) -> dict[str, Any]:
-    return book.evaluate(applicant, as_of=AS_OF).as_dict()["credentials"][0]
+def answer(book: Any, applicant: dict[str, Any]) -> Any:
+    return book.evaluate(applicant, as_of=AS_OF).credentials[0]
 
 
-def routes(cred: dict[str, Any]) -> dict[str, str]:
-    return {r["id"].removeprefix("test.cred."): r["status"] for r in cred["routes"]}
+def routes(cred: Any) -> dict[str, str]:
+    return {r.id.removeprefix("test.cred."): r.status.value for r in cred.routes}
 
 
 CAUTION = """\
@@ -66,14 +67,14 @@ routes:
 def test_a_caution_is_shown_but_never_decides(tmp_path: Path) -> None:
     book = book_with(tmp_path, CAUTION)
     minor = answer(book, {"birth_date": "2010-01-01", "high_school": {"credential": "diploma"}})
-    assert minor["status"] == "eligible"
-    [caution] = minor["routes"][0]["cautions"]
-    assert caution["id"] == "test.cred.adult" and caution["status"] == "unmet"
-    assert caution["citations"][0]["source_kind"] == "secondary"
+    assert minor.status == "eligible"
+    [caution] = minor.routes[0].cautions
+    assert caution.id == "test.cred.adult" and caution.status == "unmet"
+    assert caution.definition.citations[0].kind == "secondary"
     unknown_age = answer(book, {"high_school": {"credential": "diploma"}})
-    assert unknown_age["status"] == "eligible" and unknown_age["inputs_needed"] == []
+    assert unknown_age.status == "eligible" and unknown_age.inputs_needed == ()
     no_diploma = answer(book, {"birth_date": "1990-01-01", "high_school": {"credential": "none"}})
-    assert no_diploma["status"] == "ineligible"  # a caution met does not make anyone eligible either
+    assert no_diploma.status == "ineligible"  # a caution met does not make anyone eligible either
 
 
 def test_a_secondary_only_requirement_cannot_decide_on_an_official_route(tmp_path: Path) -> None:
@@ -122,14 +123,14 @@ unencoded_routes:
 def test_a_gated_unencoded_route_fails_only_when_its_gate_fails(tmp_path: Path) -> None:
     book = book_with(tmp_path, UNENCODED)
     outsider = answer(book, {"high_school": {"credential": "none"}, "certifications": []})
-    assert outsider["status"] == "ineligible"
+    assert outsider.status == "ineligible"
     assert routes(outsider) == {"school": "unmet", "international": "unmet"}
     holder = answer(book, {"high_school": {"credential": "none"}, "certifications": [{"credential": "ascpi.mls"}]})
-    assert holder["status"] == "undetermined"  # never eligible on a route the rule set cannot decide
+    assert holder.status == "undetermined"  # never eligible on a route the rule set cannot decide
     assert routes(holder) == {"school": "unmet", "international": "unknown"}
-    assert holder["undetermined_reasons"] == ["unencoded-route"] and holder["inputs_needed"] == []
-    international = holder["routes"][1]
-    assert international["coverage"] == "gate" and international["reason"] and international["citations"]
+    assert holder.reasons == ("unencoded-route",) and holder.inputs_needed == ()
+    international = holder.routes[1]
+    assert international.coverage == "gate" and international.definition.reason and international.definition.citations
 
 
 def test_without_a_gate_an_unencoded_route_keeps_the_credential_open(tmp_path: Path) -> None:
@@ -137,8 +138,8 @@ def test_without_a_gate_an_unencoded_route_keeps_the_credential_open(tmp_path: P
         "    criteria: [diploma]\n", "    criteria: [diploma, holds-intl]\n"
     ))
     nobody = answer(book, {"high_school": {"credential": "none"}, "certifications": []})
-    assert nobody["status"] == "undetermined" and nobody["undetermined_reasons"] == ["unencoded-route"]
-    assert nobody["routes"][1]["coverage"] == "none" and nobody["routes"][1]["criteria"] == []
+    assert nobody.status == "undetermined" and nobody.reasons == ("unencoded-route",)
+    assert nobody.routes[1].coverage == "none" and nobody.routes[1].criteria == ()
 
 
 def test_common_entries_gate_an_unencoded_route_too(tmp_path: Path) -> None:
@@ -146,8 +147,8 @@ def test_common_entries_gate_an_unencoded_route_too(tmp_path: Path) -> None:
     rules = rules.replace("    criteria: [diploma]\n", "    criteria: [holds-intl]\n")
     book = book_with(tmp_path, rules)
     no_diploma = answer(book, {"high_school": {"credential": "none"}})
-    assert no_diploma["status"] == "ineligible" and no_diploma["routes"][1]["coverage"] == "gate"
-    assert answer(book, {"high_school": {"credential": "diploma"}, "certifications": []})["status"] == "undetermined"
+    assert no_diploma.status == "ineligible" and no_diploma.routes[1].coverage == "gate"
+    assert answer(book, {"high_school": {"credential": "diploma"}, "certifications": []}).status == "undetermined"
 
 
 INCOMPLETE = """\
@@ -170,11 +171,11 @@ LAB_JOB = {"role": "laboratory-assistant", "start_date": "2025-01-01", "end_date
 def test_an_incomplete_criterion_is_at_best_unknown(tmp_path: Path) -> None:
     book = book_with(tmp_path, INCOMPLETE)
     worked = answer(book, {"work_experience": [LAB_JOB]})
-    assert worked["status"] == "undetermined" and worked["undetermined_reasons"] == ["requirement-not-stated"]
-    criterion = worked["routes"][0]["criteria"][0]
-    assert criterion["status"] == "unknown" and criterion["missing_inputs"] == []
-    assert "does not say how many hours" in criterion["message"]
-    assert answer(book, {"work_experience": []})["status"] == "ineligible"
+    assert worked.status == "undetermined" and worked.reasons == ("requirement-not-stated",)
+    criterion = worked.routes[0].criteria[0]
+    assert criterion.status == "unknown" and criterion.missing == () and criterion.why == "requirement-not-stated"
+    assert "does not say how many hours" in renderer(book, "en").message(criterion)
+    assert answer(book, {"work_experience": []}).status == "ineligible"
 
 
 UNDECIDED = """\
@@ -197,9 +198,9 @@ routes:
 )
 def test_a_value_the_source_does_not_decide_is_unknown(tmp_path: Path, credential_held: str, status: str) -> None:
     cred = answer(book_with(tmp_path, UNDECIDED), {"high_school": {"credential": credential_held}})
-    assert cred["status"] == status
+    assert cred.status == status
     if status == "undetermined":
-        assert cred["undetermined_reasons"] == ["source-undecided"] and cred["inputs_needed"] == []
+        assert cred.reasons == ("source-undecided",) and cred.inputs_needed == ()
 
 
 def test_unknown_for_needs_one_of(tmp_path: Path) -> None:
@@ -256,10 +257,10 @@ def test_a_derived_fact_decides_when_every_value_it_allows_agrees(
     tmp_path: Path, program: dict[str, Any], status: str
 ) -> None:
     book = book_with(tmp_path, DERIVED_RULES, {"derivations.yaml": DERIVATIONS})
-    criterion = answer(book, {"programs": [program]})["routes"][0]["criteria"][0]
-    assert criterion["status"] == status
+    criterion = answer(book, {"programs": [program]}).routes[0].criteria[0]
+    assert criterion.status == status
     if status == "unknown" and "accreditor" in program and program["accreditor"] == "other":
-        assert criterion["missing_inputs"] == ["programs[0].institution_accreditation"]
+        assert criterion.missing == ("programs[0].institution_accreditation",)
 
 
 def test_a_derivation_must_name_enumerated_fields_of_one_record(tmp_path: Path) -> None:
@@ -290,14 +291,14 @@ def test_only_laboratory_duties_count(tmp_path: Path, percent: float | None, sta
     job = {**LAB_JOB, "role": "other-healthcare"}
     if percent is not None:
         job["lab_duties_percent"] = percent
-    criterion = answer(book_with(tmp_path, LAB_DUTIES), {"work_experience": [job]})["routes"][0]["criteria"][0]
-    assert criterion["status"] == status
+    criterion = answer(book_with(tmp_path, LAB_DUTIES), {"work_experience": [job]}).routes[0].criteria[0]
+    assert criterion.status == status
     if status == "unknown":
-        assert criterion["missing_inputs"] == ["work_experience[0].lab_duties_percent"]
+        assert criterion.missing == ("work_experience[0].lab_duties_percent",)
 
 
 def test_provisional_rules_say_so(tmp_path: Path) -> None:
     provisional = "    verification: {source: official, confidence: medium, provisional: true, note: Pilot era.}\n"
     rules = CAUTION.replace("    cite: {source: doc}\n", "    cite: {source: doc}\n" + provisional, 1)
-    criterion = answer(book_with(tmp_path, rules), {})["routes"][0]["criteria"][0]
-    assert criterion["verification"]["provisional"] is True
+    criterion = answer(book_with(tmp_path, rules), {}).routes[0].criteria[0]
+    assert criterion.definition.verification.provisional is True

@@ -133,16 +133,16 @@ def test_fixtures_cover_every_route_and_criterion(rulebook: Rulebook, credential
     for case in load_cases(path):
         result = rulebook.evaluate(case.applicant, as_of=case.as_of, credentials=[credential_id], state=case.state)
         c = result.credentials[0]
-        statuses.add(c.status)
+        statuses.add(c.status.value)
         for route in c.routes:
-            rkey = route.route.id.removeprefix(prefix)
+            rkey = route.id.removeprefix(prefix)
             if route.status == "met":
                 route_met.add(rkey)
             for crit in route.criteria:
                 if crit.status == "unmet":
-                    criterion_unmet.add((rkey, crit.criterion.key))
-                if crit.criterion.key in case.boundary:
-                    boundary[crit.criterion.key].add(crit.status)
+                    criterion_unmet.add((rkey, crit.definition.key))
+                if crit.definition.key in case.boundary:
+                    boundary[crit.definition.key].add(crit.status.value)
     # A credential with no encoded route can only be undetermined; one with a route not encoded at all (no
     # gate) is never ineligible.
     encoded = any(r.complete for r in cred.routes)
@@ -184,12 +184,11 @@ def test_no_credential_is_ineligible_while_a_route_without_gate_is_open(rulebook
     as_of = dt.date(2026, 12, 1)
     problems = []
     for cred in rulebook.rules.credentials.values():
-        result = rulebook.evaluate(_fails_everything(as_of), as_of=as_of, credentials=[cred.id])
-        answer = result.as_dict()["credentials"][0]
+        answer = rulebook.evaluate(_fails_everything(as_of), as_of=as_of, credentials=[cred.id]).credentials[0]
         if any(r.coverage == "none" for r in cred.routes):
-            if answer["status"] != "undetermined" or "unencoded-route" not in answer["undetermined_reasons"]:
-                problems.append(f"{cred.id}: {answer['status']} {answer['undetermined_reasons']}")
-        elif answer["status"] == "eligible":
+            if answer.status != "undetermined" or "unencoded-route" not in answer.reasons:
+                problems.append(f"{cred.id}: {answer.status} {answer.reasons}")
+        elif answer.status == "eligible":
             problems.append(f"{cred.id}: an applicant with nothing is eligible")
     report(problems, "credentials that answer wrongly for an applicant with nothing")
 

@@ -1,0 +1,241 @@
+"""Sentences from outcomes, in the reader's language.
+
+The engine's outcomes are data; this module is the only place that turns them into words. Every sentence
+is a message of the ``messages`` catalogue (``api/locale/<lang>/LC_MESSAGES/messages.po``; the English text
+is the message id), with numbers formatted and plurals chosen for the language; the rule files' own text
+(labels, notes, reasons) comes from the rule set's catalogues (``api.rules_text``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from typing import Any
+
+from babel.dates import format_date
+
+from engine import Rulebook
+from engine.outcome import CriterionOutcome, Measured, Op, Requirement, Status, TimeSpan, Unit, Why, Window
+
+from .i18n import Catalogue, catalogue
+from .rules_text import RuleText
+
+__all__ = ["Renderer", "renderer"]
+
+
+def _(message: str) -> str:
+    """Marks a message for extraction; the catalogue translates it when it is rendered."""
+    return message
+
+
+def N_(singular: str, plural: str) -> tuple[str, str]:  # noqa: N802 - the gettext convention
+    """Marks a message with a plural form for extraction (``ngettext`` chooses when it is rendered)."""
+    return singular, plural
+
+
+# Units, singular and plural (the catalogue's plural rules choose).
+_UNITS: dict[Unit, tuple[str, str]] = {
+    Unit.YEARS: N_("{n} year", "{n} years"),
+    Unit.MONTHS: N_("{n} month", "{n} months"),
+    Unit.DAYS: N_("{n} day", "{n} days"),
+    Unit.WEEKS: N_("{n} week", "{n} weeks"),
+    Unit.HOURS: N_("{n} hour", "{n} hours"),
+    Unit.SEMESTER_HOURS: N_("{n} semester hour", "{n} semester hours"),
+    Unit.PERCENT: N_("{n} percent", "{n} percent"),
+    Unit.VENIPUNCTURES: N_("{n} venipuncture", "{n} venipunctures"),
+    Unit.CAPILLARY_PUNCTURES: N_("{n} capillary puncture", "{n} capillary punctures"),
+    Unit.EKGS: N_("{n} EKG", "{n} EKGs"),
+    Unit.INJECTIONS: N_("{n} injection", "{n} injections"),
+    Unit.ARTERIAL_PUNCTURES: N_("{n} arterial puncture", "{n} arterial punctures"),
+}
+
+_ORDER = {
+    Op.AT_LEAST: _("at least {value}"),
+    Op.MORE_THAN: _("more than {value}"),
+    Op.AT_MOST: _("at most {value}"),
+    Op.LESS_THAN: _("less than {value}"),
+}
+
+
+class Renderer:
+    """Renders outcomes of one rule book in one language."""
+
+    def __init__(self, book: Rulebook, language: str) -> None:
+        self.book = book
+        self.language = language
+        self.messages: Catalogue = catalogue(language, "messages")
+        self.text = RuleText(book.rules, language)
+        self.vocabularies = book.rules.vocabularies
+        self.credentials = book.rules.credentials
+
+    # ------------------------------------------------------------------ values
+
+    def t(self, message: str, **values: Any) -> str:
+        return self.messages.gettext(message).format(**values)
+
+    def number(self, value: float) -> str:
+        return self.messages.number(value)
+
+    def quantity(self, value: float, unit: Unit | None) -> str:
+        if unit is None:
+            return self.number(value)
+        singular, plural = _UNITS[unit]
+        return self.messages.ngettext(singular, plural, value).format(n=self.number(value))
+
+    def span(self, span: TimeSpan) -> str:
+        parts = [
+            self.quantity(n, unit)
+            for n, unit in ((span.years, Unit.YEARS), (span.months, Unit.MONTHS), (span.days, Unit.DAYS))
+            if n
+        ]
+        return " ".join(parts) if parts else self.quantity(0, Unit.DAYS)
+
+    def date(self, day: dt.date) -> str:
+        return format_date(day, format="long", locale=self.messages.locale)
+
+    def code(self, vocabulary: str | None, code: Any) -> str:
+        """A vocabulary value as people read it: a credential by its designation, an accreditor by its
+        acronym, anything else by its label in the vocabulary."""
+        if isinstance(code, bool):
+            return self.t(_("yes")) if code else self.t(_("no"))
+        if vocabulary is None:
+            return str(code)
+        if vocabulary == "credential":
+            cred = self.credentials.get(code)
+            if cred is not None:
+                return cred.designation
+            vocabulary = "other_credential"
+        if vocabulary == "accreditor" and code not in ("other", "none"):
+            return str(code)
+        label = self.vocabularies[vocabulary].values.get(code)
+        if label is None:
+            return str(code)
+        return self.text.get("vocabulary.yaml", f"{vocabulary}.values.{code}", label)
+
+    def codes(self, vocabulary: str | None, codes: Any) -> str:
+        if not codes:
+            return self.t(_("none"))
+        return self.messages.list([self.code(vocabulary, c) for c in codes])
+
+    # ------------------------------------------------------------------ requirements
+
+    def requirement(self, req: Requirement) -> str:
+        """What is required, e.g. "at least 720 hours", "CAAHEP or ABHES", "at most 4 years (on or after
+        November 23, 2022)"."""
+        op = req.op
+        if op in _ORDER:
+            text = self._bound(op, req.value, req)
+            if req.also is not None:
+                second = self._bound(req.also.op, req.also.value, req)
+                text = self.t(_("{first} and {second}"), first=text, second=second)
+        elif op == Op.IS:
+            text = self.code(None, bool(req.value))
+        elif op == Op.ONE_OF:
+            text = self.messages.list([self.code(req.vocabulary, v) for v in req.values], "or")
+        elif op == Op.INCLUDES_ANY:
+            values = self.messages.list([self.code(req.vocabulary, v) for v in req.values], "or")
+            text = self.t(_("includes {values}"), values=values)
+        else:
+            text = self.t(_("includes {values}"), values=self.codes(req.vocabulary, req.values))
+        if req.window is not None and req.window.field != "work_experience":
+            text = self.t(_("{requirement} ({window})"), requirement=text, window=self.window(req.window))
+        return text
+
+    def _bound(self, op: Op, value: Any, req: Requirement) -> str:
+        shown = self.code(req.vocabulary, value) if req.vocabulary else self.quantity(value, req.unit)
+        return self.t(_ORDER[op], value=shown)
+
+    def window(self, window: Window) -> str:
+        if window.start and window.end:
+            return self.t(_("between {start} and {end}"), start=self.date(window.start), end=self.date(window.end))
+        if window.start:
+            return self.t(_("on or after {date}"), date=self.date(window.start))
+        assert window.end is not None
+        return self.t(_("on or before {date}"), date=self.date(window.end))
+
+    # ------------------------------------------------------------------ measured values
+
+    def measured(self, outcome: CriterionOutcome) -> str | None:
+        """The applicant's value as the explanation shows it, or why there is none."""
+        m = outcome.measured
+        if m is None:
+            if outcome.why == Why.NO_RECORDS:
+                listed = outcome.definition.measure.scope
+                return self.t(_("no programs listed")) if listed == "program" else self.t(_("no degrees listed"))
+            return None
+        if m.alternatives:
+            return self.t(
+                _("one of {values} (derived from another fact)"),
+                values=self.messages.list([self.code(m.vocabulary, v) for v in m.alternatives], "or"),
+            )
+        time = outcome.definition.measure.time
+        if isinstance(m.low, TimeSpan):
+            return self._time(m.low, time)
+        if outcome.definition.measure.inputs == ("birth_date",):
+            return self.t(_("{age} old"), age=self.quantity(m.low, Unit.YEARS))
+        if m.exact:
+            return self._value(m, m.low)
+        if m.high is None:
+            return self.t(_("at least {low}; the rest is not known"), low=self._value(m, m.low))
+        return self.t(_("{low} for certain, up to {high}"), low=self._value(m, m.low), high=self._value(m, m.high))
+
+    def _value(self, m: Measured, value: Any) -> str:
+        if isinstance(value, tuple):
+            return self.codes(m.vocabulary, value)
+        if isinstance(value, bool) or m.vocabulary is not None:
+            return self.code(m.vocabulary, value)
+        return self.quantity(value, m.unit)
+
+    def _time(self, span: TimeSpan, time: str | None) -> str:
+        text = self.span(span)
+        if time == "since":
+            message = _("in {time} (not yet reached)") if span.negative else _("{time} ago")
+            return self.t(message, time=text)
+        if time == "until":
+            return self.t(_("passed {time} ago") if span.negative else _("in {time}"), time=text)
+        if not (span.years or span.months or span.days):
+            return self.t(_("none"))
+        return self.t(_("{time} earlier"), time=text) if span.negative else self.t(_("{time} later"), time=text)
+
+    # ------------------------------------------------------------------ criteria
+
+    def criterion_label(self, outcome: CriterionOutcome) -> str:
+        crit = outcome.definition
+        cred = self.credentials[crit.credential_id]
+        return self.text.get(cred.path, f"criteria.{crit.key}.label", crit.label)
+
+    def message(self, outcome: CriterionOutcome) -> str:
+        """The criterion's explanation in one sentence."""
+        label = self.criterion_label(outcome)
+        actual = self.measured(outcome)
+        if outcome.status == Status.MET:
+            if actual is None:
+                return self.t(_("Met: {label}."), label=label)
+            return self.t(_("Met: {label} (yours: {actual})."), label=label, actual=actual)
+        if outcome.status == Status.UNMET:
+            required = self.requirement(outcome.requirement)
+            if actual is None:
+                return self.t(_("Not met: {label}. Required: {required}."), label=label, required=required)
+            message = _("Not met: {label}. Required: {required}; yours: {actual}.")
+            return self.t(message, label=label, required=required, actual=actual)
+        if outcome.why in (Why.REQUIREMENT_NOT_STATED, Why.SOURCE_UNDECIDED):
+            crit = outcome.definition
+            if outcome.why == Why.REQUIREMENT_NOT_STATED:
+                cred = self.credentials[crit.credential_id]
+                why = self.text.get(cred.path, f"criteria.{crit.key}.incomplete", crit.incomplete or "")
+            else:
+                why = self.t(_("The source does not say whether this counts."))
+            if actual is None:
+                return self.t(_("Unknown: {label}. {why}"), label=label, why=why)
+            return self.t(_("Unknown: {label} (yours: {actual}). {why}"), label=label, actual=actual, why=why)
+        inputs = self.messages.list(list(outcome.missing)) if outcome.missing else self.t(_("more information"))
+        if actual is None:
+            return self.t(_("Unknown: {label}. Needs {inputs} to decide."), label=label, inputs=inputs)
+        message = _("Unknown: {label}. Needs {inputs} to decide. What is known: {actual}.")
+        return self.t(message, label=label, inputs=inputs, actual=actual)
+
+
+@functools.lru_cache(maxsize=16)
+def renderer(book: Rulebook, language: str) -> Renderer:
+    """The renderer of a rule book in a language (one per pair, kept while the rule book is served)."""
+    return Renderer(book, language)

@@ -1,0 +1,349 @@
+"""What an evaluation returns: typed, language-free outcomes.
+
+Nothing here is English or JSON. Every value a person reads is data — a status, a requirement as an operator
+with a quantity and a unit, the applicant's measured value, the record it was decided on, the inputs that
+would settle it — and the API turns it into JSON once (``api.serialize``) and into sentences, per language,
+from a message catalogue (``api.render``). Definitions (labels, citations, verification levels) stay in the
+rule set (``engine.RuleSet``); an outcome names them by id and carries a reference for the serializer.
+
+Statuses: a criterion or route is ``met``, ``unmet`` or ``unknown`` (the facts given do not decide it); a
+credential is ``eligible`` (some route met), ``ineligible`` (every route the body offers unmet) or
+``undetermined``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # definitions, for the serializer and renderer; no import at run time (no cycle)
+    from ._ruleset import CredentialDef, CriterionDef, GroupDef, RouteDef, StateDef, StateNoteDef
+
+__all__ = [
+    "Bound",
+    "Coverage",
+    "CredentialOutcome",
+    "CredentialSummary",
+    "CriterionOutcome",
+    "CriterionTrace",
+    "Evaluation",
+    "GroupOutcome",
+    "Measured",
+    "Op",
+    "Reason",
+    "Requirement",
+    "RouteOutcome",
+    "RulesIdentity",
+    "StateOutcome",
+    "Status",
+    "TimeSpan",
+    "Unit",
+    "Verdict",
+    "Why",
+    "Window",
+]
+
+
+class Status(enum.StrEnum):
+    """A criterion's, group's or route's status: met, unmet, or unknown when the facts given do not decide it."""
+
+    MET = "met"
+    UNMET = "unmet"
+    UNKNOWN = "unknown"
+
+
+class Verdict(enum.StrEnum):
+    """eligible: some route is met. ineligible: every route the body offers is unmet. undetermined: neither, yet."""
+
+    ELIGIBLE = "eligible"
+    INELIGIBLE = "ineligible"
+    UNDETERMINED = "undetermined"
+
+
+class Coverage(enum.StrEnum):
+    """`full`: the route is encoded from its source. `gate`: only who the route is for is encoded (its other
+    criteria were not published or not retrieved); `none`: nothing of it is. A route that is not `full` is never
+    met: it is unmet when its gate fails, otherwise unknown, so a credential with such a route is never
+    ineligible."""
+
+    FULL = "full"
+    GATE = "gate"
+    NONE = "none"
+
+
+class Reason(enum.StrEnum):
+    """Why an undetermined credential is not decided: `missing-inputs` (facts not given; see `inputs_needed`),
+    `unencoded-route` (a route the rule set cannot decide remains open), `requirement-not-stated` (the source
+    does not state a requirement's full terms), `source-undecided` (the source does not say whether a value
+    given counts)."""
+
+    MISSING_INPUTS = "missing-inputs"
+    UNENCODED_ROUTE = "unencoded-route"
+    REQUIREMENT_NOT_STATED = "requirement-not-stated"
+    SOURCE_UNDECIDED = "source-undecided"
+
+
+class Why(enum.StrEnum):
+    """What decided a criterion, when its status alone does not say: `no-records` (unmet: the list of records
+    was given empty), `requirement-not-stated` (unknown: only the known part of the requirement holds),
+    `source-undecided` (unknown: the source does not say whether the value given counts), `derived` (decided
+    by a derived fact: the field was not given)."""
+
+    NO_RECORDS = "no-records"
+    REQUIREMENT_NOT_STATED = "requirement-not-stated"
+    SOURCE_UNDECIDED = "source-undecided"
+    DERIVED = "derived"
+
+
+class Op(enum.StrEnum):
+    """How a requirement compares the applicant's value."""
+
+    AT_LEAST = "at_least"
+    MORE_THAN = "more_than"
+    AT_MOST = "at_most"
+    LESS_THAN = "less_than"
+    ONE_OF = "one_of"
+    INCLUDES_ANY = "includes_any"
+    INCLUDES_ALL = "includes_all"
+    IS = "is"
+
+
+class Unit(enum.StrEnum):
+    """What a quantity counts."""
+
+    YEARS = "years"
+    MONTHS = "months"
+    DAYS = "days"
+    WEEKS = "weeks"
+    HOURS = "hours"
+    SEMESTER_HOURS = "semester-hours"
+    PERCENT = "percent"
+    VENIPUNCTURES = "venipunctures"
+    CAPILLARY_PUNCTURES = "capillary-punctures"
+    EKGS = "ekgs"
+    INJECTIONS = "injections"
+    ARTERIAL_PUNCTURES = "arterial-punctures"
+
+
+@dataclass(frozen=True, slots=True)
+class TimeSpan:
+    """A signed calendar length: years, months and days (``negative`` when the date is still ahead)."""
+
+    years: int = 0
+    months: int = 0
+    days: int = 0
+    negative: bool = False
+
+    def iso(self) -> str:
+        """ISO 8601: ``P4Y2M3D``, ``-P20D``, ``P0D``."""
+        parts = "".join(f"{n}{u}" for n, u in ((self.years, "Y"), (self.months, "M"), (self.days, "D")) if n)
+        return ("-" if self.negative else "") + "P" + (parts or "0D")
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """The dates a field must fall in, both inclusive (``None``: open), as the requirement applies on the
+    evaluation date: a graduation date "within 4 years" of 2026-11-23 starts on 2022-11-23; work counted
+    "within the last 3 years" (``field`` ``work_experience``) lies between two dates."""
+
+    field: str
+    start: dt.date | None
+    end: dt.date | None
+
+
+@dataclass(frozen=True, slots=True)
+class Bound:
+    """A second ordering bound of the same requirement (``at_least 2 and less_than 5``)."""
+
+    op: Op
+    value: Any
+
+
+@dataclass(frozen=True, slots=True)
+class Requirement:
+    """What a criterion requires, on the evaluation date, as data.
+
+    ``value`` is the threshold of an ordering ``op`` (a number in ``unit``, or a level of an ordered
+    ``vocabulary`` such as ``bachelor``) or the flag of ``is``; ``values`` are the allowed values of the set
+    operators, from ``vocabulary``; ``unknown_for`` values are left undecided by the source.
+    """
+
+    op: Op
+    value: Any = None
+    values: tuple[str, ...] = ()
+    unit: Unit | None = None
+    vocabulary: str | None = None
+    unknown_for: tuple[str, ...] = ()
+    also: Bound | None = None
+    window: Window | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Measured:
+    """The applicant's value as far as the facts tell it.
+
+    ``low`` and ``high`` are equal when it is known exactly; a total only partly known (a job whose supervision
+    is not stated) counts for certain in ``low`` and at most ``high`` (``None``: no upper bound). Values are
+    numbers (in ``unit``), codes of a vocabulary, tuples of codes (credentials held, laboratory areas), flags or
+    ``TimeSpan``s. ``alternatives`` are the values a derived fact allows (``derived_by`` names it).
+    """
+
+    low: Any
+    high: Any
+    unit: Unit | None = None
+    vocabulary: str | None = None
+    alternatives: tuple[Any, ...] = ()
+    derived_by: str | None = None
+
+    @property
+    def exact(self) -> bool:
+        return not self.alternatives and self.low == self.high
+
+
+@dataclass(frozen=True, slots=True)
+class CriterionTrace:
+    """How a criterion was decided: the facts read, the dated version of the test that applied, and the
+    durable-rules rule that decides it with the candidate values it fired for (0: the value or its low bound,
+    1: the high bound, 0..n-1: a derived fact's values)."""
+
+    inputs: tuple[tuple[str, Any], ...]
+    version_from: dt.date | None
+    version_to: dt.date | None
+    engine_rule: str
+    fired: tuple[int, ...]
+    undecided_rule: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CriterionOutcome:
+    """One criterion on one record. ``key`` identifies everything its explanation depends on (equal keys give
+    equal explanations), for caches in the serializer."""
+
+    id: str
+    status: Status
+    requirement: Requirement
+    measured: Measured | None
+    record: str | None  # `programs[0]`, or None (applicant-level, or no record given)
+    missing: tuple[str, ...]
+    group: str | None
+    why: Why | None
+    definition: CriterionDef = field(repr=False, compare=False)
+    key: tuple[Any, ...] = field(repr=False, compare=False, default=())
+    trace: CriterionTrace | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GroupOutcome:
+    """A group of alternatives within a route: met when any member is met."""
+
+    id: str
+    status: Status
+    definition: GroupDef = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class RouteOutcome:
+    id: str
+    status: Status
+    coverage: Coverage
+    criteria: tuple[CriterionOutcome, ...]
+    groups: tuple[GroupOutcome, ...]
+    cautions: tuple[CriterionOutcome, ...]
+    definition: RouteDef = field(repr=False, compare=False)
+
+    def open_inputs(self) -> tuple[str, ...]:
+        """Inputs of the unknown criteria that can still change this route (not those of a met group)."""
+        settled = {g.id for g in self.groups if g.status == Status.MET}
+        seen: dict[str, None] = {}
+        for c in self.criteria:
+            if c.status == Status.UNKNOWN and c.group not in settled:
+                seen.update(dict.fromkeys(c.missing))
+        return tuple(seen)
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialOutcome:
+    id: str
+    status: Verdict
+    routes: tuple[RouteOutcome, ...]
+    eligible_routes: tuple[str, ...]
+    inputs_needed: tuple[str, ...]
+    reasons: tuple[Reason, ...]  # why an undetermined credential is open (empty otherwise)
+    definition: CredentialDef = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialSummary:
+    """A credential in brief, as batch results give it: no route or criterion outcomes are built."""
+
+    id: str
+    status: Verdict
+    eligible_routes: tuple[str, ...]
+    inputs_needed: tuple[str, ...]
+    reasons: tuple[Reason, ...]
+    nearest_route: str | None  # when not eligible: the encoded route with the fewest entries not met
+    missing: tuple[str, ...]  # the entries (criterion or group ids) of the nearest route that are not met
+
+
+@dataclass(frozen=True, slots=True)
+class StateOutcome:
+    """A state's licensing notes in effect on the evaluation date that concern the credentials evaluated."""
+
+    code: str
+    name: str
+    researched: bool
+    notes: tuple[StateNoteDef, ...]
+    definition: StateDef | None = field(repr=False, compare=False, default=None)
+
+
+@dataclass(frozen=True, slots=True)
+class RulesIdentity:
+    """Which rule set produced an answer: pin it to reproduce a result."""
+
+    name: str
+    version: str
+    digest: str  # `sha256:<hex>`
+    id: str  # version with the digest as build metadata
+
+
+class Evaluation:
+    """The answer for one applicant. Verdicts are decided up front; outcomes are built when first asked for
+    (a batch summary needs verdicts and a few fields, not 250 criteria)."""
+
+    __slots__ = ("_build", "_built", "_summarize", "as_of", "rules", "state", "verdicts")
+
+    def __init__(
+        self,
+        *,
+        as_of: dt.date,
+        rules: RulesIdentity,
+        verdicts: tuple[tuple[str, Verdict], ...],
+        state: StateOutcome | None,
+        build: Callable[[], tuple[CredentialOutcome, ...]],
+        summarize: Callable[[], tuple[CredentialSummary, ...]],
+    ) -> None:
+        self.as_of = as_of
+        self.rules = rules
+        self.verdicts = verdicts
+        self.state = state
+        self._build = build
+        self._summarize = summarize
+        self._built: tuple[CredentialOutcome, ...] | None = None
+
+    def summaries(self) -> tuple[CredentialSummary, ...]:
+        """Each credential in brief (what batch results need), without building route and criterion outcomes."""
+        return self._summarize()
+
+    @property
+    def credentials(self) -> tuple[CredentialOutcome, ...]:
+        """Every evaluated credential with every route and criterion."""
+        if self._built is None:
+            self._built = self._build()
+        return self._built
+
+    @property
+    def eligible(self) -> list[str]:
+        return [cid for cid, verdict in self.verdicts if verdict == Verdict.ELIGIBLE]
