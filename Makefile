@@ -23,6 +23,7 @@ help:
 	@echo "make messages  extract the answers' and the page's messages (api/locale/*.pot), update the Spanish catalogues"
 	@echo "make rule-texts  update the rule files' Spanish catalogues (rules/locale/es) after a rule text changed"
 	@echo "make screenshots    regenerate the page's screenshots in docs/"
+	@echo "make mutants  mutation testing of engine/ and api/problems.py (long; see tests/README.md)"
 
 $(STAMP):
 	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if (3, 11) <= v < (3, 13) else f"credcheck needs Python 3.11 or 3.12 (durable-rules fails to import on 3.13); {sys.executable} is {v[0]}.{v[1]}")'
@@ -76,6 +77,14 @@ audit: $(STAMP)
 	$(BIN)/python -m pip install --quiet pip-audit
 	$(BIN)/pip-audit --strict -r requirements/constraints.txt --vulnerability-service pypi --progress-spinner off
 
+# Mutation testing with mutmut (hours for everything; not run in CI). Bounded:
+#   make mutants MUTANTS_PATHS=engine/_dates.py MUTANTS_TESTS=tests/engine/test_dates.py
+MUTANTS_PATHS ?=
+MUTANTS_TESTS ?=
+.PHONY: mutants
+mutants: $(STAMP)
+	$(BIN)/python tests/mutants.py $(MUTANTS_PATHS) --tests "$(MUTANTS_TESTS)"
+
 # Regenerate the pinned versions (needs uv: pip install uv).
 constraints:
 	uv pip compile pyproject.toml --extra dev --python-version 3.11 --no-header --annotation-style line -o requirements/constraints.txt
@@ -100,7 +109,7 @@ $(AXE): | $(STAMP)
 	npm install --silent --no-save --no-package-lock --no-audit --no-fund --prefix $(VENV)/npm axe-core@$(AXE_VERSION)
 
 messages: page-messages
-	$(BIN)/pybabel extract -F api/babel.cfg -k N_ --add-location=file --sort-by-file --omit-header -o api/locale/messages.pot .
+	$(BIN)/pybabel extract -F api/babel.cfg -k N_:1,2 --add-location=file --sort-by-file --omit-header -o api/locale/messages.pot .
 	$(BIN)/pybabel update -D messages -i api/locale/messages.pot -d api/locale -l es --ignore-obsolete
 
 rule-texts: $(STAMP)

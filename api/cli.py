@@ -47,11 +47,11 @@ def _load(args: argparse.Namespace) -> Any:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from engine import RuleSetError, load_rule_set
+    from engine import RuleSetError, load_rulebook
 
     root = _rules_dir(args)
     try:
-        rules = load_rule_set(root)
+        rules = load_rulebook(root).rules  # compiled too: what durable-rules refuses, the service refuses
     except RuleSetError as exc:
         print(f"credcheck: {exc}", file=sys.stderr)
         return 1

@@ -181,7 +181,10 @@ class Evaluator:
                         if not members:
                             continue
                         entries.append((entry, members))
-                        scope = entry.scope
+                        # The record the group is about comes from its members in effect: a member out of
+                        # effect (a dated degree test, say) no longer decides which record is chosen.
+                        live = {actives[i].criterion.measure.scope for i in members} - {"applicant"}
+                        scope = live.pop() if live else "applicant"
                     else:
                         i = active(entry)
                         if i is None:

@@ -93,46 +93,58 @@ class _Problems:
         self.count += 1
 
 
-def _data_path(data: Any, loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
-    """Keep the parts of a pydantic error location that exist in the input data (drop union tags etc.)."""
+def _data_path(data: Any, loc: tuple[str | int, ...], *, missing: bool = False) -> tuple[str | int, ...]:
+    """The parts of a pydantic error location that exist in the input data.
+
+    Parts that are not in the data are union tags (``int``, ``constrained-str``, a measure's kind) and are
+    skipped, except the last part of a ``missing`` error: the key the file should have had.
+    """
     kept: list[str | int] = []
     current = data
-    for part in loc:
-        if (
-            isinstance(current, dict)
-            and part in current
-            or isinstance(current, list)
-            and isinstance(part, int)
-            and 0 <= part < len(current)
-        ):
+    for n, part in enumerate(loc):
+        if isinstance(current, dict) and part in current:
             kept.append(part)
             current = current[part]
-        elif isinstance(current, dict) and isinstance(part, str) and not any(c in part for c in "[]()"):
-            # a key that is missing or unknown: keep it as the last part
-            if part[:1].islower() or part[:1] == "_":
-                kept.append(part)
-            break
+        elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
+            kept.append(part)
+            current = current[part]
+        elif missing and n == len(loc) - 1 and isinstance(current, dict) and isinstance(part, str):
+            kept.append(part)
     return tuple(kept)
 
 
+# Errors that only say the input is not of one member's type: in a union, another member's error about
+# the same place says what is wrong with it.
+_TYPE_ERRORS = frozenset(
+    {"int_type", "int_parsing", "float_type", "float_parsing", "string_type", "bool_type", "bool_parsing",
+     "dict_type", "list_type", "model_type", "model_attributes_type", "date_type", "date_parsing",
+     "date_from_datetime_parsing", "literal_error", "enum", "is_instance_of", "none_required"}
+)
+
+
 def _validation_problems(exc: ValidationError, data: Any, problems: _Problems) -> None:
-    found: list[tuple[tuple[str | int, ...], str]] = []
+    found: list[tuple[tuple[str | int, ...], str, bool]] = []
     for error in exc.errors(include_url=False):
-        loc = _data_path(data, tuple(error["loc"]))
         kind = error["type"]
+        loc = _data_path(data, tuple(error["loc"]), missing=kind == "missing")
         if kind == "extra_forbidden":
             message = "unknown key"
         elif kind == "missing":
             message = "required key is missing"
         else:
             message = error["msg"].removeprefix("Value error, ")
-        found.append((loc, message))
-    # A union reports one error per member; keep the most specific locations only.
-    kept = [
-        (loc, msg)
-        for loc, msg in found
-        if not any(len(other) > len(loc) and other[: len(loc)] == loc for other, _ in found)
-    ]
+        found.append((loc, message, kind in _TYPE_ERRORS))
+
+    def covered(loc: tuple[str | int, ...], type_error: bool) -> bool:
+        """A union reports one error per member: keep the most specific and most telling ones."""
+        for other, _, other_type in found:
+            if len(other) > len(loc) and other[: len(loc)] == loc:
+                return True  # an error deeper inside the same value
+            if type_error and not other_type and other == loc:
+                return True  # "not a string" beside what is wrong with it as the member it is
+        return False
+
+    kept = [(loc, msg) for loc, msg, type_error in found if not covered(loc, type_error)]
     for loc, msg in dict.fromkeys(kept):
         problems.add(loc, msg)
 
@@ -190,14 +202,20 @@ def _rule_files(rels: Iterable[str], sink: list[RuleProblem] | None) -> tuple[li
     return credentials, states, catalogues
 
 
-def _translations(files: Mapping[str, bytes], catalogues: list[str], sink: list[RuleProblem]) -> dict[str, Any]:
+def _translations(
+    files: Mapping[str, bytes], catalogues: list[str], sink: list[RuleProblem], root: Path
+) -> dict[str, Any]:
     """Reviewed translations of the rule files' text: language -> {(rule file, context, English): text}.
 
     ``locale/es/credentials/aama/cma.po`` translates ``credentials/aama/cma.yaml``; drafts (fuzzy entries)
     and empty ones are left out, so an untranslated text shows in English."""
     out: dict[str, dict[Any, str]] = {}
     for rel in catalogues:
-        if rel not in files:
+        if rel not in files:  # the snapshot could not read it: say why
+            try:
+                (root / rel).read_bytes()
+            except OSError as exc:
+                sink.append(RuleProblem(rel, "", f"cannot read the catalogue: {exc.strerror or exc}"))
             continue
         parts = rel.split("/")
         language, file = parts[1], Path(*parts[2:]).with_suffix(".yaml").as_posix()
@@ -875,7 +893,7 @@ def load_rule_set(root: str | Path, files: Mapping[str, bytes] | None = None) ->
             states[state.code] = state
     if not credential_paths:
         sink.append(RuleProblem("credentials/", "", "no credential files found"))
-    translations = _translations(content, catalogue_rels, sink)
+    translations = _translations(content, catalogue_rels, sink, root)
     if sink:
         raise RuleSetError(sink)
     return RuleSet(

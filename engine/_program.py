@@ -109,6 +109,17 @@ class Slot:
     prop: str
 
 
+_EXPONENT = re.compile(r"\d[eE][+-]?\d")
+
+
+def _criterion_place(rules: RuleSet, crit_id: str) -> tuple[str, str]:
+    """The rule file and key of a criterion (for problems found while compiling)."""
+    for cred in rules.credentials.values():
+        if crit_id.startswith(f"{cred.id}."):
+            return cred.path, f"criteria.{crit_id.removeprefix(cred.id + '.')}.test"
+    return "", ""
+
+
 class Program:
     """One durable-rules ruleset holding every criterion of a rule set.
 
@@ -138,12 +149,19 @@ class Program:
         }
         total_rules = sum(len(ops) for ops in distinct.values())
         if total_rules > MAX_RULES:
+            per_file: dict[str, int] = {}
+            for entries in tests.values():
+                for crit_id, _, _ in entries:
+                    path = _criterion_place(rules, crit_id)[0]
+                    per_file[path] = per_file.get(path, 0) + 1
+            largest = ", ".join(f"{p} ({n})" for p, n in sorted(per_file.items(), key=lambda x: -x[1])[:3])
             raise RuleSetError(
                 [
                     RuleProblem(
                         "",
                         "",
-                        f"{total_rules} distinct tests; one durable-rules ruleset fails beyond {MAX_RULES}",
+                        f"{total_rules} distinct tests; one durable-rules ruleset fails beyond {MAX_RULES}"
+                        f" (most tests: {largest})",
                     )
                 ]
             )
@@ -181,6 +199,7 @@ class Program:
 
         definition: dict[str, Any] = {SENTINEL_RULE: {"all": [{"m": {"t": -1}}]}}
         rule_names: dict[tuple[str, tuple[tuple[str, Any], ...]], str] = {}
+        exponent: list[RuleProblem] = []
         self.rule_of: dict[tuple[str, int], str] = {}
         self.undecided_rule_of: dict[tuple[str, int], str] = {}
         self.slot_of: dict[tuple[str, int], Slot] = {}
@@ -194,6 +213,11 @@ class Program:
                     conditions: list[dict[str, Any]] = [{"t": slot.chunk}]
                     for op, value in ops:
                         conditions.extend(_condition(slot.prop, op, value))
+                    if _EXPONENT.search(json.dumps(conditions, separators=(",", ":"))):
+                        path, key = _criterion_place(rules, crit_id.split("\x00")[0])
+                        exponent.append(
+                            RuleProblem(path, key, "a threshold needs exponent notation; durable-rules rejects it")
+                        )
                     definition[name] = {"all": [{"m": {"$and": conditions}}]}
                 if crit_id.endswith("\x00undecided"):
                     self.undecided_rule_of[(crit_id.split("\x00")[0], v_index)] = name
@@ -201,9 +225,9 @@ class Program:
                 self.rule_of[(crit_id, v_index)] = name
                 self.slot_of[(crit_id, v_index)] = slot
         self.rule_count = len(rule_names)
+        if exponent:
+            raise RuleSetError(exponent)
         text = json.dumps(definition, separators=(",", ":"))
-        if re.search(r"\d[eE][+-]?\d", text):
-            raise RuleSetError([RuleProblem("", "", "a threshold needs exponent notation; durable-rules rejects it")])
         self.definition = definition
         self.name = f"credcheck-{rules.digest[:12]}-{next(_RULESET_COUNTER)}"
         with _LOCK:

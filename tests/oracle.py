@@ -11,8 +11,9 @@ Semantics, as implemented here
 ------------------------------
 * Statuses are three-valued: ``met``, ``unmet``, ``unknown``. A route is the AND of its entries (``common``
   first), a group the OR of its members (Kleene logic: unmet < unknown < met, AND = min, OR = max).
-  A credential is ``eligible`` if any route is met, ``ineligible`` if it has routes and all are unmet,
-  ``undetermined`` otherwise (so a credential with only ``unencoded_routes`` is undetermined).
+  A credential is ``eligible`` if any route is met, ``ineligible`` if every route in effect is unmet,
+  ``undetermined`` otherwise (unencoded routes are routes too: see below). With no route in effect on the
+  evaluation date it is ``ineligible``: no route is offered that day.
 * Missing facts. A measure that needs a missing fact is unknown: a field, the age, a date of a time
   measure (``end_absent: zero`` reads a missing ``end`` as no time at all, whatever the ``start``), a sum
   with any part missing (``tests/rules/credentials/ascp/pbt.yaml``: "leaves the collection count unknown,
@@ -67,13 +68,14 @@ Semantics, as implemented here
   test found the earlier, less decided choices (a missing ``since`` date making a total unknown, date tests
   counting forward like an age while windows counted back) and the engine was changed to these.
 * ``effective`` ranges and dated thresholds (both days inclusive) select what applies on the evaluation
-  date; criteria and routes not in effect are left out (a group left with no member is left out); an
-  ordering operator with no dated value in force is ignored.
+  date; criteria and routes not in effect are left out (a group left with no member is left out, and so is
+  an encoded route left with no entry: it is not offered that day; an unencoded one stays open). A
+  criterion one of whose dated thresholds has no value in force that day (the dates leave a gap) is not in
+  effect that day either.
 """
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -81,6 +83,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from dateutil.relativedelta import relativedelta
 
 RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
 
@@ -105,10 +108,14 @@ def any_of(statuses: list[str]) -> str:
 # ---------------------------------------------------------------------------------------------- dates
 
 
+# Month arithmetic comes from dateutil, not from a copy of engine/_dates.py, so that a misunderstanding shared
+# by the two would still show: ``relativedelta(months=n)`` keeps the day of the month, or takes the last day
+# of the target month when it has no such day (Jan 31 + 1 month = Feb 28 or 29; Feb 29 + 1 year = Feb 28).
+
+
 def add_months(day: dt.date, months: int) -> dt.date:
     """``day`` plus (or minus) whole months, the day clamped to the month's last day."""
-    y, m = divmod(day.year * 12 + day.month - 1 + months, 12)
-    return dt.date(y, m + 1, min(day.day, calendar.monthrange(y, m + 1)[1]))
+    return day + relativedelta(months=months)
 
 
 def duration_months(duration: dict[str, int]) -> int | None:
@@ -126,11 +133,8 @@ def subtract(day: dt.date, duration: dict[str, int]) -> dt.date:
 
 
 def age(birth: dt.date, on: dt.date) -> int:
-    """Completed years (a Feb 29 birthday is on Feb 28 in common years)."""
-    years = on.year - birth.year
-    if add_months(birth, 12 * years) > on:
-        years -= 1
-    return years
+    """Completed years, 0 before the birth date (a Feb 29 birthday is on Feb 28 in common years)."""
+    return max(0, relativedelta(on, birth).years)
 
 
 def compare_time(start: dt.date, end: dt.date, duration: dict[str, int], anchor: str = "end") -> int:
@@ -296,6 +300,15 @@ def _in_effect(effective: dict[str, Any] | None, on: dt.date) -> bool:
     return (start is None or start <= on) and (end is None or on <= end)
 
 
+def _thresholds_in_force(test: dict[str, Any], on: dt.date) -> bool:
+    """False when a dated threshold of the test has no value in force on ``on`` (a gap between its dates)."""
+    for op in ("at_least", "more_than", "at_most", "less_than"):
+        threshold = test.get(op)
+        if isinstance(threshold, list) and not any(_in_effect(t, on) for t in threshold):
+            return False
+    return True
+
+
 def load_credentials(rules_dir: Path = RULES_DIR) -> dict[str, Credential]:
     credentials = {}
     for path in sorted((rules_dir / "credentials").glob("*/*.yaml")):
@@ -367,15 +380,16 @@ class Oracle:
         self, cred: Credential, applicant: dict[str, Any], as_of: dt.date, memo: dict[tuple[str, int | None], str]
     ) -> CredentialVerdict:
         routes = {
-            f"{cred.id}.{r.id}": self.route(cred, r, applicant, as_of, memo)
+            f"{cred.id}.{r.id}": verdict
             for r in cred.routes
             if _in_effect(r.effective, as_of)
+            and ((verdict := self.route(cred, r, applicant, as_of, memo)).criteria or not r.complete)
         }
         statuses = [r.status for r in routes.values()]
         if MET in statuses:
             status = "eligible"
-        elif statuses and all(s == UNMET for s in statuses):
-            status = "ineligible"
+        elif all(s == UNMET for s in statuses):
+            status = "ineligible"  # every route offered that day is unmet (perhaps none is offered)
         else:
             status = "undetermined"
         return CredentialVerdict(status, routes)
@@ -394,7 +408,8 @@ class Oracle:
             return memo[name, index]
 
         def live(cid: str) -> bool:
-            return _in_effect(cred.criteria[cid].effective, as_of)
+            crit = cred.criteria[cid]
+            return _in_effect(crit.effective, as_of) and _thresholds_in_force(crit.test, as_of)
 
         entries: list[str | Group] = []
         for e in route.entries:

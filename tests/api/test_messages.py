@@ -7,13 +7,13 @@ import string
 from pathlib import Path
 from typing import Any
 
-from babel.messages.extract import extract_from_dir
+from babel.messages.extract import extract_from_file
 from babel.messages.pofile import read_po
 
 from api.i18n import LOCALE_DIR, catalogue
 
 REPO = Path(__file__).resolve().parents[2]
-METHODS = [("api/render.py", "python")]
+SOURCES = ["api/render.py"]  # as in api/babel.cfg
 KEYWORDS = {"_": None, "N_": (1, 2)}
 
 
@@ -26,8 +26,11 @@ def _fields(text: str) -> set[str]:
 
 
 def extracted() -> set[str | tuple[str, ...]]:
-    found = extract_from_dir(str(REPO / "api"), METHODS, keywords=KEYWORDS, comment_tags=())
-    return {_key(m[2]) for m in found}
+    return {
+        _key(m[1])
+        for source in SOURCES
+        for m in extract_from_file("python", str(REPO / source), keywords=KEYWORDS, comment_tags=())
+    }
 
 
 def spanish() -> Any:

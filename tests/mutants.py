@@ -1,0 +1,96 @@
+"""``make mutants``: mutation testing with mutmut over engine/ and api/problems.py (see tests/README.md).
+
+    make mutants                                     # every mutant; the tests of [tool.mutmut] in pyproject.toml
+    make mutants MUTANTS_PATHS=engine/_dates.py      # only the mutants of these files
+    make mutants MUTANTS_PATHS=engine/_dates.py MUTANTS_TESTS=tests/engine/test_dates.py   # and only these tests
+
+mutmut copies the project into ``mutants/``, runs the selected tests once to learn which tests reach which
+function (they must pass), then runs, for each mutant, the tests that reach the mutated function. This
+prints the score (killed / mutants with tests) per file and in total, and lists every surviving mutant
+(``.venv/bin/mutmut show NAME`` shows its diff). Results are kept in ``mutants/``: a second run retries only
+what changed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+MUTATED = ("engine/", "api/problems.py")
+
+
+def mutant_glob(path: str) -> str:
+    """mutmut's names for the mutants of a file: ``engine/_dates.py`` -> ``engine._dates.*``."""
+    rel = Path(path).with_suffix("").as_posix()
+    if not rel.startswith(tuple(m.removesuffix(".py") for m in MUTATED)):
+        raise SystemExit(f"mutants: {path} is not mutated (only {', '.join(MUTATED)})")
+    return rel.removesuffix("/__init__").replace("/", ".") + ".*"
+
+
+def score(paths: list[str]) -> int:
+    from mutmut.stats import status_by_exit_code
+
+    counts: dict[str, Counter[str]] = {}
+    survivors: list[str] = []
+    wanted = [p.removesuffix(".py") for p in paths]
+    for meta in sorted((REPO / "mutants").glob("**/*.py.meta")):
+        source = meta.relative_to(REPO / "mutants").as_posix().removesuffix(".meta")
+        if not source.startswith(MUTATED) or (wanted and source.removesuffix(".py") not in wanted):
+            continue
+        exit_codes = json.loads(meta.read_text())["exit_code_by_key"]
+        statuses = Counter(status_by_exit_code[code] for code in exit_codes.values())
+        counts[source] = statuses
+        survivors += sorted(k for k, code in exit_codes.items() if status_by_exit_code[code] == "survived")
+    total: Counter[str] = Counter()
+    print("\nmutation score (killed / mutants with tests):")
+    for source, statuses in counts.items():
+        total += statuses
+        print(f"  {source:32s} {_line(statuses)}")
+    print(f"  {'total':32s} {_line(total)}")
+    if survivors:
+        print(f"\nsurviving mutants ({len(survivors)}; `.venv/bin/mutmut show NAME` shows one):")
+        for name in survivors:
+            print(f"  {name}")
+    return 0 if counts else 1
+
+
+def _line(statuses: Counter[str]) -> str:
+    tested = sum(n for status, n in statuses.items() if status not in ("no tests", "not checked", "skipped"))
+    killed = statuses["killed"] + statuses["timeout"] + statuses["segfault"]
+    rate = f"{100 * killed / tested:5.1f}%" if tested else "   - "
+    others = ", ".join(f"{n} {s}" for s, n in sorted(statuses.items()) if s not in ("killed", "survived") and n)
+    return f"{rate}  {killed} killed, {statuses['survived']} survived" + (f", {others}" if others else "")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("paths", nargs="*", help="files whose mutants to try (default: all)")
+    parser.add_argument("--tests", default="", help="pytest arguments selecting the tests (default: pyproject)")
+    parser.add_argument("--max-children", type=int, help="parallel mutant runs (default: the CPU count)")
+    args = parser.parse_args(argv)
+    names = [mutant_glob(p) for p in args.paths]
+
+    from mutmut import configuration
+
+    cfg = configuration.config()
+    if args.tests:
+        cfg.pytest_add_cli_args_test_selection = args.tests.split()
+
+    from mutmut.__main__ import cli
+
+    run = ["run", *names] + (["--max-children", str(args.max_children)] if args.max_children else [])
+    try:
+        cli(run, standalone_mode=False)
+    except SystemExit as exc:
+        if exc.code:
+            print(f"mutants: mutmut stopped ({exc.code}); see above", file=sys.stderr)
+            return int(exc.code) if isinstance(exc.code, int) else 1
+    return score(args.paths)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
