@@ -19,20 +19,28 @@ fields per credential, not 250 criteria.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import datetime as dt
 import functools
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import cachetools
+
+from ._codes import ABSENT, EMPTY, MET, STATUS, UNKNOWN, UNMET, VERDICT
+from ._codes import RECORDS as _RECORDS
 from ._errors import UnknownCredentialError
 from ._fields import Scope
+from ._guidance import Guide
 from ._measures import UNBOUNDED, Alternatives
 from ._program import CANDIDATES, Program, Slot
 from ._ruleset import CredentialDef, CriterionDef, GroupDef, RouteDef, RuleSet, TestVersion
 from .outcome import (
     Coverage,
+    CredentialGuidance,
     CredentialOutcome,
     CredentialSummary,
     CriterionOutcome,
@@ -46,17 +54,11 @@ from .outcome import (
     RulesIdentity,
     StateOutcome,
     Status,
-    Verdict,
     Why,
 )
 
 __all__ = ["Evaluator"]
 
-UNMET, UNKNOWN, MET = 0, 1, 2
-STATUS = (Status.UNMET, Status.UNKNOWN, Status.MET)
-VERDICT = (Verdict.INELIGIBLE, Verdict.UNDETERMINED, Verdict.ELIGIBLE)
-_RECORDS: dict[Scope, str] = {"program": "programs", "degree": "degrees"}
-ABSENT, EMPTY = -1, -2  # record picks when a route's records are not given / given as an empty list
 
 # A decision: (status, low, high, missing inputs)
 Decision = tuple[int, Any, Any, tuple[str, ...]]
@@ -99,6 +101,16 @@ class _PlannedRoute:
     def scopes(self) -> set[Scope]:
         return set(self.entry_scopes)
 
+    @functools.cached_property
+    def scoped(self) -> tuple[tuple[Scope, tuple[int | tuple[GroupDef, tuple[int, ...]], ...]], ...]:
+        """The entries that read each kind of record: the applicant's first, then programs, then degrees."""
+        out = []
+        for scope in ("applicant", "program", "degree"):
+            entries = tuple(e for e, sc in zip(self.entries, self.entry_scopes, strict=True) if sc == scope)
+            if entries:
+                out.append((scope, entries))
+        return tuple(out)  # type: ignore[return-value]
+
 
 def _parts(entries: list[int | tuple[GroupDef, tuple[int, ...]]], scopes: list[Scope]) -> tuple[_Part, ...]:
     parts = []
@@ -129,6 +141,11 @@ class Evaluator:
         self.program = program
         self._identity = RulesIdentity(rules.name, rules.version, f"sha256:{rules.digest}", rules.version_id)
         self._plan = functools.lru_cache(maxsize=128)(self._make_plan)
+        # Days ahead (guidance) share plans between two dates where some rule starts or stops applying: such
+        # plans serve verdicts and route statuses, whose date windows are not read.
+        self._edges = _rule_edges(rules)
+        self._period_plans: cachetools.LRUCache[tuple[int, tuple[str, ...]], _Plan] = cachetools.LRUCache(1024)
+        self._period_lock = threading.Lock()
 
     # ------------------------------------------------------------------ plan
 
@@ -235,7 +252,42 @@ class Evaluator:
             for cid in selection:
                 if cid not in self.rules.credentials:
                     raise UnknownCredentialError(cid)
-        plan = self._plan(as_of, selection)
+        combiner = self._combine(applicant, as_of, selection, trace)
+        state_result = self._state(state, [c for c, _ in combiner.plan.credentials], as_of) if state else None
+
+        def guide() -> tuple[CredentialGuidance, ...]:
+            return Guide(self.rules, combiner, as_of, self._ahead)()
+
+        return Evaluation(
+            as_of=as_of,
+            rules=self._identity,
+            verdicts=combiner.verdicts,
+            state=state_result,
+            build=combiner.outcomes,
+            summarize=combiner.summaries,
+            guide=guide,
+        )
+
+    def _ahead(self, applicant: Any, as_of: dt.date, selection: tuple[str, ...]) -> _Combiner:
+        """Guidance's evaluation on a day ahead, with the plan of the period the day falls in."""
+        key = (bisect.bisect_right(self._edges, as_of), selection)
+        with self._period_lock:
+            plan = self._period_plans.get(key)
+        if plan is None:
+            plan = self._make_plan(as_of, selection)  # built outside the lock; two threads may build it twice
+            with self._period_lock:
+                self._period_plans[key] = plan
+        return self._combine(applicant, as_of, selection, False, lambda day, sel: plan)
+
+    def _combine(
+        self,
+        applicant: Any,
+        as_of: dt.date,
+        selection: tuple[str, ...],
+        trace: bool,
+        plans: Callable[[dt.date, tuple[str, ...]], _Plan] | None = None,
+    ) -> _Combiner:
+        plan = (plans or self._plan)(as_of, selection)
 
         readings: dict[tuple[Scope, int], dict[int, tuple[Any, Any, tuple[str, ...]]]] = {}
         facts: list[str] = []
@@ -260,17 +312,7 @@ class Evaluator:
                 readings[(scope, index)] = values
                 facts.extend(Program.facts(slots, values, index))
         fired = self.program.run(facts)
-
-        combiner = _Combiner(applicant, plan, readings, fired, trace)
-        state_result = self._state(state, [c for c, _ in plan.credentials], as_of) if state else None
-        return Evaluation(
-            as_of=as_of,
-            rules=self._identity,
-            verdicts=combiner.verdicts,
-            state=state_result,
-            build=combiner.outcomes,
-            summarize=combiner.summaries,
-        )
+        return _Combiner(applicant, plan, readings, fired, trace)
 
     def state(self, code: str, credentials: Iterable[str] | None, as_of: dt.date) -> StateOutcome:
         """A state's notes in effect on ``as_of`` that concern the families of these credentials (default all)."""
@@ -290,6 +332,21 @@ class Evaluator:
             if (n.effective is None or n.effective.contains(as_of)) and families.intersection(n.families)
         )
         return StateOutcome(code, name, True, notes, state)
+
+
+def _rule_edges(rules: RuleSet) -> list[dt.date]:
+    """Every day on which some route, criterion or dated test starts or stops applying, sorted."""
+    one = dt.timedelta(days=1)
+    edges: set[dt.date] = set()
+    for cred in rules.credentials.values():
+        spans = [(r.effective.from_, r.effective.to) for r in cred.routes if r.effective]
+        for crit in cred.criteria.values():
+            spans += [(v.start, v.end) for v in crit.versions]
+            if crit.effective:
+                spans.append((crit.effective.from_, crit.effective.to))
+        for start, end in spans:
+            edges.update(d for d in (start, end and end + one) if d is not None)
+    return sorted(edges)
 
 
 @dataclass(frozen=True, slots=True)

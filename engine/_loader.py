@@ -102,12 +102,11 @@ def _data_path(data: Any, loc: tuple[str | int, ...], *, missing: bool = False) 
     kept: list[str | int] = []
     current = data
     for n, part in enumerate(loc):
-        if isinstance(current, dict) and part in current:
+        present = isinstance(current, dict) and part in current
+        present = present or isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current)
+        if present:
             kept.append(part)
-            current = current[part]
-        elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
-            kept.append(part)
-            current = current[part]
+            current = current[part]  # type: ignore[index]
         elif missing and n == len(loc) - 1 and isinstance(current, dict) and isinstance(part, str):
             kept.append(part)
     return tuple(kept)
@@ -116,9 +115,26 @@ def _data_path(data: Any, loc: tuple[str | int, ...], *, missing: bool = False) 
 # Errors that only say the input is not of one member's type: in a union, another member's error about
 # the same place says what is wrong with it.
 _TYPE_ERRORS = frozenset(
-    {"int_type", "int_parsing", "float_type", "float_parsing", "string_type", "bool_type", "bool_parsing",
-     "dict_type", "list_type", "model_type", "model_attributes_type", "date_type", "date_parsing",
-     "date_from_datetime_parsing", "literal_error", "enum", "is_instance_of", "none_required"}
+    {
+        "int_type",
+        "int_parsing",
+        "float_type",
+        "float_parsing",
+        "string_type",
+        "bool_type",
+        "bool_parsing",
+        "dict_type",
+        "list_type",
+        "model_type",
+        "model_attributes_type",
+        "date_type",
+        "date_parsing",
+        "date_from_datetime_parsing",
+        "literal_error",
+        "enum",
+        "is_instance_of",
+        "none_required",
+    }
 )
 
 

@@ -87,6 +87,24 @@ class MeasureError(ValueError):
 
 
 TimeKind = Literal["since", "until", "between"]
+Source = Literal[
+    "field",
+    "age",
+    "time_since",
+    "time_until",
+    "time_between",
+    "sum",
+    "experience",
+    "experience_areas",
+    "certifications",
+]
+# events(applicant, record index, evaluation date) -> dates ahead where the reading's trend may change (it is
+# monotone between them), or None when the reading does not change with the evaluation date at all.
+Events = Callable[[Any, int | None, dt.date], tuple[dt.date, ...] | None]
+
+
+def _static(applicant: Any, index: int | None, as_of: dt.date) -> tuple[dt.date, ...] | None:
+    return None
 
 
 @dataclass(frozen=True)
@@ -96,7 +114,8 @@ class CompiledMeasure:
     ``read`` gives the engine's values (ranks, calendar codes); ``value`` turns one into the typed value an
     outcome reports (a vocabulary code, a ``TimeSpan``); ``window`` gives the dates a requirement means on an
     evaluation date (time measures and experience windows); ``facts`` lists the applicant's facts the measure
-    read on a record (for traces)."""
+    read on a record (for traces). ``source`` is the measure's kind as written in the rule file; ``events``
+    tells guidance when the reading can change as the evaluation date moves (``Events``)."""
 
     signature: str
     scope: Scope
@@ -109,6 +128,8 @@ class CompiledMeasure:
     window: Callable[[Requirement, dt.date], Window | None] = lambda r, d: None
     facts: Callable[[Any, int | None], tuple[tuple[str, Any], ...]] = lambda a, i: ()
     time: TimeKind | None = None
+    source: Source = "field"
+    events: Events = _static
 
 
 def _fact_value(value: Any) -> Any:
@@ -230,10 +251,14 @@ def _field(
         for d in derivations
         if d.then_path == m.path
     )
-    alternatives = {
-        d.id: Alternatives(tuple(rank[v] for v in d.then_values) if kind == "rank" else d.then_values, d.id)
-        for *_, d in derived
-    } if derived else {}
+    alternatives = (
+        {
+            d.id: Alternatives(tuple(rank[v] for v in d.then_values) if kind == "rank" else d.then_values, d.id)
+            for *_, d in derived
+        }
+        if derived
+        else {}
+    )
 
     def read(applicant: Any, as_of: dt.date, index: int | None) -> Reading:
         record, path = get(applicant, index)
@@ -387,7 +412,23 @@ def _time_since(
         window=_date_window(spec.input_path(None), since),
         facts=facts,
         time="since" if since else "until",
+        source="time_since" if since else "time_until",
+        events=_date_events(get, attr),
     )
+
+
+def _date_events(get: Callable[[Any, int | None], tuple[Any, str]], attr: str) -> Events:
+    """A time since (or until) a given date moves every day, monotonically; the date itself is an event (the
+    time changes sign there, and a completion date stops contradicting the program's status)."""
+
+    def events(applicant: Any, index: int | None, as_of: dt.date) -> tuple[dt.date, ...] | None:
+        record, _ = get(applicant, index)
+        day = None if record is None else getattr(record, attr)
+        if day is None:
+            return None
+        return (day, day + dt.timedelta(days=1)) if day > as_of else ()
+
+    return events
 
 
 def _time_between(m: TimeBetweenMeasure, catalogue: dict[str, FieldSpec], unit: TimeUnit, key: str) -> CompiledMeasure:
@@ -423,6 +464,7 @@ def _time_between(m: TimeBetweenMeasure, catalogue: dict[str, FieldSpec], unit: 
         value=_time_value(unit),
         facts=_field_facts([(get_start, start_spec.attr), (get_end, end_spec.attr)]),
         time="between",
+        source="time_between",
     )
 
 
@@ -457,6 +499,7 @@ def _sum(m: SumMeasure, catalogue: dict[str, FieldSpec], key: str) -> CompiledMe
         read=read,
         unit=specs[0].unit if len({s.unit for s in specs}) == 1 else None,
         facts=_field_facts(getters),
+        source="sum",
     )
 
 
@@ -477,6 +520,8 @@ def _age(m: AgeMeasure) -> CompiledMeasure:
         read=read,
         unit=Unit.YEARS,
         facts=lambda applicant, index: (("birth_date", _fact_value(applicant.birth_date)),),
+        source="age",
+        events=lambda applicant, index, as_of: None if applicant.birth_date is None else (),
     )
 
 
@@ -633,7 +678,43 @@ def _experience(m: ExperienceMeasure, catalogue: dict[str, FieldSpec], key: str)
         unit=Unit(total.replace("_", "-")),
         window=_within_window(m.within),
         facts=(lambda a, i: since_facts(a, i) + jobs(a, i)) if since_facts else jobs,
+        source="experience",
+        events=_job_events(roles, m.within, since_get, since_spec.attr if since_spec else None),
     )
+
+
+def _job_events(
+    roles: frozenset[str],
+    within: Duration | None,
+    since_get: Callable[[Any, int | None], tuple[Any, str]] | None = None,
+    since_attr: str | None = None,
+) -> Events:
+    """Where a total over jobs changes its trend as the evaluation date moves: a job starts or ends, or the
+    window's start passes a job's first or last day (or the ``since`` date)."""
+
+    def events(applicant: Any, index: int | None, as_of: dt.date) -> tuple[dt.date, ...] | None:
+        entries = [e for e in applicant.work_experience or () if e.role.value in roles]
+        if not entries:
+            return None
+        out: set[dt.date] = set()
+        one = dt.timedelta(days=1)
+        for entry in entries:
+            edges = [entry.start_date] + ([entry.end_date + one] if entry.end_date is not None else [])
+            out.update(edges)
+            if within is not None:
+                months = within.amount * (12 if within.unit == "years" else 1) if within.unit != "days" else 0
+                for edge in edges:
+                    ahead = edge + dt.timedelta(days=within.amount) if within.unit == "days" else None
+                    ahead = ahead or _dates.add_months(edge, months)
+                    out.update((ahead - one, ahead, ahead + one))
+        if since_get is not None and since_attr is not None:
+            record, _ = since_get(applicant, index)
+            since = None if record is None else getattr(record, since_attr)
+            if since is not None:
+                out.add(since)
+        return tuple(sorted(d for d in out if d > as_of))
+
+    return events
 
 
 def _within_window(
@@ -683,6 +764,8 @@ def _experience_areas(m: ExperienceAreasMeasure, all_areas: list[str]) -> Compil
         read=read,
         window=_within_window(m.within),
         facts=_list_facts("work_experience", lambda e: e.role.value in roles),
+        source="experience_areas",
+        events=_job_events(roles, m.within),
     )
 
 
@@ -729,7 +812,29 @@ def _certifications(m: CertificationsMeasure) -> CompiledMeasure:
         read=read,
         window=_within_window(m.earned_within, "certifications[].earned_date"),
         facts=_list_facts("certifications"),
+        source="certifications",
+        events=_earned_events(m.earned_within),
     )
+
+
+def _earned_events(within: Duration | None) -> Events:
+    """A credential leaves an `earned_within` window the day after the window's length has passed."""
+
+    def events(applicant: Any, index: int | None, as_of: dt.date) -> tuple[dt.date, ...] | None:
+        if within is None:
+            return None
+        out: set[dt.date] = set()
+        for cert in applicant.certifications or ():
+            if cert.earned_date is None:
+                continue
+            if within.unit == "days":
+                edge = cert.earned_date + dt.timedelta(days=within.amount)
+            else:
+                edge = _dates.add_months(cert.earned_date, within.amount * (12 if within.unit == "years" else 1))
+            out.update(edge + dt.timedelta(days=k) for k in (-1, 0, 1, 2))
+        return tuple(sorted(d for d in out if d > as_of)) or None
+
+    return events
 
 
 def compile_measure(

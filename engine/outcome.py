@@ -23,22 +23,33 @@ if TYPE_CHECKING:  # definitions, for the serializer and renderer; no import at 
     from ._ruleset import CredentialDef, CriterionDef, GroupDef, RouteDef, StateDef, StateNoteDef
 
 __all__ = [
+    "Action",
+    "Assumption",
     "Bound",
+    "Cause",
+    "Change",
     "Coverage",
+    "CredentialGuidance",
     "CredentialOutcome",
     "CredentialSummary",
     "CriterionOutcome",
     "CriterionTrace",
+    "Effort",
     "Evaluation",
+    "Feasibility",
     "GroupOutcome",
     "Measured",
+    "Need",
     "Op",
     "Reason",
     "Requirement",
+    "RouteGuidance",
     "RouteOutcome",
     "RulesIdentity",
+    "Shortfall",
     "StateOutcome",
     "Status",
+    "Step",
     "TimeSpan",
     "Unit",
     "Verdict",
@@ -288,6 +299,177 @@ class CredentialSummary:
     missing: tuple[str, ...]  # the entries (criterion or group ids) of the nearest route that are not met
 
 
+# ---------------------------------------------------------------------------------------------- guidance
+
+
+class Effort(enum.StrEnum):
+    """What settling a criterion takes, least first (``Effort.rank``): `wait` (time alone: a date is reached, a
+    program in progress ends), `input` (a fact not given yet: it may already be met), `experience` (more work in
+    a job), `practice` (practical counts: venipunctures, EKGs), `coursework` (more hours or credits),
+    `credential` (earn another credential), `program` (a program, degree or diploma not yet started)."""
+
+    WAIT = "wait"
+    INPUT = "input"
+    EXPERIENCE = "experience"
+    PRACTICE = "practice"
+    COURSEWORK = "coursework"
+    CREDENTIAL = "credential"
+    PROGRAM = "program"
+
+    @property
+    def rank(self) -> int:
+        return _EFFORT_ORDER.index(self)
+
+
+_EFFORT_ORDER = tuple(Effort)
+
+
+class Need(enum.StrEnum):
+    """What a shortfall asks for: `more` (``amount`` more ``unit``; more than it when ``strict``), `less` (``amount``
+    over a maximum), `wait` (met on ``on`` by time alone), `one-of` (a value among ``values``), `all-of` (these
+    ``values`` still missing), `flag` (a yes/no to be ``values[0]``), `inputs` (facts not given: ``inputs``),
+    `undecided` (the source does not say whether the value given counts; no fact settles it), `check` (a route
+    this service does not check: its terms are with the body)."""
+
+    MORE = "more"
+    LESS = "less"
+    WAIT = "wait"
+    ONE_OF = "one-of"
+    ALL_OF = "all-of"
+    FLAG = "flag"
+    INPUTS = "inputs"
+    UNDECIDED = "undecided"
+
+
+class Cause(enum.StrEnum):
+    """Why a shortfall cannot be made up: `window-closed` (a time limit from a past date has passed, for good),
+    `fixed-fact` (a fact that cannot change: a completed program's hours or accreditation, a birth date),
+    `own-credential` (it asks for the very credential being applied for: a route for those who held it)."""
+
+    WINDOW_CLOSED = "window-closed"
+    FIXED_FACT = "fixed-fact"
+    OWN_CREDENTIAL = "own-credential"
+
+
+class Feasibility(enum.StrEnum):
+    """`possible`: the route can still be met by the applicant, with the records given (waiting, more hours,
+    counts or coursework, another credential, facts not given yet). `precluded`: it cannot, for the reasons
+    its shortfalls' ``cause`` give; a new program or degree would be a new start, not these records."""
+
+    POSSIBLE = "possible"
+    PRECLUDED = "precluded"
+
+
+class Assumption(enum.StrEnum):
+    """What a date ahead rests on: `program-completes` (a program in progress ends on its expected date),
+    `work-continues` (a job without an end date goes on as stated)."""
+
+    PROGRAM_COMPLETES = "program-completes"
+    WORK_CONTINUES = "work-continues"
+
+
+class Action(enum.StrEnum):
+    """A next step: `apply` (a route is met: apply, by ``on`` when it closes), `wait` (until ``on``), `give`
+    (facts not given), `confirm` (ask the body whether a value counts), `add` (more of a quantity), `meet` (a
+    value the criterion asks for), `check` (a route this service does not check: ask the body about it), `none`
+    (no route the body offers can be met any more)."""
+
+    APPLY = "apply"
+    WAIT = "wait"
+    GIVE = "give"
+    CONFIRM = "confirm"
+    ADD = "add"
+    MEET = "meet"
+    CHECK = "check"
+    NONE = "none"
+
+
+@dataclass(frozen=True, slots=True)
+class Shortfall:
+    """What one criterion (not met) still needs, typed; see :class:`Need`. ``record`` is the program or degree
+    it is about (``None``: the applicant, or a record not given yet); ``cause`` is set when it cannot be made
+    up (and its route is precluded)."""
+
+    criterion: str
+    need: Need
+    effort: Effort
+    record: str | None = None
+    group: str | None = None
+    amount: Any = None
+    unit: Unit | None = None
+    strict: bool = False
+    values: tuple[Any, ...] = ()
+    vocabulary: str | None = None
+    inputs: tuple[str, ...] = ()
+    on: dt.date | None = None
+    cause: Cause | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RouteGuidance:
+    """A route not met: whether it can still be, what it takes (one shortfall per entry not met; for a group
+    of alternatives, the member that takes least) and the greatest effort among them."""
+
+    id: str
+    feasibility: Feasibility
+    effort: Effort | None
+    shortfalls: tuple[Shortfall, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """On ``on`` the credential's verdict becomes ``status`` (met by ``routes``), if the facts stay as given
+    and the ``assumptions`` hold."""
+
+    on: dt.date
+    status: Verdict
+    routes: tuple[str, ...]
+    assumptions: tuple[Assumption, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One thing to do, in order: ``action`` on the ``route``, settling ``criteria``; ``shortfall`` holds the
+    quantities; ``on`` the date (to wait until, or to apply by)."""
+
+    action: Action
+    route: str | None
+    criteria: tuple[str, ...] = ()
+    shortfall: Shortfall | None = None
+    on: dt.date | None = None
+    assumptions: tuple[Assumption, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialGuidance:
+    """What to do and from when, for one credential.
+
+    ``routes``: every encoded route not met, with its shortfalls and feasibility. ``nearest_route``: the
+    possible route that takes least (by :class:`Effort`; then the one resting on fewer facts not given, then
+    fewest shortfalls, then the order of the rule file); never a precluded one. ``timeline``: each date before
+    ``horizon`` on which the verdict changes, the facts staying as given (and the ``Assumption``s holding).
+    ``eligible_from``: the first day the credential is eligible, when time alone gets there;
+    ``eligible_until``: the last day of the eligibility now or ahead, when it will end, and ``after_until``
+    the nearest route from the day after.
+    """
+
+    id: str
+    status: Verdict
+    routes: tuple[RouteGuidance, ...]
+    nearest_route: str | None
+    timeline: tuple[Change, ...]
+    horizon: dt.date
+    eligible_from: dt.date | None
+    eligible_until: dt.date | None
+    after_until: str | None
+    next_steps: tuple[Step, ...]
+
+    @property
+    def shortfalls(self) -> tuple[Shortfall, ...]:
+        """The nearest route's shortfalls."""
+        return next((r.shortfalls for r in self.routes if r.id == self.nearest_route), ())
+
+
 @dataclass(frozen=True, slots=True)
 class StateOutcome:
     """A state's licensing notes in effect on the evaluation date that concern the credentials evaluated."""
@@ -313,7 +495,7 @@ class Evaluation:
     """The answer for one applicant. Verdicts are decided up front; outcomes are built when first asked for
     (a batch summary needs verdicts and a few fields, not 250 criteria)."""
 
-    __slots__ = ("_build", "_built", "_summarize", "as_of", "rules", "state", "verdicts")
+    __slots__ = ("_build", "_built", "_guide", "_guided", "_summarize", "as_of", "rules", "state", "verdicts")
 
     def __init__(
         self,
@@ -324,6 +506,7 @@ class Evaluation:
         state: StateOutcome | None,
         build: Callable[[], tuple[CredentialOutcome, ...]],
         summarize: Callable[[], tuple[CredentialSummary, ...]],
+        guide: Callable[[], tuple[CredentialGuidance, ...]] | None = None,
     ) -> None:
         self.as_of = as_of
         self.rules = rules
@@ -332,10 +515,19 @@ class Evaluation:
         self._build = build
         self._summarize = summarize
         self._built: tuple[CredentialOutcome, ...] | None = None
+        self._guide = guide
+        self._guided: tuple[CredentialGuidance, ...] | None = None
 
     def summaries(self) -> tuple[CredentialSummary, ...]:
         """Each credential in brief (what batch results need), without building route and criterion outcomes."""
         return self._summarize()
+
+    def guidance(self) -> tuple[CredentialGuidance, ...]:
+        """Per credential: shortfalls and feasibility of each route not met, the nearest route, the timeline
+        (eligible from / until) and the next steps. Computed on first use (it evaluates dates ahead)."""
+        if self._guided is None:
+            self._guided = self._guide() if self._guide is not None else ()
+        return self._guided
 
     @property
     def credentials(self) -> tuple[CredentialOutcome, ...]:

@@ -1,0 +1,16 @@
+"""The small integers evaluation combines with, shared by the evaluator and guidance.
+
+Statuses order unmet 0 < unknown 1 < met 2, so "all of" is ``min`` and "any of" is ``max``. A route's record
+pick is a record index, or ``ABSENT`` (the list was not given) or ``EMPTY`` (given empty).
+"""
+
+from __future__ import annotations
+
+from ._fields import Scope
+from .outcome import Status, Verdict
+
+UNMET, UNKNOWN, MET = 0, 1, 2
+STATUS = (Status.UNMET, Status.UNKNOWN, Status.MET)
+VERDICT = (Verdict.INELIGIBLE, Verdict.UNDETERMINED, Verdict.ELIGIBLE)
+RECORDS: dict[Scope, str] = {"program": "programs", "degree": "degrees"}
+ABSENT, EMPTY = -1, -2

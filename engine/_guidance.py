@@ -1,0 +1,700 @@
+"""Guidance: what each credential not met still needs, whether it can be had, and from when.
+
+Built on an evaluation's decisions (the combiner's rows), never on its rendered outcome:
+
+* **Shortfalls.** Each criterion not met on the record its route reads gives one typed shortfall: the
+  quantity still missing (``2`` ``semester-hours``), the values that would do, the date time alone meets it,
+  or the facts that would decide it. A criterion that cannot be made up says why (``Cause``): a time limit
+  from a past date has passed, a fact cannot change (a completed program's hours), or it asks for the very
+  credential applied for.
+* **Feasibility and the nearest route.** A route is precluded when an entry cannot be made up on any record
+  given; the nearest route is the possible one that takes least, by ``Effort`` (input < wait < experience <
+  practice < coursework < credential < program), then fewest shortfalls, then the rule file's order.
+* **Timeline.** The facts are projected forward: a program in progress ends on its expected date (and is
+  then completed), a job without an end date goes on, ages and times since dates grow. A verdict can only
+  change on a day some criterion changes, so guidance finds those days from each measure's events and
+  thresholds (bisection between events, on the measure's own readings), and the engine evaluates the
+  credential on those days only. Routes that an unchanging fact keeps unmet are left out, so most
+  credentials need no date at all. ``eligible_from`` and ``eligible_until`` come from the timeline.
+
+The engine decides at every date guidance reports; guidance's own reading of the thresholds (``_holds``)
+only chooses which dates to ask about.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from . import _dates
+from ._codes import ABSENT, EMPTY, MET, RECORDS, UNKNOWN, UNMET, VERDICT
+from ._measures import Alternatives
+from ._vocab import PROGRAM_COMPLETED, PROGRAM_IN_PROGRESS
+from .outcome import (
+    Action,
+    Assumption,
+    Cause,
+    Change,
+    CredentialGuidance,
+    Effort,
+    Feasibility,
+    Need,
+    Op,
+    RouteGuidance,
+    Shortfall,
+    Step,
+    Unit,
+    Verdict,
+)
+
+if TYPE_CHECKING:
+    from ._evaluate import _Combiner, _PlannedRoute, _RouteOutcome
+    from ._ruleset import CredentialDef, CriterionDef, RuleSet
+
+__all__ = ["HORIZON_YEARS", "Guide"]
+
+HORIZON_YEARS = 10  # how far ahead the timeline looks
+MAX_DATES = 48  # candidate dates per credential, earliest first (a safety bound; few applicants reach it)
+
+_COUNTS = frozenset({Unit.VENIPUNCTURES, Unit.CAPILLARY_PUNCTURES, Unit.EKGS, Unit.INJECTIONS, Unit.ARTERIAL_PUNCTURES})
+_LOWER = (Op.AT_LEAST, Op.MORE_THAN)
+_ONE = dt.timedelta(days=1)
+_IN_EFFECT_NEVER = -1
+
+Evaluate = Callable[[Any, dt.date, tuple[str, ...]], "_Combiner"]
+
+
+def _holds(ops: Iterable[tuple[Op, Any]], value: Any) -> bool:
+    """Whether a value passes a test's operators (the engine's units: ranks, calendar codes)."""
+    for op, v in ops:
+        if op == Op.AT_LEAST:
+            ok = value >= v
+        elif op == Op.MORE_THAN:
+            ok = value > v
+        elif op == Op.AT_MOST:
+            ok = value <= v
+        elif op == Op.LESS_THAN:
+            ok = value < v
+        elif op == Op.IS:
+            ok = value == bool(v)
+        elif op == Op.ONE_OF:
+            ok = value in v
+        elif op == Op.INCLUDES_ANY:
+            ok = any(x in value for x in v)
+        else:  # includes_all
+            ok = all(x in value for x in v)
+        if not ok:
+            return False
+    return True
+
+
+def _up(amount: float) -> float | int:
+    """A quantity still missing, rounded up to hundredths (whole numbers stay whole)."""
+    if float(amount).is_integer():
+        return int(amount)
+    return math.ceil(round(amount * 100, 6)) / 100
+
+
+class Guide:
+    """Guidance for one evaluation (its combiner), with ``evaluate`` to evaluate the projected applicant on a
+    date ahead. ``dates`` counts the dates the engine evaluated (benchmarks print it)."""
+
+    def __init__(self, rules: RuleSet, combiner: _Combiner, as_of: dt.date, evaluate: Evaluate) -> None:
+        self.rules = rules
+        self.c = combiner
+        self.as_of = as_of
+        self.applicant = combiner.applicant
+        self.evaluate = evaluate
+        self.horizon = _dates.add_months(as_of, 12 * HORIZON_YEARS)
+        self.dates: set[dt.date] = set()
+        self._projected: dict[dt.date, Any] = {}
+        self._readings: dict[tuple[str, int | None, dt.date], Any] = {}
+        self._bounds: dict[tuple[str, int | None], Any] = {}
+        self._flips: dict[tuple[str, int | None], list[dt.date]] = {}
+        self._live: dict[str, list[Any]] = {}  # per credential, the routes an unchanging fact does not keep unmet
+        programs = self.applicant.programs or ()
+        self.ending = {  # program index -> expected completion date, for programs in progress that end ahead
+            j: p.completion_date
+            for j, p in enumerate(programs)
+            if _value(p.status) == PROGRAM_IN_PROGRESS
+            and p.completion_date is not None
+            and as_of < p.completion_date < self.horizon
+        }
+        self.ongoing = any(e.end_date is None or e.end_date > as_of for e in self.applicant.work_experience or ())
+
+    # ------------------------------------------------------------------ the applicant ahead
+
+    def project(self, day: dt.date) -> Any:
+        """The applicant on ``day``: each program in progress whose expected end has come is completed."""
+        ended = [j for j, end in self.ending.items() if end <= day]
+        if not ended:
+            return self.applicant
+        key = max(self.ending[j] for j in ended)
+        found = self._projected.get(key)
+        if found is None:
+            programs = list(self.applicant.programs)
+            for j in ended:
+                status = type(programs[j].status)(PROGRAM_COMPLETED)
+                programs[j] = programs[j].model_copy(update={"status": status})
+            found = self._projected[key] = self.applicant.model_copy(update={"programs": programs})
+        return found
+
+    def _read(self, crit: CriterionDef, record: int | None, day: dt.date) -> Any:
+        measure = crit.measure
+        key = (measure.signature, record, day)
+        found = self._readings.get(key, self)
+        if found is self:
+            found = self._readings[key] = measure.read(self.project(day), day, record)
+        return found
+
+    def _status(self, crit: CriterionDef, record: int | None, day: dt.date) -> int:
+        """Guidance's own reading of a criterion on a day (the engine decides; this finds dates to ask)."""
+        if crit.effective and not crit.effective.contains(day):
+            return _IN_EFFECT_NEVER
+        version = next((v for v in crit.versions if v.contains(day)), None)
+        if version is None:
+            return _IN_EFFECT_NEVER
+        lo, hi, _ = self._read(crit, record, day)
+        if lo is None or type(lo) is Alternatives:
+            return UNKNOWN
+        a, b = _holds(version.ops, lo), _holds(version.ops, hi)
+        status = MET if a and b else UNMET if not (a or b) else UNKNOWN
+        if status != MET and version.undecided and (_holds(version.undecided, lo) or _holds(version.undecided, hi)):
+            status = UNKNOWN
+        if status == MET and crit.incomplete:
+            status = UNKNOWN
+        return status
+
+    def _edges(self, crit: CriterionDef) -> set[dt.date]:
+        """Days ahead on which the criterion's test or its being in effect changes."""
+        only = crit.versions[0]
+        if len(crit.versions) == 1 and only.start is None and only.end is None and crit.effective is None:
+            return set()  # the usual case: one test, always in effect
+        out: set[dt.date] = set()
+        spans = [(v.start, v.end) for v in crit.versions]
+        if crit.effective:
+            spans.append((crit.effective.from_, crit.effective.to))
+        for start, end in spans:
+            if start is not None:
+                out.add(start)
+            if end is not None:
+                out.add(end + _ONE)
+        return {d for d in out if self.as_of < d < self.horizon}
+
+    def _dynamic(self, crit: CriterionDef, record: int | None) -> tuple[dt.date, ...] | None:
+        """The boundaries between which the criterion's reading is monotone, or None when it never changes."""
+        key = (crit.id, record)
+        found = self._bounds.get(key, self)
+        if found is self:
+            found = self._bounds[key] = self._find_bounds(crit, record)
+        return found  # type: ignore[return-value]
+
+    def _find_bounds(self, crit: CriterionDef, record: int | None) -> tuple[dt.date, ...] | None:
+        measure = crit.measure
+        events = measure.events(self.applicant, record, self.as_of)
+        edges = self._edges(crit)
+        ends: set[dt.date] = set()
+        if measure.scope == "program" and record is not None and record in self.ending:
+            ends.add(self.ending[record])  # the program completes: its status and its dates' meaning change
+        elif measure.source in ("time_since", "time_until", "experience") and self.ending:
+            ends.update(self.ending.values())
+        if events is None and not edges and not ends:
+            return None
+        points = set(events or ()) | edges | ends
+        return tuple(sorted(d for d in points if self.as_of < d < self.horizon))
+
+    def flips(self, crit: CriterionDef, record: int | None) -> list[dt.date]:
+        """Days ahead (within the horizon) on which the criterion's status on the record may change."""
+        key = (crit.id, record)
+        found = self._flips.get(key)
+        if found is None:
+            found = self._flips[key] = self._find_flips(crit, record)
+        return found
+
+    def _find_flips(self, crit: CriterionDef, record: int | None) -> list[dt.date]:
+        bounds = self._dynamic(crit, record)
+        if bounds is None:
+            return []
+        versions = list(crit.versions)
+        tests = [[(op, v)] for version in versions for op, v in version.ops]
+        tests += [list(version.undecided) for version in versions if version.undecided]
+
+        def signals(day: dt.date) -> tuple[Any, ...]:
+            lo, hi, _ = self._read(crit, record, day)
+            if lo is None or type(lo) is Alternatives:
+                return (None,)
+            return tuple((_holds(t, lo), _holds(t, hi)) for t in tests)
+
+        points = [self.as_of, *bounds, self.horizon]
+        found: set[dt.date] = set(bounds)
+        for start, end in zip(points, points[1:], strict=False):
+            if end <= start:
+                continue
+            a, b = signals(start), signals(end)
+            if a == b:
+                continue
+            # each signal is monotone between two boundaries: bisect for the first day it differs from `a`
+            for k in range(len(a)):
+                if a[k] == b[k] and len(a) > 1:
+                    continue
+                lo_day, hi_day = start, end  # signal(lo_day) == a, signal(hi_day) != a
+                while (hi_day - lo_day).days > 1:
+                    mid = lo_day + dt.timedelta(days=(hi_day - lo_day).days // 2)
+                    if signals(mid)[k if len(a) > 1 else 0] == a[k if len(a) > 1 else 0]:
+                        lo_day = mid
+                    else:
+                        hi_day = mid
+                found.add(hi_day)
+        return sorted(d for d in found if d < self.horizon)
+
+    # ------------------------------------------------------------------ shortfalls
+
+    def _record_label(self, crit: CriterionDef, scope: str, pick: int) -> str | None:
+        if crit.measure.scope == "applicant" or scope == "applicant" or pick < 0:
+            return None
+        return f"{RECORDS[scope]}[{pick}]"  # type: ignore[index]
+
+    def _fixed_record(self, scope: str, pick: int) -> bool:
+        """A record that no longer changes: a degree, or a program completed (or not in progress)."""
+        if scope == "degree":
+            return pick >= 0
+        if scope != "program" or pick < 0:
+            return False
+        return _value(self.applicant.programs[pick].status) != PROGRAM_IN_PROGRESS
+
+    def shortfall(
+        self, cred: CredentialDef, i: int, scope: str, pick: int, group: str | None, *, dated: bool = True
+    ) -> Shortfall:
+        """What criterion ``i`` still needs on the record ``pick`` of ``scope`` (its decision is not met)."""
+        act = self.c.plan.actives[i]
+        crit = act.criterion
+        measure = crit.measure
+        status, lo, hi, missing = self.c.rows[(scope, 0 if scope == "applicant" else pick)][i]  # type: ignore[index]
+        record = self._record_label(crit, scope, pick)
+        base: dict[str, Any] = {"criterion": crit.id, "record": record, "group": group}
+        if status == UNKNOWN:
+            if missing:
+                # Asked only of those who already hold the credential applied for: not a first step to suggest.
+                own = measure.source == "certifications" and _own(act.version.ops, cred.id)
+                effort = Effort.CREDENTIAL if own else Effort.INPUT
+                return Shortfall(need=Need.INPUTS, effort=effort, inputs=missing, **base)
+            return Shortfall(need=Need.UNDECIDED, effort=Effort.INPUT, **base)
+        ops = act.version.ops
+        req = act.requirement
+        source = measure.source
+        record_level = measure.scope != "applicant"
+        if lo is None or type(lo) is Alternatives:  # no record to read (an empty list): a new one is needed
+            return self._new_record(base, req, measure.scope)
+        if source in ("age", "time_since", "time_until"):
+            first = req.op
+            later = (source == "time_until") != (first in _LOWER)  # time makes the value grow (or shrink)
+            if later:
+                on = self._first_met(crit, None if scope == "applicant" else pick) if dated else None
+                return Shortfall(need=Need.WAIT, effort=Effort.WAIT, on=on, **base)
+            # Time only takes the value further away: a time limit that has passed, or an age over a maximum.
+            cause = Cause.WINDOW_CLOSED if source != "age" else Cause.FIXED_FACT
+            need = Need.MORE if first in _LOWER else Need.LESS
+            return Shortfall(need=need, effort=Effort.WAIT, cause=cause, **base)
+        if source == "time_between":
+            return Shortfall(need=Need.ONE_OF, effort=Effort.PROGRAM, cause=Cause.FIXED_FACT, **base)
+        fixed = record_level and self._fixed_record(scope, pick)
+        if measure.kind == "number":
+            need, amount, strict = _numeric(ops, lo)
+            unit = measure.unit or req.unit
+            if source == "experience":
+                effort = Effort.PRACTICE if unit in _COUNTS else Effort.EXPERIENCE
+                on = self._first_met(crit, None if scope == "applicant" else pick) if dated and self.ongoing else None
+                cause = Cause.FIXED_FACT if need == Need.LESS else None
+                return Shortfall(
+                    need=need, effort=effort, amount=amount, unit=unit, strict=strict, on=on, cause=cause, **base
+                )
+            effort = Effort.PRACTICE if unit in _COUNTS else Effort.COURSEWORK
+            cause = Cause.FIXED_FACT if fixed or need == Need.LESS else None
+            return Shortfall(need=need, effort=effort, amount=amount, unit=unit, strict=strict, cause=cause, **base)
+        values, need = self._values(crit, ops, lo)
+        if source == "certifications":
+            cause = Cause.OWN_CREDENTIAL if _own(ops, cred.id) else None
+            return Shortfall(
+                need=need, effort=Effort.CREDENTIAL, values=values, vocabulary="credential", cause=cause, **base
+            )
+        if source == "experience_areas":
+            return Shortfall(need=need, effort=Effort.EXPERIENCE, values=values, vocabulary="lab_area", **base)
+        cause = Cause.FIXED_FACT if record_level and pick >= 0 else None
+        return Shortfall(
+            need=need, effort=Effort.PROGRAM, values=values, vocabulary=measure.vocabulary, cause=cause, **base
+        )
+
+    def _new_record(self, base: dict[str, Any], req: Any, scope: str) -> Shortfall:
+        """A criterion about a program or degree when none is listed: what a new one would need."""
+        if req.op in (Op.AT_LEAST, Op.MORE_THAN, Op.AT_MOST, Op.LESS_THAN):
+            need = Need.MORE if req.op in _LOWER else Need.LESS
+            return Shortfall(
+                need=need,
+                effort=Effort.PROGRAM,
+                amount=req.value,
+                unit=req.unit,
+                strict=req.op in (Op.MORE_THAN, Op.LESS_THAN),
+                **base,
+            )
+        if req.op == Op.IS:
+            return Shortfall(need=Need.FLAG, effort=Effort.PROGRAM, values=(bool(req.value),), **base)
+        need = Need.ALL_OF if req.op == Op.INCLUDES_ALL else Need.ONE_OF
+        return Shortfall(need=need, effort=Effort.PROGRAM, values=req.values, vocabulary=req.vocabulary, **base)
+
+    def _values(self, crit: CriterionDef, ops: Sequence[tuple[Op, Any]], lo: Any) -> tuple[tuple[Any, ...], Need]:
+        """The values that would meet a set or rank test, in the rule file's codes."""
+        measure = crit.measure
+        for op, v in ops:
+            if op == Op.IS:
+                return (bool(v),), Need.FLAG
+            if op == Op.INCLUDES_ALL:
+                return tuple(x for x in v if x not in lo), Need.ALL_OF
+            if op in (Op.ONE_OF, Op.INCLUDES_ANY) and measure.kind != "rank":
+                return tuple(v), Need.ONE_OF
+        if measure.kind == "rank" and measure.vocabulary:
+            codes = list(self.rules.vocabularies[measure.vocabulary].values)
+            return tuple(code for rank, code in enumerate(codes) if _holds(ops, rank)), Need.ONE_OF
+        return (), Need.ONE_OF
+
+    def _first_met(self, crit: CriterionDef, record: int | None) -> dt.date | None:
+        for day in self.flips(crit, record):
+            if self._status(crit, record, day) == MET:
+                return day
+        return None
+
+    # ------------------------------------------------------------------ routes
+
+    def route(
+        self, cred: CredentialDef, pr: _PlannedRoute, outcome: _RouteOutcome, *, dated: bool = True
+    ) -> RouteGuidance:
+        """Shortfalls and feasibility of a route not met (encoded routes only)."""
+        shortfalls: list[Shortfall] = []
+        for scope, entries in pr.scoped:
+            best: tuple[tuple[Any, ...], list[Shortfall]] | None = None
+            picks = list(self._picks(scope, outcome))
+            chosen = outcome.picks.get(scope, picks[0])
+            for pick in sorted(picks, key=lambda p: p != chosen):  # the record the route read, first
+                if best is not None and not best[0][0]:
+                    break  # that record can make it: the others are not read (the route picked it as closest)
+                found = self._entries(cred, entries, scope, pick, dated)
+                blocked = any(s.cause is not None for s in found)
+                rank = max((s.effort.rank for s in found), default=-1)
+                key = (blocked, rank, len(found), pick != outcome.picks.get(scope, pick), pick)
+                if best is None or key < best[0]:
+                    best = (key, found)
+            assert best is not None
+            shortfalls.extend(best[1])
+        precluded = any(s.cause is not None for s in shortfalls)
+        effort = max((s.effort for s in shortfalls), key=lambda e: e.rank, default=None)
+        return RouteGuidance(
+            pr.route.id, Feasibility.PRECLUDED if precluded else Feasibility.POSSIBLE, effort, tuple(shortfalls)
+        )
+
+    def _picks(self, scope: str, outcome: _RouteOutcome) -> Sequence[int]:
+        if scope == "applicant":
+            return (0,)
+        count = self.c.record_counts[scope]  # type: ignore[index]
+        return (ABSENT,) if count is None else (EMPTY,) if count == 0 else range(count)
+
+    def _entries(self, cred: CredentialDef, entries: list[Any], scope: str, pick: int, dated: bool) -> list[Shortfall]:
+        row = self.c.status_rows[(scope, 0 if scope == "applicant" else pick)]  # type: ignore[index]
+        out: list[Shortfall] = []
+        for entry in entries:
+            if isinstance(entry, int):
+                if row[entry] != MET:
+                    out.append(self.shortfall(cred, entry, scope, pick, None, dated=dated))
+                continue
+            group, members = entry
+            if max(row[i] for i in members) == MET:
+                continue
+            options = [self.shortfall(cred, i, scope, pick, group.id, dated=dated) for i in members]
+            out.append(min(options, key=lambda s: (s.cause is not None, s.effort.rank)))
+        return out
+
+    # ------------------------------------------------------------------ credentials
+
+    def credential_routes(
+        self, cred: CredentialDef, routes: list[tuple[_PlannedRoute, _RouteOutcome]], *, dated: bool = True
+    ) -> tuple[tuple[RouteGuidance, ...], str | None]:
+        """Every encoded route not met, with its guidance, and the nearest possible one."""
+        guided = tuple(
+            self.route(cred, pr, o, dated=dated) for pr, o in routes if pr.route.complete and o.status != MET
+        )
+        nearest = _nearest(guided)
+        return guided, nearest
+
+    def __call__(self) -> tuple[CredentialGuidance, ...]:
+        evaluated = self.c.evaluated
+        candidates = {cred.id: self._candidates(cred, routes) for cred, routes, _ in evaluated}
+        timelines = self._timelines(evaluated, candidates)
+        out = []
+        for cred, routes, verdict_code in evaluated:
+            verdict = VERDICT[verdict_code]
+            guided, nearest = self.credential_routes(cred, routes) if verdict != Verdict.ELIGIBLE else ((), None)
+            changes = timelines[cred.id]
+            eligible_until = after = None
+            eligible_from = None
+            if verdict != Verdict.ELIGIBLE:
+                eligible_from = next((c.on for c in changes if c.status == Verdict.ELIGIBLE), None)
+            if verdict == Verdict.ELIGIBLE or eligible_from is not None:
+                start = eligible_from or self.as_of  # the eligibility now, or the first one ahead: its end
+                end = next((c for c in changes if c.on > start and c.status != Verdict.ELIGIBLE), None)
+                if end is not None:
+                    eligible_until = end.on - _ONE
+                    after = self._nearest_on(cred, end.on)
+            steps = self._steps(cred, verdict, routes, guided, nearest, changes, eligible_from, eligible_until)
+            out.append(
+                CredentialGuidance(
+                    cred.id,
+                    verdict,
+                    guided,
+                    nearest,
+                    changes,
+                    self.horizon,
+                    eligible_from,
+                    eligible_until,
+                    after,
+                    steps,
+                )
+            )
+        return tuple(out)
+
+    def _candidates(
+        self, cred: CredentialDef, routes: list[tuple[_PlannedRoute, _RouteOutcome]]
+    ) -> tuple[list[dt.date], set[dt.date]]:
+        """Days ahead on which the credential's verdict may change: where a criterion of a route that can
+        still change flips, and (the second set) where a route or criterion comes into or out of effect."""
+        found: set[dt.date] = set()
+        edges: set[dt.date] = set()
+        live = self._live[cred.id] = []
+        for route in cred.routes:
+            if route.effective:
+                for d in (route.effective.from_, route.effective.to and route.effective.to + _ONE):
+                    if d is not None and self.as_of < d < self.horizon:
+                        edges.add(d)
+        for crit in cred.criteria.values():
+            edges.update(self._edges(crit))
+        for pr, outcome in routes:
+            parts = []
+            for scope, entries in pr.scoped:
+                alive = [p for p in self._picks(scope, outcome) if not self._dead(entries, scope, p)]
+                if not alive:
+                    break  # an unchanging fact keeps this route unmet: nothing in it matters
+                parts.append((scope, entries, alive))
+            else:
+                live.append((pr, outcome))
+            for scope, entries, alive in parts:
+                for pick in alive:
+                    record = None if scope == "applicant" or pick < 0 else pick
+                    for entry in entries:
+                        members = (entry,) if isinstance(entry, int) else entry[1]
+                        for i in members:
+                            crit = self.c.plan.actives[i].criterion
+                            if pick < 0 and crit.measure.scope != "applicant":
+                                continue
+                            found.update(self.flips(crit, record))
+        return sorted(found | edges)[:MAX_DATES], edges
+
+    def _dead(self, entries: list[Any], scope: str, pick: int) -> bool:
+        """An entry unmet on this record for good: every member unmet and unchanging."""
+        row = self.c.status_rows[(scope, 0 if scope == "applicant" else pick)]  # type: ignore[index]
+        record = None if scope == "applicant" or pick < 0 else pick
+        for entry in entries:
+            members = (entry,) if isinstance(entry, int) else entry[1]
+            if all(
+                row[i] == UNMET
+                and (
+                    (pick < 0 and self.c.plan.actives[i].criterion.measure.scope != "applicant")
+                    or self._dynamic(self.c.plan.actives[i].criterion, record) is None
+                )
+                for i in members
+            ):
+                return True
+        return False
+
+    def _predict(self, routes: list[tuple[_PlannedRoute, _RouteOutcome]], day: dt.date) -> int:
+        """The verdict guidance's own reading gives on a day ahead (the routes in effect today)."""
+        verdict = UNMET
+        for pr, outcome in routes:
+            status = MET
+            for scope, entries in pr.scoped:
+                best = UNMET
+                for pick in self._picks(scope, outcome):
+                    row = self.c.status_rows[(scope, 0 if scope == "applicant" else pick)]  # type: ignore[index]
+                    part = MET
+                    for entry in entries:
+                        members = (entry,) if isinstance(entry, int) else entry[1]
+                        part = min(part, max(self._status_on(i, row, pick, day) for i in members))
+                    best = max(best, part)
+                status = min(status, best)
+            if not pr.route.complete:
+                status = min(status, UNKNOWN)
+            verdict = max(verdict, status)
+        return verdict
+
+    def _status_on(self, i: int, row: list[int], pick: int, day: dt.date) -> int:
+        crit = self.c.plan.actives[i].criterion
+        record_level = crit.measure.scope != "applicant"
+        if record_level and pick < 0:
+            return row[i]
+        record = pick if record_level else None
+        if self._dynamic(crit, record) is None:
+            return row[i]
+        return self._status(crit, record, day)
+
+    def _timelines(
+        self,
+        evaluated: Sequence[tuple[CredentialDef, Any, int]],
+        candidates: dict[str, tuple[list[dt.date], set[dt.date]]],
+    ) -> dict[str, tuple[Change, ...]]:
+        """Evaluate the days ahead on which guidance's reading sees a verdict change (every candidate day once
+        a rule comes into or out of effect, or when its reading of today differs from the engine's), each day
+        once for the credentials that may change on it; the engine's verdicts give the changes."""
+        by_day: dict[dt.date, list[str]] = {}
+        for cred, _, code in evaluated:
+            days, edges = candidates[cred.id]
+            if not days:
+                continue
+            live = self._live[cred.id]  # the other routes stay unmet: they cannot change the verdict
+            predicted = self._predict(live, self.as_of)
+            every = predicted != code  # guidance reads today otherwise than the engine: ask on every day
+            for day in days:
+                every = every or day in edges
+                now = predicted if every else self._predict(live, day)
+                if every or now != predicted:
+                    by_day.setdefault(day, []).append(cred.id)
+                predicted = now
+        last = {cred.id: (VERDICT[code], ()) for cred, _, code in evaluated}
+        changes: dict[str, list[Change]] = {cred.id: [] for cred, _, _ in evaluated}
+        creds = {cred.id: cred for cred, _, _ in evaluated}
+        for day in sorted(by_day):
+            selection = tuple(by_day[day])
+            combiner = self.evaluate(self.project(day), day, selection)
+            self.dates.add(day)
+            for cred, routes, code in combiner.evaluated:
+                verdict = VERDICT[code]
+                met = tuple(pr.route.id for pr, o in routes if o.status == MET)
+                if verdict != last[cred.id][0]:
+                    assumptions = self._assumptions(creds[cred.id], met, day) if verdict == Verdict.ELIGIBLE else ()
+                    changes[cred.id].append(Change(day, verdict, met, assumptions))
+                last[cred.id] = (verdict, met)
+        return {cid: tuple(c) for cid, c in changes.items()}
+
+    def _assumptions(self, cred: CredentialDef, met: tuple[str, ...], day: dt.date) -> tuple[Assumption, ...]:
+        found: set[Assumption] = set()
+        for route in cred.routes:
+            if route.id not in met:
+                continue
+            sources = {c.measure.source for c in _route_criteria(cred, route)}
+            scopes = {c.measure.scope for c in _route_criteria(cred, route)}
+            if "program" in scopes and any(end <= day for end in self.ending.values()):
+                found.add(Assumption.PROGRAM_COMPLETES)
+            if sources & {"experience", "experience_areas"} and self.ongoing:
+                found.add(Assumption.WORK_CONTINUES)
+        return tuple(a for a in Assumption if a in found)
+
+    def _nearest_on(self, cred: CredentialDef, day: dt.date) -> str | None:
+        """The nearest route on a day ahead (after an eligibility ends)."""
+        combiner = self.evaluate(self.project(day), day, (cred.id,))
+        self.dates.add(day)
+        later = Guide(self.rules, combiner, day, self.evaluate)
+        _, routes, code = combiner.evaluated[0]
+        if code == MET:
+            return None
+        return later.credential_routes(cred, routes, dated=False)[1]
+
+    def _steps(
+        self,
+        cred: CredentialDef,
+        verdict: Verdict,
+        routes: list[tuple[_PlannedRoute, _RouteOutcome]],
+        guided: tuple[RouteGuidance, ...],
+        nearest: str | None,
+        changes: tuple[Change, ...],
+        eligible_from: dt.date | None,
+        eligible_until: dt.date | None,
+    ) -> tuple[Step, ...]:
+        if verdict == Verdict.ELIGIBLE:
+            met = next(pr.route.id for pr, o in routes if o.status == MET)
+            return (Step(Action.APPLY, met, on=eligible_until),)
+        if eligible_from is not None:
+            change = next(c for c in changes if c.on == eligible_from)
+            return (
+                Step(
+                    Action.WAIT,
+                    change.routes[0] if change.routes else None,
+                    on=eligible_from,
+                    assumptions=change.assumptions,
+                ),
+            )
+        if nearest is None:
+            unchecked = [pr.route.id for pr, o in routes if not pr.route.complete and o.status != UNMET]
+            if unchecked:  # only routes this service does not check remain: their terms are with the body
+                return tuple(Step(Action.CHECK, rid) for rid in unchecked)
+            return (Step(Action.NONE, None),)
+        route = next(g for g in guided if g.id == nearest)
+        order = sorted(route.shortfalls, key=lambda s: s.effort.rank)
+        return tuple(Step(_ACTION[s.need], nearest, (s.criterion,), s, s.on) for s in order)
+
+
+_ACTION = {
+    Need.INPUTS: Action.GIVE,
+    Need.UNDECIDED: Action.CONFIRM,
+    Need.WAIT: Action.WAIT,
+    Need.MORE: Action.ADD,
+    Need.LESS: Action.MEET,
+    Need.ONE_OF: Action.MEET,
+    Need.ALL_OF: Action.ADD,
+    Need.FLAG: Action.MEET,
+}
+
+
+def _nearest(guided: Sequence[RouteGuidance]) -> str | None:
+    """The possible route that takes least: greatest effort, then facts still unknown (a route that rests on
+    them may not be open at all), then fewest shortfalls, then the rule file's order."""
+    possible = [
+        (
+            g.effort.rank if g.effort else -1,
+            sum(s.need == Need.INPUTS for s in g.shortfalls),
+            len(g.shortfalls),
+            n,
+            g.id,
+        )
+        for n, g in enumerate(guided)
+        if g.feasibility == Feasibility.POSSIBLE
+    ]
+    return min(possible)[-1] if possible else None
+
+
+def _numeric(ops: Sequence[tuple[Op, Any]], low: Any) -> tuple[Need, Any, bool]:
+    """The first bound a number fails, as what is missing (or over)."""
+    for op, v in ops:
+        if op == Op.AT_LEAST and low < v:
+            return Need.MORE, _up(v - low), False
+        if op == Op.MORE_THAN and low <= v:
+            return Need.MORE, _up(v - low), True
+        if op == Op.AT_MOST and low > v:
+            return Need.LESS, _up(low - v), False
+        if op == Op.LESS_THAN and low >= v:
+            return Need.LESS, _up(low - v), True
+    return Need.MORE, 0, False
+
+
+def _own(ops: Sequence[tuple[Op, Any]], credential: str) -> bool:
+    """A certifications test that only the credential itself passes (a route for those who held it)."""
+    wanted = {x for op, v in ops if op in (Op.INCLUDES_ANY, Op.INCLUDES_ALL) for x in v}
+    return bool(wanted) and wanted <= {credential}
+
+
+def _route_criteria(cred: CredentialDef, route: Any) -> list[CriterionDef]:
+    out = []
+    for entry in route.entries:
+        members = getattr(entry, "members", None)
+        out.extend(members if members is not None else (entry,))
+    return out
+
+
+def _value(value: Any) -> Any:
+    return getattr(value, "value", value)

@@ -1,0 +1,277 @@
+"""Guidance (issue #13): shortfalls, feasibility, the nearest route, the timeline and next steps.
+
+The properties run over the oracle's applicant strategy (``tests/engine/test_oracle.py``), which aims
+applicants at routes and puts dates and numbers at and around the rules' thresholds and windows:
+
+* on ``eligible_from`` the credential is eligible, and on the day before it is not;
+* between two consecutive dates of the timeline no verdict changes (a random date in between);
+* adding exactly a route's missing quantity to the applicant meets that criterion, and a smaller change
+  does not (the shortfall is exact and minimal);
+* no precluded route is the nearest route, and no route the timeline shows met later is called precluded.
+
+The projection of the facts to a later date is written here again, independently of ``engine._guidance``:
+a program in progress whose expected completion date has come is completed; nothing else changes.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from typing import Any
+
+from hypothesis import HealthCheck, Phase, given, note, settings
+from hypothesis import strategies as st
+
+from engine import Rulebook
+from engine.outcome import Action, Assumption, Cause, Effort, Feasibility, Need, Verdict
+from tests.engine.test_oracle import cases
+
+AS_OF = dt.date(2026, 11, 23)
+PROPERTY = settings(
+    max_examples=120,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    phases=(Phase.explicit, Phase.generate),  # no shrinking: evaluations ahead make it slow; `note` shows the case
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example],
+)
+
+
+def project(applicant: dict[str, Any], as_of: dt.date, day: dt.date) -> dict[str, Any]:
+    """The applicant on ``day``, as guidance assumes it: programs in progress that end by then are completed."""
+    out = copy.deepcopy(applicant)
+    for program in out.get("programs") or ():
+        end = program.get("completion_date")
+        if program.get("status") == "in-progress" and end and as_of < dt.date.fromisoformat(end) <= day:
+            program["status"] = "completed"
+    return out
+
+
+def verdict_on(book: Rulebook, applicant: dict[str, Any], as_of: dt.date, day: dt.date, credential: str) -> Verdict:
+    evaluation = book.evaluate(project(applicant, as_of, day), as_of=day, credentials=[credential])
+    return evaluation.verdicts[0][1]
+
+
+def guidance_of(book: Rulebook, applicant: dict[str, Any], as_of: dt.date, credential: str | None = None) -> Any:
+    evaluation = book.evaluate(applicant, as_of=as_of, credentials=[credential] if credential else None)
+    found = {g.id: g for g in evaluation.guidance()}
+    return found[credential] if credential else found
+
+
+# ---------------------------------------------------------------------------------------------- examples
+
+
+def student(days_left: int) -> dict[str, Any]:
+    """A medical-assisting student in an accredited program that ends ``days_left`` days after AS_OF."""
+    return {
+        "birth_date": "2000-03-04",
+        "high_school": {"credential": "diploma", "date": "2018-06-01"},
+        "programs": [
+            {
+                "discipline": "medical-assisting",
+                "status": "in-progress",
+                "completion_date": (AS_OF + dt.timedelta(days=days_left)).isoformat(),
+                "accreditor": "CAAHEP",
+                "institution_accreditation": "usde",
+                "clock_hours": 900,
+            }
+        ],
+        "certifications": [],
+    }
+
+
+def test_a_student_finishing_in_80_days_is_told_the_day_she_becomes_eligible(rulebook: Rulebook) -> None:
+    applicant = student(80)
+    ccma = guidance_of(rulebook, applicant, AS_OF, "nha.ccma")
+    completion = AS_OF + dt.timedelta(days=80)
+    assert ccma.status == Verdict.UNDETERMINED  # today: not yet (and not "ineligible" with nothing said)
+    assert ccma.eligible_from == completion
+    assert ccma.nearest_route == "nha.ccma.training-program"
+    change = next(c for c in ccma.timeline if c.on == completion)
+    assert change.status == Verdict.ELIGIBLE and Assumption.PROGRAM_COMPLETES in change.assumptions
+    assert [s.action for s in ccma.next_steps] == [Action.WAIT] and ccma.next_steps[0].on == completion
+    # the training route closes five years after completion: the eligibility ahead has an end too
+    assert ccma.eligible_until is not None and ccma.eligible_until > completion
+    assert verdict_on(rulebook, applicant, AS_OF, ccma.eligible_until, "nha.ccma") == Verdict.ELIGIBLE
+    assert verdict_on(rulebook, applicant, AS_OF, ccma.eligible_until + dt.timedelta(days=1), "nha.ccma") != (
+        Verdict.ELIGIBLE
+    )
+
+
+def test_the_recertification_route_is_never_suggested_to_a_first_time_graduate(rulebook: Rulebook) -> None:
+    cma = guidance_of(rulebook, student(80), AS_OF, "aama.cma")
+    category_3 = next(r for r in cma.routes if r.id == "aama.cma.category-3")
+    assert category_3.feasibility == Feasibility.PRECLUDED
+    assert [s.cause for s in category_3.shortfalls] == [Cause.OWN_CREDENTIAL]
+    assert cma.nearest_route == "aama.cma.category-1"
+
+
+def mlt_graduate() -> dict[str, Any]:
+    """The issue's 2021 MLT graduate: 4 of 6 biology hours, 30 months of full-time lab work, one area short."""
+    return {
+        "birth_date": "1995-01-01",
+        "high_school": {"credential": "diploma"},
+        "degrees": [
+            {"level": "associate", "field": "biological-science", "conferred_date": "2021-05-01",
+             "institution_accreditation": "usde"}
+        ],
+        "semester_hours": {"total": 64, "chemistry": 8, "biology": 4},
+        "programs": [
+            {"discipline": "medical-laboratory-technician", "status": "completed", "completion_date": "2021-05-15",
+             "accreditor": "NAACLS", "military": False}
+        ],
+        "work_experience": [
+            {"role": "clinical-laboratory", "start_date": "2024-05-23", "hours_per_week": 40, "supervised": True,
+             "lab_areas": ["blood-banking", "chemistry", "hematology", "microbiology", "urinalysis"]}
+        ],
+    }
+
+
+def test_a_closed_window_is_precluded_and_the_route_she_can_act_on_is_the_nearest(rulebook: Rulebook) -> None:
+    mlt = guidance_of(rulebook, mlt_graduate(), AS_OF, "ascp.mlt")
+    routes = {r.id: r for r in mlt.routes}
+    program = routes["ascp.mlt.accredited-program"]
+    assert program.feasibility == Feasibility.PRECLUDED
+    assert [(s.criterion, s.cause) for s in program.shortfalls] == [
+        ("ascp.mlt.completed-within-5-years", Cause.WINDOW_CLOSED)
+    ]
+    assert mlt.nearest_route == "ascp.mlt.clinical-experience"
+    gaps = {s.criterion: s for s in routes["ascp.mlt.clinical-experience"].shortfalls}
+    biology = gaps["ascp.mlt.biology-6"]
+    assert (biology.need, biology.amount, biology.unit.value, biology.effort) == (
+        Need.MORE, 2, "semester-hours", Effort.COURSEWORK
+    )
+    areas = gaps["ascp.mlt.lab-areas-covered"]
+    assert (areas.need, areas.values) == (Need.ALL_OF, ("immunology",))  # what is missing, not the whole list
+    work = gaps["ascp.mlt.lab-work-3-of-10-years"]
+    assert work.need == Need.MORE and work.unit.value == "months" and 5.5 < work.amount < 6.5
+    assert work.on is not None and work.on > AS_OF  # the job goes on: the months come by themselves
+    # the steps follow the effort order: work that accrues before coursework
+    assert [s.criteria[0] for s in mlt.next_steps][-1] == "ascp.mlt.biology-6"
+
+
+def test_an_eligible_applicant_is_told_to_apply_and_until_when(rulebook: Rulebook) -> None:
+    graduate = student(-30)
+    graduate["programs"][0]["status"] = "completed"
+    ccma = guidance_of(rulebook, graduate, AS_OF, "nha.ccma")
+    assert ccma.status == Verdict.ELIGIBLE and ccma.eligible_from is None
+    assert ccma.next_steps[0].action == Action.APPLY and ccma.next_steps[0].on == ccma.eligible_until
+    assert ccma.eligible_until is not None
+    assert verdict_on(rulebook, graduate, AS_OF, ccma.eligible_until, "nha.ccma") == Verdict.ELIGIBLE
+    assert verdict_on(rulebook, graduate, AS_OF, ccma.eligible_until + dt.timedelta(days=1), "nha.ccma") != (
+        Verdict.ELIGIBLE
+    )
+
+
+def test_a_credential_with_only_unchecked_routes_says_to_ask_the_body(rulebook: Rulebook) -> None:
+    mlt = guidance_of(rulebook, student(80), AS_OF, "amt.mlt")
+    assert mlt.nearest_route is None
+    assert [s.action for s in mlt.next_steps] == [Action.CHECK]
+
+
+# ---------------------------------------------------------------------------------------------- properties
+
+
+def _days_between(a: dt.date, b: dt.date, data: st.DataObject) -> dt.date | None:
+    if (b - a).days <= 1:
+        return None
+    return a + dt.timedelta(days=data.draw(st.integers(1, (b - a).days - 1)))
+
+
+@PROPERTY
+@given(cases(), st.data())
+def test_eligible_from_is_the_first_eligible_day(rulebook: Rulebook, case: Any, data: st.DataObject) -> None:
+    applicant, as_of = case
+    note(f"as_of={as_of} applicant={applicant}")
+    for g in guidance_of(rulebook, applicant, as_of).values():
+        if g.eligible_from is None:
+            continue
+        assert g.status != Verdict.ELIGIBLE
+        assert verdict_on(rulebook, applicant, as_of, g.eligible_from, g.id) == Verdict.ELIGIBLE, g.id
+        before = g.eligible_from - dt.timedelta(days=1)
+        assert verdict_on(rulebook, applicant, as_of, before, g.id) != Verdict.ELIGIBLE, g.id
+
+
+@PROPERTY
+@given(cases(), st.data())
+def test_no_verdict_changes_between_two_dates_of_the_timeline(
+    rulebook: Rulebook, case: Any, data: st.DataObject
+) -> None:
+    applicant, as_of = case
+    note(f"as_of={as_of} applicant={applicant}")
+    for g in guidance_of(rulebook, applicant, as_of).values():
+        dates = [as_of, *(c.on for c in g.timeline), g.horizon]
+        verdicts = [g.status, *(c.status for c in g.timeline)]
+        for (start, end), verdict in zip(zip(dates, dates[1:], strict=False), verdicts, strict=False):
+            assert start < end
+            day = _days_between(start, end, data)
+            if day is not None:
+                assert verdict_on(rulebook, applicant, as_of, day, g.id) == verdict, (g.id, day)
+        for change in g.timeline:  # and each date is a change, as the engine says
+            assert verdict_on(rulebook, applicant, as_of, change.on, g.id) == change.status
+
+
+def _field_target(rulebook: Rulebook, criterion: str) -> str | None:
+    """The applicant field a number test reads (a field or the first of a sum), or None."""
+    cred = criterion.rsplit(".", 1)[0]
+    measure = rulebook.rules.credentials[cred].criteria[criterion.rsplit(".", 1)[1]].measure
+    if measure.source not in ("field", "sum") or measure.kind != "number":
+        return None
+    return measure.inputs[0]
+
+
+def _with(applicant: dict[str, Any], path: str, record: str | None, add: float) -> dict[str, Any]:
+    """The applicant with ``add`` more of a field; a record's field on that record alone (the others removed,
+    so the route cannot read another one)."""
+    out = copy.deepcopy(applicant)
+    section, attr = path.split(".")
+    if section.endswith("[]"):
+        assert record is not None
+        index = int(record.split("[")[1].rstrip("]"))
+        out[section[:-2]] = [out[section[:-2]][index]]
+        target = out[section[:-2]][0]
+    else:
+        target = out.setdefault(section, {})
+    target[attr] = (target.get(attr) or 0) + add
+    return out
+
+
+def _criterion_status(rulebook: Rulebook, applicant: dict[str, Any], as_of: dt.date, route: str, crit: str) -> str:
+    evaluation = rulebook.evaluate(applicant, as_of=as_of, credentials=[route.rsplit(".", 1)[0]])
+    [outcome] = evaluation.credentials
+    found = next(r for r in outcome.routes if r.id == route)
+    return next(c.status.value for c in found.criteria if c.id == crit)
+
+
+@PROPERTY
+@given(cases())
+def test_a_shortfall_is_exact_and_minimal(rulebook: Rulebook, case: Any) -> None:
+    applicant, as_of = case
+    note(f"as_of={as_of} applicant={applicant}")
+    for g in guidance_of(rulebook, applicant, as_of).values():
+        for route in g.routes:
+            for s in route.shortfalls:
+                path = _field_target(rulebook, s.criterion)
+                if s.need != Need.MORE or s.strict or path is None or s.cause is not None or s.group:
+                    continue
+                if "[]" in path and s.record is None:
+                    continue  # a program not listed yet
+                exact = _with(applicant, path, s.record, s.amount)
+                assert _criterion_status(rulebook, exact, as_of, route.id, s.criterion) == "met", s
+                step = 1 if float(s.amount).is_integer() else 0.01
+                less = _with(applicant, path, s.record, s.amount - step)
+                assert _criterion_status(rulebook, less, as_of, route.id, s.criterion) == "unmet", s
+
+
+@PROPERTY
+@given(cases())
+def test_precluded_routes_are_never_nearest_nor_met_later(rulebook: Rulebook, case: Any) -> None:
+    applicant, as_of = case
+    note(f"as_of={as_of} applicant={applicant}")
+    for g in guidance_of(rulebook, applicant, as_of).values():
+        precluded = {r.id for r in g.routes if r.feasibility == Feasibility.PRECLUDED}
+        assert g.nearest_route not in precluded
+        for change in g.timeline:
+            assert not precluded & set(change.routes), (g.id, change)
+        for route in g.routes:
+            assert (route.feasibility == Feasibility.PRECLUDED) == any(s.cause for s in route.shortfalls)
