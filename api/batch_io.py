@@ -68,7 +68,8 @@ Output
   ineligible, undetermined), ``missing`` (the criteria of its nearest route not met, in words),
   ``inputs needed`` (for an undetermined credential: the columns that could decide it, and in words why else
   it is open: a route not encoded, a requirement or value its source leaves unstated) and ``eligible from``
-  (the date from which the applicant would be eligible, when the result gives one); then ``as_of`` and
+  (the date from which the applicant would be eligible, when the result gives one) and ``next step`` (the
+  first of the result's next steps, in the batch's language); then ``as_of`` and
   ``rules`` (the evaluation date and the rule set's version with its digest, on every row, so a saved file
   says what produced it).
 
@@ -770,6 +771,7 @@ class _Table:
                 ("missing", "missing"),
                 ("inputs needed", "inputs"),
                 ("eligible from", "date"),
+                ("next step", "text"),
             ):
                 self.header.append(f"{title} {text('phrase', suffix)}" if suffix else title)
                 self.kinds.append(kind)
@@ -793,7 +795,7 @@ class _Table:
                 "false",
                 self.error(row, result),
                 "",
-                *([""] * (4 * len(self.credentials))),
+                *([""] * (5 * len(self.credentials))),
                 *self.provenance,
             ]
         by_id = {c["id"]: c for c in result["credentials"]}
@@ -801,14 +803,16 @@ class _Table:
         for cid in self.credentials:
             outcome = by_id.get(cid)
             if outcome is None:
-                out += ["", "", "", ""]
+                out += ["", "", "", "", ""]
                 continue
             missing = "; ".join(text("criterion", c) for c in outcome.get("missing_criteria") or ())
             needed = [self.batch.column(row, f) for f in outcome.get("inputs_needed") or ()]
             if outcome["status"] == "undetermined":
                 needed += [text("reason", r) for r in outcome.get("undetermined_reasons") or () if r in REASONS]
             needed = "; ".join(dict.fromkeys(needed))
-            out += [text("status", outcome["status"]), missing, needed, _date_text(outcome.get("eligible_from"))]
+            steps = outcome.get("next_steps") or ()
+            step = steps[0]["text"] if steps else ""  # written in the batch's language
+            out += [text("status", outcome["status"]), missing, needed, _date_text(outcome.get("eligible_from")), step]
         return [*out, *self.provenance]
 
 
@@ -907,6 +911,7 @@ _WIDTHS = {
     "status": 14,
     "missing": 50,
     "inputs": 30,
+    "text": 50,
     "date": 12,
     "rules": 32,
 }
@@ -1020,6 +1025,7 @@ def _fill_xlsx(book: Any, sheet: Any, cell: Callable[..., Any], table: _Table, r
                 ("<credential> missing", "what the nearest route still needs"),
                 ("<credential> inputs needed", "the columns whose facts could decide an undetermined credential"),
                 ("<credential> eligible from", "the date from which the applicant would be eligible, when known"),
+                ("<credential> next step", "what to do first: apply, wait for a date, or what the nearest route needs"),
                 ("as_of / rules", "the evaluation date and the rule set (version and digest) on every row"),
             )
         ),

@@ -177,6 +177,12 @@ def _print_text(result: dict[str, Any], out: TextIO, language: str) -> None:
                 out.write("        " + t(_("not encoded: {reason}")).format(reason=info["reason"]) + "\n")
         if cred["inputs_needed"]:
             out.write("  " + t(_("needs: {inputs}")).format(inputs=", ".join(cred["inputs_needed"])) + "\n")
+        if cred.get("eligible_from"):
+            out.write("  " + t(_("eligible from {date}")).format(date=cred["eligible_from"]) + "\n")
+        if cred.get("eligible_until"):
+            out.write("  " + t(_("eligible until {date}")).format(date=cred["eligible_until"]) + "\n")
+        for n, step in enumerate(cred.get("next_steps") or (), 1):
+            out.write(f"  {n}. {step['text']}\n")
     state = result.get("state")
     if state:
         out.write(f"\n{state['name']} ({state['code']}):")

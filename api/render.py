@@ -15,7 +15,23 @@ from typing import Any
 from babel.dates import format_date
 
 from engine import Rulebook
-from engine.outcome import CriterionOutcome, Measured, Op, Requirement, Status, TimeSpan, Unit, Why, Window
+from engine.outcome import (
+    Action,
+    Assumption,
+    Cause,
+    CriterionOutcome,
+    Measured,
+    Need,
+    Op,
+    Requirement,
+    Shortfall,
+    Status,
+    Step,
+    TimeSpan,
+    Unit,
+    Why,
+    Window,
+)
 
 from .i18n import Catalogue, catalogue
 from .rules_text import RuleText
@@ -233,6 +249,110 @@ class Renderer:
             return self.t(_("Unknown: {label}. Needs {inputs} to decide."), label=label, inputs=inputs)
         message = _("Unknown: {label}. Needs {inputs} to decide. What is known: {actual}.")
         return self.t(message, label=label, inputs=inputs, actual=actual)
+
+    # ------------------------------------------------------------------ guidance
+
+    def criterion_text(self, criterion_id: str) -> str:
+        """A criterion's label, by id."""
+        credential, key = criterion_id.rsplit(".", 1)
+        cred = self.credentials[credential]
+        crit = cred.criteria[key]
+        return self.text.get(cred.path, f"criteria.{key}.label", crit.label)
+
+    def route_text(self, route_id: str) -> str:
+        """A route's label, by id."""
+        credential, key = route_id.rsplit(".", 1)
+        cred = self.credentials[credential]
+        route = next(r for r in cred.routes if r.key == key)
+        return self.text.get(cred.path, f"routes.{key}.label", route.label)
+
+    def shortfall(self, s: Shortfall) -> str:
+        """What a criterion still needs, in a few words: "2 semester hours more", "immunology"."""
+        if s.cause is not None:
+            return self.t(_CAUSES[s.cause])
+        if s.need == Need.MORE and s.amount is not None:
+            amount = self.quantity(s.amount, s.unit)
+            return self.t(_("more than {amount} more") if s.strict else _("{amount} more"), amount=amount)
+        if s.need == Need.LESS and s.amount is not None:
+            return self.t(_("{amount} over the maximum"), amount=self.quantity(s.amount, s.unit))
+        if s.need == Need.WAIT:
+            return self.t(_("from {date}"), date=self.date(s.on)) if s.on else self.t(_("in time"))
+        if s.need == Need.ALL_OF:
+            values = self.messages.list([self.code(s.vocabulary, v) for v in s.values])
+            return self.t(_("still missing: {values}"), values=values)
+        if s.need in (Need.ONE_OF, Need.FLAG):
+            values = self.messages.list([self.code(s.vocabulary, v) for v in s.values], "or")
+            return self.t(_("needed: {values}"), values=values)
+        if s.need == Need.INPUTS:
+            return self.t(_("tell us: {inputs}"), inputs=self.messages.list(list(s.inputs)))
+        return self.t(_("the certifying body's word on your answer"))
+
+    def shortfall_sentence(self, s: Shortfall) -> str:
+        """A shortfall with its criterion: "At least 6 semester hours of biology: 2 semester hours more"."""
+        return self.t(_("{label}: {what}"), label=self.criterion_text(s.criterion), what=self.shortfall(s))
+
+    def assumptions(self, assumptions: tuple[Assumption, ...]) -> str:
+        """ " if your program ends as planned" and the like, or nothing."""
+        parts = [self.t(_ASSUMPTIONS[a]) for a in assumptions]
+        return self.t(_(" (if {conditions})"), conditions=self.messages.list(parts)) if parts else ""
+
+    def step(self, step: Step, credential: str) -> str:
+        """One next step, as a sentence a student can act on."""
+        cred = self.credentials[credential]
+        body = cred.body_name
+        route = self.route_text(step.route) if step.route else ""
+        s = step.shortfall
+        label = self.criterion_text(s.criterion) if s else ""
+        if step.action == Action.APPLY:
+            if step.on:
+                return self.t(
+                    _("You meet “{route}”: apply by {date}, the last day it is open to you."),
+                    route=route,
+                    date=self.date(step.on),
+                )
+            return self.t(_("You meet “{route}”: you can apply now."), route=route)
+        if step.action == Action.WAIT and s is None:
+            return self.t(
+                _("From {date} you meet “{route}”{assumptions}."),
+                date=self.date(step.on),
+                route=route,
+                assumptions=self.assumptions(step.assumptions),
+            )
+        if step.action == Action.CHECK:
+            return self.t(
+                _("Ask {body} about “{route}”: this service does not check that route."), body=body, route=route
+            )
+        if step.action == Action.NONE:
+            return self.t(_("No route {body} offers can be met with the facts given."), body=body)
+        assert s is not None
+        if step.action == Action.WAIT:
+            if s.on:
+                return self.t(_("Wait until {date}: {label}."), date=self.date(s.on), label=label)
+            return self.t(_("Wait: {label}."), label=label)
+        if step.action == Action.GIVE:
+            inputs = self.messages.list(list(s.inputs))
+            return self.t(_("Tell us {inputs} to decide “{label}”."), inputs=inputs, label=label)
+        if step.action == Action.CONFIRM:
+            return self.t(_("Ask {body} whether your answer counts for “{label}”."), body=body, label=label)
+        if step.action == Action.ADD:
+            what = self.shortfall(s)
+            if s.on:
+                return self.t(
+                    _("{label}: {what}; at your current job, by {date}."), label=label, what=what, date=self.date(s.on)
+                )
+            return self.t(_("{label}: {what}."), label=label, what=what)
+        return self.t(_("{label}: {what}."), label=label, what=self.shortfall(s))
+
+
+_CAUSES = {
+    Cause.WINDOW_CLOSED: _("its time limit has passed"),
+    Cause.FIXED_FACT: _("it rests on a fact that cannot change"),
+    Cause.OWN_CREDENTIAL: _("it is for those who already hold this credential"),
+}
+_ASSUMPTIONS = {
+    Assumption.PROGRAM_COMPLETES: _("your program ends on its expected date"),
+    Assumption.WORK_CONTINUES: _("you keep working as you do now"),
+}
 
 
 @functools.lru_cache(maxsize=16)

@@ -15,9 +15,15 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, WithJsonSchema
 
 from engine import (
+    Action,
+    Assumption,
+    Cause,
     Confidence,
     Coverage,
+    Effort,
     FactTopic,
+    Feasibility,
+    Need,
     Op,
     Reason,
     Rulebook,
@@ -271,6 +277,72 @@ class GroupResult(BaseModel):
     status: Status = Field(description="Status of the group.")
 
 
+class Shortfall(BaseModel):
+    """What one criterion not met still needs, as data; fields that do not apply are left out."""
+
+    model_config = _API
+    criterion: str = Field(description="The criterion's id.")
+    need: Need = Field(description="What it asks for (see the values).")
+    effort: Effort = Field(
+        description="What settling it takes, least first: wait, input, experience, practice, "
+        "coursework, credential, program."
+    )
+    record: str | None = Field(None, description="The record it is about, e.g. `programs[0]`.")
+    group: str | None = Field(None, description="The group of alternatives it stands for (its easiest member).")
+    amount: float | None = Field(None, description="`more`: how much more (`less`: how much over), in `unit`.")
+    unit: Unit | None = Field(None, description="Unit of `amount`.")
+    strict: bool | None = Field(None, description="More (or less) than `amount` is needed, not just `amount`.")
+    values: list[str | bool] | None = Field(
+        None, description="`one-of`: values that would do; `all-of`: values still missing; `flag`: the value needed."
+    )
+    vocabulary: str | None = Field(None, description="Vocabulary of `values`.")
+    inputs: list[str] | None = Field(None, description="`inputs`: the facts that would decide it.")
+    on: dt.date | None = Field(None, description="The day time alone meets it (waiting, a job going on).")
+    cause: Cause | None = Field(None, description="Why it cannot be made up; its route is then precluded.")
+    text: str = Field(description="The criterion and what it needs, in the answer's language.")
+
+
+class TimelineChange(BaseModel):
+    """A day ahead on which the credential's verdict changes, the facts staying as given."""
+
+    model_config = _API
+    on: dt.date = Field(description="The day of the change.")
+    status: Verdict = Field(description="The verdict from that day.")
+    routes: list[str] = Field(description="The routes met from that day.")
+    assumptions: list[Assumption] = Field(description="What the date rests on (a program ending as expected...).")
+
+
+class NextStep(BaseModel):
+    """One thing to do, in order, with the criteria it settles (their citations are in `definitions`)."""
+
+    model_config = _API
+    action: Action = Field(description="apply, wait, give, confirm, add, meet, check or none.")
+    route: str | None = Field(description="The route the step is on.")
+    criteria: list[str] = Field(description="The criteria it settles.")
+    on: dt.date | None = Field(description="The date to wait until, or to apply by.")
+    text: str = Field(description="The step in the answer's language.")
+    assumptions: list[Assumption] | None = Field(None, description="What a date rests on.")
+    shortfall: Shortfall | None = Field(None, description="The quantities of the step.")
+
+
+class GuidanceFields(BaseModel):
+    """What to do and from when (`eligible_from`, `eligible_until`, the timeline and next steps)."""
+
+    model_config = _API
+    eligible_from: dt.date | None = Field(
+        description="When not eligible: the first day the credential is, if time alone gets there (see `timeline`)."
+    )
+    eligible_until: dt.date | None = Field(
+        description="The last day of the eligibility now (or from `eligible_from`), when it will end."
+    )
+    after_until: str | None = Field(description="The nearest route from the day after `eligible_until`.")
+    timeline: list[TimelineChange] = Field(
+        description="Each day ahead (ten years) on which the verdict changes, the facts staying as given."
+    )
+    next_steps: list[NextStep] = Field(description="What to do, in order.")
+    shortfalls: list[Shortfall] = Field(description="What the nearest route still needs.")
+
+
 class RouteResult(BaseModel):
     """One route (pathway) to a credential, evaluated: met only when every entry is met. Its label, sources and
     verification level are in the answer's `definitions.routes` under its id."""
@@ -284,6 +356,11 @@ class RouteResult(BaseModel):
     cautions: list[CriterionResult] = Field(
         description="Requirements only secondary sources state: shown with their source, never deciding the route."
     )
+    feasibility: Feasibility | None = Field(
+        description="For an encoded route not met: possible, or precluded (a shortfall says why). Null otherwise."
+    )
+    effort: Effort | None = Field(description="The greatest effort among its shortfalls.")
+    shortfalls: list[Shortfall] | None = Field(description="For an encoded route not met: what it still needs.")
 
 
 class NotEvaluated(BaseModel):
@@ -331,8 +408,8 @@ class Definitions(BaseModel):
     groups: dict[str, GroupInfo] = Field(description="By group id.")
 
 
-class CredentialResult(BaseModel):
-    """One credential, evaluated."""
+class CredentialResult(GuidanceFields):
+    """One credential, evaluated, with what to do and from when."""
 
     model_config = _API
     id: str = Field(description="Credential id, e.g. `aama.cma`.")
@@ -343,7 +420,8 @@ class CredentialResult(BaseModel):
     inputs_needed: list[str] = Field(description="Inputs that could still decide an undetermined credential.")
     undetermined_reasons: list[Reason] = Field(description="Why an undetermined credential is open.")
     nearest_route: str | None = Field(
-        description="When not eligible: the encoded route with the fewest entries not met (ties: the closest status)."
+        description="When not eligible: the possible route that takes least (by effort, then facts not given, then "
+        "fewest shortfalls, then file order); never a precluded route."
     )
     missing_criteria: list[str] = Field(description="Criteria (or groups) of the nearest route that are not met.")
     verification: str = Field(description="Key of the credential's overall verification level in `verifications`.")
@@ -727,8 +805,8 @@ def build_request_models(book: Rulebook) -> RequestModels:
 # ------------------------------------------------------------------------------------------- batch
 
 
-class CredentialBrief(BaseModel):
-    """One credential for one batch item, in brief."""
+class CredentialBrief(GuidanceFields):
+    """One credential for one batch item, in brief, with what to do and from when."""
 
     model_config = _API
     id: str = Field(description="Credential id.")
@@ -737,7 +815,7 @@ class CredentialBrief(BaseModel):
     inputs_needed: list[str] = Field(description="Inputs that could still decide an undetermined credential.")
     undetermined_reasons: list[Reason] = Field(description="Why an undetermined credential is open.")
     nearest_route: str | None = Field(
-        description="When not eligible: the encoded route with the fewest entries not met (ties: the closest status)."
+        description="When not eligible: the possible route that takes least (see the single answer)."
     )
     missing_criteria: list[str] = Field(
         description="Criteria (or groups of alternatives) of the nearest route that are not met."

@@ -25,14 +25,19 @@ from typing import Any
 
 from engine import Rulebook
 from engine.outcome import (
+    Change,
+    CredentialGuidance,
     CredentialOutcome,
     CredentialSummary,
     CriterionOutcome,
     Evaluation,
     Measured,
     Requirement,
+    RouteGuidance,
     RouteOutcome,
+    Shortfall,
     StateOutcome,
+    Step,
     TimeSpan,
     Verdict,
 )
@@ -109,9 +114,9 @@ class _Answer:
         self.levels: list[str] = []
 
 
-def brief(s: CredentialSummary) -> dict[str, Any]:
-    """A credential in brief (batch results)."""
-    return {
+def brief(s: CredentialSummary, g: CredentialGuidance | None, r: Renderer) -> dict[str, Any]:
+    """A credential in brief (batch results), with its guidance."""
+    out = {
         "id": s.id,
         "status": s.status.value,
         "eligible_routes": list(s.eligible_routes),
@@ -119,6 +124,86 @@ def brief(s: CredentialSummary) -> dict[str, Any]:
         "undetermined_reasons": [reason.value for reason in s.reasons],
         "nearest_route": s.nearest_route,
         "missing_criteria": list(s.missing),
+    }
+    if g is not None:
+        out.update(guidance_json(g, r))
+    return out
+
+
+def _day(day: Any) -> str | None:
+    return None if day is None else day.isoformat()
+
+
+def shortfall_json(s: Shortfall, r: Renderer) -> dict[str, Any]:
+    """A shortfall as data (fields that do not apply are left out), with a phrase in the answer's language."""
+    out: dict[str, Any] = {"criterion": s.criterion, "need": s.need.value, "effort": s.effort.value}
+    if s.record is not None:
+        out["record"] = s.record
+    if s.group is not None:
+        out["group"] = s.group
+    if s.amount is not None:
+        out["amount"] = s.amount
+    if s.unit is not None:
+        out["unit"] = s.unit.value
+    if s.strict:
+        out["strict"] = True
+    if s.values:
+        out["values"] = list(s.values)
+    if s.vocabulary is not None and s.values:
+        out["vocabulary"] = s.vocabulary
+    if s.inputs:
+        out["inputs"] = list(s.inputs)
+    if s.on is not None:
+        out["on"] = s.on.isoformat()
+    if s.cause is not None:
+        out["cause"] = s.cause.value
+    out["text"] = r.shortfall_sentence(s)
+    return out
+
+
+def change_json(c: Change) -> dict[str, Any]:
+    return {
+        "on": c.on.isoformat(),
+        "status": c.status.value,
+        "routes": list(c.routes),
+        "assumptions": [a.value for a in c.assumptions],
+    }
+
+
+def step_json(step: Step, credential: str, r: Renderer) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "action": step.action.value,
+        "route": step.route,
+        "criteria": list(step.criteria),
+        "on": _day(step.on),
+        "text": r.step(step, credential),
+    }
+    if step.assumptions:
+        out["assumptions"] = [a.value for a in step.assumptions]
+    if step.shortfall is not None:
+        out["shortfall"] = shortfall_json(step.shortfall, r)
+    return out
+
+
+def guidance_json(g: CredentialGuidance, r: Renderer) -> dict[str, Any]:
+    """What to do and from when: the credential-level guidance fields."""
+    return {
+        "eligible_from": _day(g.eligible_from),
+        "eligible_until": _day(g.eligible_until),
+        "after_until": g.after_until,
+        "timeline": [change_json(c) for c in g.timeline],
+        "next_steps": [step_json(s, g.id, r) for s in g.next_steps],
+        "shortfalls": [shortfall_json(s, r) for s in g.shortfalls],
+    }
+
+
+def route_guidance_json(g: RouteGuidance | None, r: Renderer) -> dict[str, Any]:
+    if g is None:
+        return {"feasibility": None, "effort": None, "shortfalls": None}
+    return {
+        "feasibility": g.feasibility.value,
+        "effort": g.effort.value if g.effort else None,
+        "shortfalls": [shortfall_json(s, r) for s in g.shortfalls],
     }
 
 
@@ -302,7 +387,14 @@ class Serializer:
                 g.id, {"label": r.text.get(f, f"groups.{g.definition.key}.label", g.definition.label)}
             )
 
-    def route(self, route: RouteOutcome, r: Renderer, detail: Detail, answer: _Answer) -> dict[str, Any]:
+    def route(
+        self,
+        route: RouteOutcome,
+        r: Renderer,
+        detail: Detail,
+        answer: _Answer,
+        guidance: RouteGuidance | None = None,
+    ) -> dict[str, Any]:
         self.route_definition(route, r, answer)
         criteria = []
         for c in route.criteria:
@@ -319,6 +411,7 @@ class Serializer:
             "criteria": criteria,
             "groups": [{"id": g.id, "status": g.status.value} for g in route.groups],
             "cautions": cautions,
+            **route_guidance_json(guidance, r),
         }
         return out
 
@@ -326,6 +419,7 @@ class Serializer:
         self,
         outcome: CredentialOutcome | None,
         summary: CredentialSummary,
+        guidance: CredentialGuidance,
         r: Renderer,
         detail: Detail,
         answer: _Answer,
@@ -343,11 +437,13 @@ class Serializer:
             "undetermined_reasons": [reason.value for reason in summary.reasons],
             "nearest_route": summary.nearest_route,
             "missing_criteria": list(summary.missing),
+            **guidance_json(guidance, r),
             "verification": level,
             "routes": None,
         }
         if outcome is not None and detail != Detail.SUMMARY:
-            out["routes"] = [self.route(route, r, detail, answer) for route in outcome.routes]
+            guided = {g.id: g for g in guidance.routes}
+            out["routes"] = [self.route(route, r, detail, answer, guided.get(route.id)) for route in outcome.routes]
         if detail in (Detail.FULL, Detail.TRACE):
             out["body"] = {"id": cred.body_id, "name": cred.body_name, "url": cred.body_url}
             out["family"] = cred.family
@@ -356,10 +452,13 @@ class Serializer:
 
     def credentials(self, evaluation: Evaluation, r: Renderer, detail: Detail, answer: _Answer) -> list[dict[str, Any]]:
         summaries = evaluation.summaries()
+        guidance = evaluation.guidance()
         outcomes: Iterable[CredentialOutcome | None] = (
             evaluation.credentials if detail != Detail.SUMMARY else (None for _ in summaries)
         )
-        return [self.credential(o, s, r, detail, answer) for o, s in zip(outcomes, summaries, strict=True)]
+        return [
+            self.credential(o, s, g, r, detail, answer) for o, s, g in zip(outcomes, summaries, guidance, strict=True)
+        ]
 
     def definitions(self, answer: _Answer, r: Renderer) -> dict[str, Any]:
         """What an answer references, each once: criteria, routes and groups, sources, verification levels."""
@@ -433,7 +532,7 @@ class Serializer:
             assert errors is not None
             return invalid_item(item_id, errors)
         r = renderer(self.book, language)
-        briefs = [brief(s) for s in evaluation.summaries()]
+        briefs = [brief(s, g, r) for s, g in zip(evaluation.summaries(), evaluation.guidance(), strict=True)]
         details = None
         listed: dict[str, Any] = empty
         if detail != Detail.SUMMARY:
@@ -550,7 +649,7 @@ class Serializer:
                 {
                     "topic": fact.topic,
                     "label": r.text.get(f, f"facts.{j}.label", fact.label),
-                    "value": _fact_value(fact.value, lambda text, k: r.text.get(f, f"facts.{j}.value{k}", text)),
+                    "value": _fact_value(fact.value, lambda text, k, j=j: r.text.get(f, f"facts.{j}.value{k}", text)),
                     "unit": r.text(f, f"facts.{j}.unit", fact.unit),
                     "note": r.text(f, f"facts.{j}.note", fact.note),
                     "citations": [self._citation(ref) for ref in refs],

@@ -258,13 +258,17 @@ class Evaluator:
         def guide() -> tuple[CredentialGuidance, ...]:
             return Guide(self.rules, combiner, as_of, self._ahead)()
 
+        def summarize() -> tuple[CredentialSummary, ...]:
+            routes_of = Guide(self.rules, combiner, as_of, self._ahead).credential_routes
+            return combiner.summaries(lambda cred, routes: routes_of(cred, routes, dated=False)[1])
+
         return Evaluation(
             as_of=as_of,
             rules=self._identity,
             verdicts=combiner.verdicts,
             state=state_result,
             build=combiner.outcomes,
-            summarize=combiner.summaries,
+            summarize=summarize,
             guide=guide,
         )
 
@@ -590,8 +594,9 @@ class _Combiner:
                     found.add(Reason.REQUIREMENT_NOT_STATED if incomplete else Reason.SOURCE_UNDECIDED)
         return tuple(r for r in Reason if r in found)
 
-    def summaries(self) -> tuple[CredentialSummary, ...]:
-        """Per credential: verdict, routes met, inputs that could decide it, and the nearest route's gaps."""
+    def summaries(self, nearest_of: Callable[[CredentialDef, Any], str | None]) -> tuple[CredentialSummary, ...]:
+        """Per credential: verdict, routes met, inputs that could decide it, and the nearest route's gaps
+        (``nearest_of(credential, routes)`` names the nearest route: guidance's, by effort)."""
         out = []
         rows = self.status_rows
         for cred, routes, verdict in self.evaluated:
@@ -607,20 +612,17 @@ class _Combiner:
             nearest: str | None = None
             gaps: tuple[str, ...] = ()
             if verdict != MET and routes:
-                best_key: tuple[int, int] | None = None
+                nearest = nearest_of(cred, routes)
                 for pr, o in routes:
-                    if not pr.route.complete:
-                        continue  # an unencoded route says nothing of what is missing
+                    if pr.route.id != nearest:
+                        continue
                     picks = o.picks
-                    not_met = tuple(
+                    gaps = tuple(
                         entry_id
                         for scope, members, entry_id in pr.entry_specs
                         if max(map(rows[(scope, 0 if scope == "applicant" else picks[scope])].__getitem__, members))
                         != MET
                     )
-                    key = (-len(not_met), o.status)
-                    if best_key is None or key > best_key:
-                        best_key, nearest, gaps = key, pr.route.id, not_met
             eligible = tuple(pr.route.id for pr, o in routes if o.status == MET)
             out.append(CredentialSummary(cred.id, VERDICT[verdict], eligible, tuple(needed), reasons, nearest, gaps))
         return tuple(out)

@@ -295,7 +295,7 @@ class CredentialSummary:
     eligible_routes: tuple[str, ...]
     inputs_needed: tuple[str, ...]
     reasons: tuple[Reason, ...]
-    nearest_route: str | None  # when not eligible: the encoded route with the fewest entries not met
+    nearest_route: str | None  # when not eligible: guidance's nearest route (CredentialGuidance.nearest_route)
     missing: tuple[str, ...]  # the entries (criterion or group ids) of the nearest route that are not met
 
 

@@ -450,6 +450,7 @@ def test_csv_results_are_grouped_per_credential_with_designations_and_missing_in
     expected = ["id", "Student name", "ok", "error", "eligible"]
     for cid in book.credential_ids:
         expected += [title(cid), f"{title(cid)} missing", f"{title(cid)} inputs needed", f"{title(cid)} eligible from"]
+        expected.append(f"{title(cid)} next step")
     assert header == [*expected, "as_of", "rules"]
     assert "CCMA (NHA) [nha.ccma]" in header
     reasons_seen = set()
@@ -463,7 +464,8 @@ def test_csv_results_are_grouped_per_credential_with_designations_and_missing_in
             labels = [text("criterion", c) for c in outcome["missing_criteria"]]
             assert row[f"{title(cid)} missing"] == "; ".join(labels)
             assert all(label and "." not in label.split(" ")[0] for label in labels)  # words, not ids
-            assert row[f"{title(cid)} eligible from"] == ""
+            assert row[f"{title(cid)} eligible from"] == (outcome["eligible_from"] or "")
+            assert row[f"{title(cid)} next step"] == outcome["next_steps"][0]["text"]  # every credential has one
             columns = [re.sub(r"\[(\d+)\]", r".\1", f) for f in outcome["inputs_needed"]]  # programs[0].x: programs.0.x
             reasons = [batch_io.REASONS[r] for r in outcome["undetermined_reasons"] if r != "missing-inputs"]
             assert row[f"{title(cid)} inputs needed"] == "; ".join(columns + reasons)

@@ -225,8 +225,11 @@ def _route(book: Any, r: dict[str, Any], language: str) -> dict[str, Any]:
             }
             for n in r["not_evaluated"]
         ],
-        # Slot (issue 13): what this route still lacks, as typed shortfalls ("40 more clinical hours").
-        "shortfalls": [],
+        # What this route still lacks ("At least 6 semester hours of biology: 2 semester hours more").
+        "shortfalls": [
+            {"text": s["text"], "lang": _messages_language(language), "cause": s.get("cause")}
+            for s in r.get("shortfalls") or ()
+        ],
     }
 
 
@@ -282,11 +285,22 @@ def _credential(book: Any, c: dict[str, Any], summary: dict[str, Any] | None, la
         "not_encoded": not_encoded,
         # routes the sources mention whose requirements could not all be written as rules
         "unencoded_routes": [r for r in routes if r["coverage"] != "full" and r is not nearest],
-        # Slots (issue 13): the first and last dates the applicant could apply on, and what to do next.
-        "eligible_from": None,
-        "eligible_until": None,
-        "next_steps": [],
+        # The first and last dates the applicant could apply on, and what to do next.
+        "eligible_from": _date(c.get("eligible_from"), language),
+        "eligible_until": _date(c.get("eligible_until"), language),
+        "next_steps": [_step(s, language) for s in c.get("next_steps") or ()],
     }
+
+
+def _step(step: dict[str, Any], language: str) -> dict[str, Any]:
+    """A next step; one that asks for facts names the form's questions rather than the API's field paths."""
+    if step["action"] == "give" and step.get("shortfall"):
+        questions = [input_view(p, language)["label"] for p in step["shortfall"].get("inputs", ())]
+        text = _page(language).gettext(N_("Answer these questions: %(questions)s.")) % {
+            "questions": "; ".join(questions)
+        }
+        return {"text": text, "lang": language, "action": step["action"]}
+    return {"text": step["text"], "lang": _messages_language(language), "action": step["action"]}
 
 
 def _state(book: Any, state: dict[str, Any] | None, language: str) -> dict[str, Any] | None:

@@ -1,4 +1,4 @@
-"""The answers' messages (api/render.py): the template is up to date, every message has its Spanish
+"""The answers' messages (api/render.py, and the CLI's text in api/cli.py): the template is up to date, every message has its Spanish
 translation, and each translation has the same placeholders as its English (brace fields, ``{n}``)."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from babel.messages.pofile import read_po
 from api.i18n import LOCALE_DIR, catalogue
 
 REPO = Path(__file__).resolve().parents[2]
-SOURCES = ["api/render.py"]  # as in api/babel.cfg
+SOURCES = ["api/render.py", "api/cli.py"]  # as in api/babel.cfg
 KEYWORDS = {"_": None, "N_": (1, 2)}
 
 

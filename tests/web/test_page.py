@@ -375,6 +375,7 @@ def test_page_routes_stay_out_of_the_spec(app: Any) -> None:
 def test_the_view_model_has_every_key_the_templates_read(rulebook: Rulebook) -> None:
     evaluation = rulebook.evaluate(GRADUATE_FACTS, as_of=dt.date(2026, 11, 23), state="CA")
     view = answer_view(evaluation, "es", book=rulebook)
+    guidance = {g.id: g for g in evaluation.guidance()}
     assert view["as_of_text"] == "23 de noviembre de 2026"
     seen = [c["id"] for group in ("eligible", "undetermined", "ineligible") for c in view[group]]
     assert sorted(seen) == sorted(c for c, _ in evaluation.verdicts)
@@ -383,15 +384,21 @@ def test_the_view_model_has_every_key_the_templates_read(rulebook: Rulebook) -> 
         assert view["counts"][group] == len(view[group])
         for c in view[group]:
             assert verdicts[c["id"]] == c["status"] == group
-            # the slots guidance (issue 13) fills: present, empty until then
-            assert c["eligible_from"] is None and c["eligible_until"] is None and c["next_steps"] == []
+            # guidance: every credential says what to do next, in the page's language
+            assert c["next_steps"] and all(step["text"] and step["lang"] == "es" for step in c["next_steps"])
+            guided = guidance[c["id"]]
+            assert (c["eligible_from"] is None) == (guided.eligible_from is None)
+            assert (c["eligible_until"] is None) == (guided.eligible_until is None)
             encoded = [r for r in c["routes"] if r["coverage"] == "full"]
-            assert (c["nearest_route"] is not None) == (group != "eligible" and bool(encoded))
+            assert (c["nearest_route"] is not None) == (guided.nearest_route is not None)
+            if c["nearest_route"] is not None:
+                assert c["nearest_route"]["shortfalls"]  # what the nearest route still needs, in words
             assert c["not_encoded"] == (group == "undetermined" and not encoded)
             if c["not_encoded"]:
                 assert c["unencoded_routes"] == c["routes"]  # each shown with why it is not checked
             for r in c["routes"]:
-                assert r["shortfalls"] == []
+                open_route = r["status"] != "met" and r["coverage"] == "full" and group != "eligible"
+                assert bool(r["shortfalls"]) == open_route
                 assert {x["id"] for x in r["unmet"] + r["unknown"] + r["met"]} == {x["id"] for x in r["criteria"]}
                 for crit in r["criteria"]:
                     assert crit["verification"]["text"] and crit["text"]["lang"] == _messages_language("es")
