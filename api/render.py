@@ -283,6 +283,8 @@ class Renderer:
         if s.need in (Need.ONE_OF, Need.FLAG):
             values = self.messages.list([self.code(s.vocabulary, v) for v in s.values], "or")
             return self.t(_("needed: {values}"), values=values)
+        if s.need == Need.RECORD:
+            return self.t(_("a program or degree that meets it"))
         if s.need == Need.INPUTS:
             return self.t(_("tell us: {inputs}"), inputs=self.messages.list(list(s.inputs)))
         return self.t(_("the certifying body's word on your answer"))

@@ -8,6 +8,9 @@ Sections:
   engine  one applicant against the full catalogue, in process: median and p99 per evaluation, the
           durable-rules share, and the same population through the deliberately simple pure-Python
           evaluator of the rule files in tests/oracle.py (the yardstick), with the ratio
+  answers the single answer in process: bytes per detail level, Spanish against English, and guidance
+          (shortfalls, timeline, next steps) against the rest of the standard answer, with the days ahead
+          the engine evaluated per applicant
   http    POST /v1/eligibility against a trivial echo endpoint of the same app, 1 and 2 uvicorn workers,
           32 connections on 127.0.0.1 with wrk (Debian package): req/s, p50, p99, errors, ratio
   batch   10,000 applicants through POST /v1/eligibility/batch and through `credcheck batch`: wall time
@@ -49,6 +52,10 @@ TARGETS = {
     "batch_s": 5,
     "cold_start_s": 2,
     "rss_growth_pct": 10,
+    "default_answer_bytes": 69_000,  # 25 % of the 276 KB full-catalogue answer before the outcome model
+    "spanish_over_english": 0.10,
+    "guidance_over_standard": 0.30,
+    "dates_ahead_median": 24,
 }
 
 
@@ -166,6 +173,58 @@ def bench_engine(quick: bool) -> dict[str, Any]:
     result["yardstick_us"] = {"median": statistics.median(yardstick), "p99": _pct(yardstick, 0.99)}
     result["ratio_engine_to_yardstick"] = statistics.median(verdicts) / statistics.median(yardstick)
     return result
+
+
+def bench_answers(quick: bool) -> dict[str, Any]:
+    import orjson
+
+    from api.schemas import Detail
+    from api.serialize import serializer
+    from engine import load_rulebook
+
+    book = load_rulebook()
+    answers = serializer(book)
+    n = 300 if quick else 1500
+    models = [book.parse_applicant(a) for a in population(n, seed=2027)]
+    for m in models[:100]:  # warm the caches (plans, explained criteria) in both languages
+        for language in ("en", "es"):
+            answers.eligibility(book.evaluate(m, as_of=AS_OF), detail=Detail.STANDARD, language=language)
+
+    sizes = {
+        detail.value: statistics.median(
+            len(orjson.dumps(answers.eligibility(book.evaluate(m, as_of=AS_OF), detail=detail, language="en")))
+            for m in models[:200]
+        )
+        for detail in (Detail.SUMMARY, Detail.STANDARD, Detail.FULL)
+    }
+    laps: dict[str, list[float]] = {"en": [], "es": [], "guidance": [], "evaluate": []}
+    dates = []
+    # Interleaved per applicant (each on a fresh evaluation), so load changes hit every figure alike.
+    for m in models:
+        for language in ("en", "es"):
+            start = time.perf_counter()
+            orjson.dumps(answers.eligibility(book.evaluate(m, as_of=AS_OF), detail=Detail.STANDARD, language=language))
+            laps[language].append((time.perf_counter() - start) * 1e6)
+        start = time.perf_counter()
+        evaluation = book.evaluate(m, as_of=AS_OF)
+        mid = time.perf_counter()
+        evaluation.guidance()
+        end = time.perf_counter()
+        laps["evaluate"].append((mid - start) * 1e6)
+        laps["guidance"].append((end - mid) * 1e6)
+        dates.append(evaluation.dates_ahead or 0)
+    median = {k: statistics.median(v) for k, v in laps.items()}
+    return {
+        "applicants": n,
+        "bytes": sizes,
+        "standard_en_us": median["en"],
+        "standard_es_us": median["es"],
+        "spanish_over_english": median["es"] / median["en"] - 1,
+        "evaluate_us": median["evaluate"],
+        "guidance_us": median["guidance"],
+        "guidance_over_standard": median["guidance"] / (median["en"] - median["guidance"]),
+        "dates_ahead": {"median": statistics.median(dates), "p99": _pct(dates, 0.99), "max": max(dates)},
+    }
 
 
 # ----------------------------------------------------------------------------------------------- server
@@ -562,6 +621,31 @@ def report(results: dict[str, Any]) -> None:
             print(f"  engine / yardstick median ratio: {e['ratio_engine_to_yardstick']:.2f}")
         ok = e["verdicts_us"]["median"] <= TARGETS["engine_median_us"]
         print(f"  [{mark(ok)}] target: evaluation median <= {TARGETS['engine_median_us']} us")
+    a = results.get("answers")
+    if a:
+        print(f"\nanswers: the single answer in process, {a['applicants']} applicants, full catalogue")
+        sizes = ", ".join(f"{k} {v:,.0f}" for k, v in a["bytes"].items())
+        ok = a["bytes"]["summary"] <= TARGETS["default_answer_bytes"]
+        print(f"  bytes per answer (median): {sizes}")
+        print(f"  [{mark(ok)}] target: default (summary) <= {TARGETS['default_answer_bytes']:,} bytes")
+        ok = a["spanish_over_english"] <= TARGETS["spanish_over_english"]
+        print(
+            f"  standard answer: English {a['standard_en_us']:,.0f} us, Spanish {a['standard_es_us']:,.0f} us  "
+            f"[{mark(ok)}] Spanish over English {a['spanish_over_english']:+.0%} "
+            f"(target <= +{TARGETS['spanish_over_english']:.0%})"
+        )
+        ok = a["guidance_over_standard"] <= TARGETS["guidance_over_standard"]
+        print(
+            f"  guidance {a['guidance_us']:,.0f} us (evaluation alone {a['evaluate_us']:,.0f} us)  [{mark(ok)}] "
+            f"{a['guidance_over_standard']:.0%} over the rest of the standard answer "
+            f"(target <= {TARGETS['guidance_over_standard']:.0%})"
+        )
+        d = a["dates_ahead"]
+        ok = d["median"] <= TARGETS["dates_ahead_median"]
+        print(
+            f"  days ahead evaluated per applicant: median {d['median']:.0f}, p99 {d['p99']:.0f}, max {d['max']}  "
+            f"[{mark(ok)}] target: median <= {TARGETS['dates_ahead_median']}"
+        )
     p = results.get("profile")
     if p:
         print(
@@ -642,13 +726,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="smaller samples, shorter load runs")
     parser.add_argument(
-        "--only", default="engine,profile,http,batch,cold,memory", help="comma-separated sections"
+        "--only", default="engine,answers,profile,http,batch,cold,memory", help="comma-separated sections"
     )
     args = parser.parse_args()
     sections = [s.strip() for s in args.only.split(",") if s.strip()]
     results: dict[str, Any] = {"machine": machine(), "quick": args.quick}
     runners = {
         "engine": bench_engine,
+        "answers": bench_answers,
         "profile": bench_profile,
         "http": bench_http,
         "batch": bench_batch,

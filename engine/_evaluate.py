@@ -255,8 +255,9 @@ class Evaluator:
         combiner = self._combine(applicant, as_of, selection, trace)
         state_result = self._state(state, [c for c, _ in combiner.plan.credentials], as_of) if state else None
 
-        def guide() -> tuple[CredentialGuidance, ...]:
-            return Guide(self.rules, combiner, as_of, self._ahead)()
+        def guide() -> tuple[tuple[CredentialGuidance, ...], int]:
+            guide = Guide(self.rules, combiner, as_of, self._ahead)
+            return guide(), len(guide.dates)
 
         def summarize() -> tuple[CredentialSummary, ...]:
             routes_of = Guide(self.rules, combiner, as_of, self._ahead).credential_routes

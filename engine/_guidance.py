@@ -327,21 +327,8 @@ class Guide:
         )
 
     def _new_record(self, base: dict[str, Any], req: Any, scope: str) -> Shortfall:
-        """A criterion about a program or degree when none is listed: what a new one would need."""
-        if req.op in (Op.AT_LEAST, Op.MORE_THAN, Op.AT_MOST, Op.LESS_THAN):
-            need = Need.MORE if req.op in _LOWER else Need.LESS
-            return Shortfall(
-                need=need,
-                effort=Effort.PROGRAM,
-                amount=req.value,
-                unit=req.unit,
-                strict=req.op in (Op.MORE_THAN, Op.LESS_THAN),
-                **base,
-            )
-        if req.op == Op.IS:
-            return Shortfall(need=Need.FLAG, effort=Effort.PROGRAM, values=(bool(req.value),), **base)
-        need = Need.ALL_OF if req.op == Op.INCLUDES_ALL else Need.ONE_OF
-        return Shortfall(need=need, effort=Effort.PROGRAM, values=req.values, vocabulary=req.vocabulary, **base)
+        """A criterion about a program or degree when none is listed: a new one that meets it."""
+        return Shortfall(need=Need.RECORD, effort=Effort.PROGRAM, **base)
 
     def _values(self, crit: CriterionDef, ops: Sequence[tuple[Op, Any]], lo: Any) -> tuple[tuple[Any, ...], Need]:
         """The values that would meet a set or rank test, in the rule file's codes."""
@@ -648,6 +635,7 @@ _ACTION = {
     Need.ONE_OF: Action.MEET,
     Need.ALL_OF: Action.ADD,
     Need.FLAG: Action.MEET,
+    Need.RECORD: Action.MEET,
 }
 
 

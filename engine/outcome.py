@@ -328,8 +328,8 @@ class Need(enum.StrEnum):
     """What a shortfall asks for: `more` (``amount`` more ``unit``; more than it when ``strict``), `less` (``amount``
     over a maximum), `wait` (met on ``on`` by time alone), `one-of` (a value among ``values``), `all-of` (these
     ``values`` still missing), `flag` (a yes/no to be ``values[0]``), `inputs` (facts not given: ``inputs``),
-    `undecided` (the source does not say whether the value given counts; no fact settles it), `check` (a route
-    this service does not check: its terms are with the body)."""
+    `undecided` (the source does not say whether the value given counts; no fact settles it), `record` (a
+    program or degree not listed yet, one that meets the criterion)."""
 
     MORE = "more"
     LESS = "less"
@@ -339,6 +339,7 @@ class Need(enum.StrEnum):
     FLAG = "flag"
     INPUTS = "inputs"
     UNDECIDED = "undecided"
+    RECORD = "record"
 
 
 class Cause(enum.StrEnum):
@@ -495,7 +496,18 @@ class Evaluation:
     """The answer for one applicant. Verdicts are decided up front; outcomes are built when first asked for
     (a batch summary needs verdicts and a few fields, not 250 criteria)."""
 
-    __slots__ = ("_build", "_built", "_guide", "_guided", "_summarize", "as_of", "rules", "state", "verdicts")
+    __slots__ = (
+        "_build",
+        "_built",
+        "_guide",
+        "_guided",
+        "_summarize",
+        "as_of",
+        "dates_ahead",
+        "rules",
+        "state",
+        "verdicts",
+    )
 
     def __init__(
         self,
@@ -506,7 +518,7 @@ class Evaluation:
         state: StateOutcome | None,
         build: Callable[[], tuple[CredentialOutcome, ...]],
         summarize: Callable[[], tuple[CredentialSummary, ...]],
-        guide: Callable[[], tuple[CredentialGuidance, ...]] | None = None,
+        guide: Callable[[], tuple[tuple[CredentialGuidance, ...], int]] | None = None,
     ) -> None:
         self.as_of = as_of
         self.rules = rules
@@ -517,6 +529,7 @@ class Evaluation:
         self._built: tuple[CredentialOutcome, ...] | None = None
         self._guide = guide
         self._guided: tuple[CredentialGuidance, ...] | None = None
+        self.dates_ahead: int | None = None  # days ahead the engine evaluated for guidance, once computed
 
     def summaries(self) -> tuple[CredentialSummary, ...]:
         """Each credential in brief (what batch results need), without building route and criterion outcomes."""
@@ -526,7 +539,7 @@ class Evaluation:
         """Per credential: shortfalls and feasibility of each route not met, the nearest route, the timeline
         (eligible from / until) and the next steps. Computed on first use (it evaluates dates ahead)."""
         if self._guided is None:
-            self._guided = self._guide() if self._guide is not None else ()
+            self._guided, self.dates_ahead = self._guide() if self._guide is not None else ((), 0)
         return self._guided
 
     @property

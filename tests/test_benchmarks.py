@@ -58,6 +58,18 @@ def test_profile_section_accounts_for_a_whole_request(tiny_population: None) -> 
     assert result["framework_us"] == pytest.approx(result["app_in_process_us"] - sum(result[k] for k in stages))
 
 
+def test_answers_section_measures_sizes_languages_and_guidance(tiny_population: None) -> None:
+    result = run.bench_answers(quick=True)
+    sizes = result["bytes"]
+    assert 0 < sizes["summary"] < sizes["standard"] < sizes["full"]  # each level says more
+    assert all(result[k] > 0 for k in ("standard_en_us", "standard_es_us", "evaluate_us", "guidance_us"))
+    assert result["spanish_over_english"] == pytest.approx(result["standard_es_us"] / result["standard_en_us"] - 1)
+    rest = result["standard_en_us"] - result["guidance_us"]
+    assert result["guidance_over_standard"] == pytest.approx(result["guidance_us"] / rest)
+    dates = result["dates_ahead"]
+    assert 0 <= dates["median"] <= dates["p99"] <= dates["max"]
+
+
 def _results() -> dict[str, Any]:
     """A full set of section results with round figures, as the sections return them."""
     timing = {"median": 400.0, "p99": 900.0}
@@ -76,6 +88,12 @@ def _results() -> dict[str, Any]:
             "facts_per_applicant_median": 6, "verdicts_us": timing, "summary_us": timing,
             "full_explanation_us": timing, "durable_rules_us": timing, "yardstick_us": {"median": 800.0, "p99": 1600.0},
             "ratio_engine_to_yardstick": 0.5,
+        },
+        "answers": {
+            "applicants": 300, "bytes": {"summary": 30000, "standard": 200000, "full": 300000},
+            "standard_en_us": 10000.0, "standard_es_us": 12000.0, "spanish_over_english": 0.2,
+            "evaluate_us": 1000.0, "guidance_us": 2000.0, "guidance_over_standard": 0.25,
+            "dates_ahead": {"median": 2, "p99": 9, "max": 12},
         },
         "profile": {
             "validate_request_us": 100.0, "evaluate_us": 300.0, "explain_us": 200.0, "serialise_us": 50.0,
@@ -107,6 +125,11 @@ def test_report_prints_every_section_with_its_figures_and_verdicts(capsys: pytes
     assert "[MISS] target: <= 5 s" in out  # the CLI took 6 s
     assert "cold start to first answer: median 1.25 s  [ok  ] target <= 2 s" in out
     assert "RSS 100.0 -> 105.0 MiB over 20,000 evaluations (+5.0%)  [ok  ] target < 10%" in out
+    # answers: sizes per detail, the languages' and guidance's costs, days ahead, each with its verdict
+    assert "bytes per answer (median): summary 30,000, standard 200,000, full 300,000" in out
+    assert "[MISS] Spanish over English +20% (target <= +10%)" in out
+    assert "[ok  ] 25% over the rest of the standard answer (target <= 30%)" in out
+    assert "median 2, p99 9, max 12  [ok  ] target: median <= 24" in out
 
 
 def test_report_says_when_wrk_is_missing(capsys: pytest.CaptureFixture[str]) -> None:
