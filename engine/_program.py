@@ -94,8 +94,10 @@ def _condition(prop: str, op: str, value: Any) -> list[dict[str, Any]]:
     if op == "one_of":
         return [{prop: value[0]}] if len(value) == 1 else [{"$or": [{prop: v} for v in value]}]
     if op == "includes_any":
-        items = [{"$i": v} for v in value]
-        return [{"$iany": {prop: items[0] if len(items) == 1 else {"$or": items}}}]
+        # An `$or` of `$iany`s, never an `$iany` of an `$or`: durable-rules 2.0.28 reads an unset byte for the
+        # latter (the forward node's right operand type) and then fails to compile now and then (error 102).
+        anys = [{"$iany": {prop: {"$i": v}}} for v in value]
+        return anys if len(anys) == 1 else [{"$or": anys}]
     if op == "includes_all":
         return [{"$iany": {prop: {"$i": v}}} for v in value]
     raise EngineError(f"unknown operator {op}")

@@ -19,11 +19,23 @@ A fixture file::
               status: unmet
               criteria: {graduated-over-12-months: unmet, others: met}
               cautions: {age-18: met}            # optional: cautions shown with the route (never deciding)
+              records: {programs: 1}             # optional: the record the route's criteria were decided on
+              groups: {practicum-or-work: met}   # optional: group statuses
 
 Route and criterion keys are the ids without the credential prefix. Every encoded route in effect must be
 listed (unencoded routes, ``coverage`` gate or none, are checked when listed), and every criterion of a listed
 route must be covered (by name or by ``others``), so each case states the outcome per credential, per route
 and per criterion.
+
+``as_of`` is each case's evaluation date (cases of one file may use different dates: month ends, 29 February).
+
+``records`` names, per list of records (``programs``, ``degrees``), the index of the record every criterion of
+the route about that list was decided on (``null``: none, the list being absent or empty); a list the route's
+criteria report a record of must be named. It says which record the route reads when several are given
+(``rules/README.md``, "How routes and records combine": the highest status, then the most criteria met, then
+the first listed). Group statuses need not be stated: each group's status is checked against the statuses the
+case states for its members (a group is met when one member is: its strongest member's status); ``groups``
+states them outright where that helps a reader.
 """
 
 from __future__ import annotations
@@ -82,6 +94,10 @@ def all_fixture_files() -> list[Path]:
     return sorted((FIXTURE_ROOT / "credentials").glob("*/*.yaml"))
 
 
+ROUTE_KEYS = {"status", "criteria", "cautions", "records", "groups"}
+_RANK = {"unmet": 0, "unknown": 1, "met": 2}
+
+
 def compare(case: Case, result: CredentialOutcome) -> list[str]:
     """Differences between a case's expectations and an evaluated credential (the engine's typed outcome, or
     anything with the same attributes: the oracle's answers are compared too)."""
@@ -108,6 +124,8 @@ def compare(case: Case, result: CredentialOutcome) -> list[str]:
         if not isinstance(exp, dict) or "criteria" not in exp:
             problems.append(f"route {key}: state its status and criteria")
             continue
+        if set(exp) - ROUTE_KEYS:
+            problems.append(f"route {key}: unknown keys {sorted(set(exp) - ROUTE_KEYS)}")
         if route.status != exp["status"]:
             problems.append(f"route {key}: expected {exp['status']}, got {route.status}")
         cautions = {c.id.removeprefix(prefix): c for c in route.cautions}
@@ -128,4 +146,48 @@ def compare(case: Case, result: CredentialOutcome) -> list[str]:
                 problems.append(f"route {key}: the case does not state criterion {crit} (got {c.status})")
             elif c.status != want:
                 problems.append(f"route {key}: criterion {crit}: expected {want}, got {c.status}")
+        problems += _groups(key, route, exp, {crit: wanted.get(crit, others) for crit in actual}, prefix)
+        if "records" in exp:
+            problems += _records(key, route, exp["records"])
+    return problems
+
+
+def _groups(key: str, route: Any, exp: dict[str, Any], wanted: dict[str, str | None], prefix: str) -> list[str]:
+    """Each group's status: as stated under ``groups``, and its strongest member's as the case states them."""
+    problems = []
+    groups = {g.id.removeprefix(prefix): g for g in route.groups}
+    for gid, want in (exp.get("groups") or {}).items():
+        if gid not in groups:
+            problems.append(f"route {key}: {gid} is not a group of the route")
+        elif groups[gid].status != want:
+            problems.append(f"route {key}: group {gid}: expected {want}, got {groups[gid].status}")
+    for gid, group in groups.items():
+        members = [wanted.get(c.id.removeprefix(prefix)) for c in route.criteria if c.group == group.id]
+        if not members or None in members:
+            continue  # a member not stated is reported above
+        strongest = max(members, key=_RANK.__getitem__)
+        if group.status != strongest:
+            problems.append(
+                f"route {key}: group {gid}: its strongest member (as stated) is {strongest}, got {group.status}"
+            )
+    return problems
+
+
+def _records(key: str, route: Any, expected: dict[str, int | None]) -> list[str]:
+    """The record each criterion of the route was decided on, per list of records."""
+    problems = []
+    reported: dict[str, set[int]] = {}
+    for c in route.criteria:
+        if c.record is not None:
+            name, _, index = c.record.partition("[")
+            reported.setdefault(name, set()).add(int(index.removesuffix("]")))
+    for name, index in expected.items():
+        got = reported.pop(name, set())
+        if index is None and got:
+            problems.append(f"route {key}: expected no record of {name}, got {name}{sorted(got)}")
+        elif index is not None and got != {index}:
+            problems.append(f"route {key}: expected every criterion about {name} decided on {name}[{index}], "
+                            f"got {sorted(got) or 'none'}")
+    for name, got in reported.items():
+        problems.append(f"route {key}: the case does not state the record of {name} (got {sorted(got)})")
     return problems

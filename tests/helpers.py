@@ -1,9 +1,11 @@
-"""Helpers to build small rule sets for engine tests."""
+"""Helpers to build small rule sets for engine tests, and to see which process evaluated a batch item."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -37,3 +39,18 @@ def credential(body_and_rules: str, cred_id: str = "test.cred") -> dict[str, str
     """A credential file at the path its id implies, with a standard head and one source `doc`."""
     body, name = cred_id.split(".")
     return {f"credentials/{body}/{name}.yaml": CREDENTIAL_HEAD.format(id=cred_id, body=body) + body_and_rules}
+
+
+def batch_item_with_pid(book: Any, item_id: str, evaluation: Any, errors: Any, **options: Any) -> dict[str, Any]:
+    """``api.serialize.batch_item`` plus ``pid``, the process that evaluated the item: the batch runner calls its
+    ``encode`` where the item is evaluated (in a worker process for large batches), so a test can tell the
+    worker path from the inline one. Module-level, so worker processes can import it."""
+    from api.serialize import Detail, serializer  # not batch_item: tests replace it with this function
+
+    options = {"detail": Detail.SUMMARY, "language": "en", **options}
+    return {**serializer(book).batch_item(item_id, evaluation, errors, **options), "pid": os.getpid()}
+
+
+def without_pids(results: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], set[int]]:
+    """Results without the ``pid`` that :func:`batch_item_with_pid` adds, and the set of those pids."""
+    return [{k: v for k, v in r.items() if k != "pid"} for r in results], {r["pid"] for r in results}

@@ -243,6 +243,7 @@ class Route:
     entries: list[str | Group]
     effective: dict[str, Any] | None
     complete: bool = True  # False for an unencoded route (never met)
+    cautions: list[str] = field(default_factory=list)  # the credential's cautions, then the route's
 
 
 @dataclass
@@ -258,6 +259,13 @@ class RouteVerdict:
     status: str
     criteria: list[tuple[str, str | None, str]] = field(default_factory=list)  # (id, group id, status)
     records: dict[str, int | None] = field(default_factory=dict)  # record kind -> index used
+    # The record each criterion of ``criteria`` was decided on (``programs[1]``; None: applicant-level, or no
+    # record given), in the same order.
+    criterion_records: list[str | None] = field(default_factory=list)
+    groups: list[tuple[str, str]] = field(default_factory=list)  # (group id, status), in route order
+    entries: list[tuple[str, str]] = field(default_factory=list)  # (criterion or group id, status)
+    cautions: list[tuple[str, str, str | None]] = field(default_factory=list)  # (id, status, record)
+    complete: bool = True
 
 
 @dataclass
@@ -325,12 +333,16 @@ def load_credentials(rules_dir: Path = RULES_DIR) -> dict[str, Credential]:
             return item if isinstance(item, str) else Group(item["id"], list(item["any"]))
 
         common = [entry(e) for e in data.get("common") or []]
+        shown = list(data.get("cautions") or [])  # on every route, unencoded ones too
         routes = [
-            Route(r["id"], common + [entry(e) for e in r["criteria"]], r.get("effective"))
+            Route(
+                r["id"], common + [entry(e) for e in r["criteria"]], r.get("effective"),
+                cautions=shown + list(r.get("cautions") or []),
+            )
             for r in data.get("routes") or []
         ]
         routes += [
-            Route(u["id"], common + [entry(e) for e in u.get("gate") or []], None, complete=False)
+            Route(u["id"], common + [entry(e) for e in u.get("gate") or []], None, complete=False, cautions=shown)
             for u in data.get("unencoded_routes") or []
         ]
         credentials[cid] = Credential(cid, criteria, routes, len(data.get("unencoded_routes") or []))
@@ -448,29 +460,71 @@ class Oracle:
                 status.update(dict.fromkeys(names, fixed))
                 records[kind] = None
                 continue
-            best: tuple[tuple[int, int, int], dict[str, str], int] | None = None
+            tried: list[dict[str, str]] = []  # per record: the statuses with the record's criteria decided on it
+            candidates: list[tuple[str, int]] = []  # per record: (status of the entries about it, criteria met)
             for index, record in enumerate(listed):
                 st = dict(status)
                 for n in names:
                     st[n] = criterion(n, record, index)
-                part = all_of([entry_status(e, st) for e in involved])
-                key = (_RANK[part], sum(1 for n in names if st[n] == MET), -index)
-                if best is None or key > best[0]:
-                    best = (key, st, index)
-            assert best is not None
-            status = best[1]
-            records[kind] = best[2]
+                tried.append(st)
+                candidates.append((all_of([entry_status(e, st) for e in involved]), sum(st[n] == MET for n in names)))
+            records[kind] = closest_record(candidates)
+            status = tried[records[kind]]
 
-        out = []
+        def where(name: str) -> str | None:
+            kind = cred.criteria[name].kind
+            index = records.get(kind) if kind else None
+            return None if index is None else f"{RECORD_LISTS[kind]}[{index}]"
+
+        out, out_records, groups, entry_statuses = [], [], [], []
         for e in entries:
             if isinstance(e, Group):
                 out.extend((f"{cred.id}.{m}", f"{cred.id}.{e.id}", status[m]) for m in e.members)
+                out_records.extend(where(m) for m in e.members)
+                groups.append((f"{cred.id}.{e.id}", entry_status(e, status)))
+                entry_statuses.append((f"{cred.id}.{e.id}", entry_status(e, status)))
             else:
                 out.append((f"{cred.id}.{e}", None, status[e]))
+                out_records.append(where(e))
+                entry_statuses.append((f"{cred.id}.{e}", status[e]))
         verdict = all_of([entry_status(e, status) for e in entries])
         if not route.complete:
             verdict = all_of([verdict, UNKNOWN])  # an unencoded route is never met
-        return RouteVerdict(verdict, out, records)
+        cautions = [
+            self.caution(cred, name, applicant, as_of, records, criterion)
+            for name in route.cautions
+            if live(name)
+        ]
+        return RouteVerdict(
+            verdict, out, records, out_records, groups, entry_statuses, cautions, complete=route.complete
+        )
+
+    def caution(
+        self,
+        cred: Credential,
+        name: str,
+        applicant: dict[str, Any],
+        as_of: dt.date,
+        records: dict[str, int | None],
+        criterion: Any,
+    ) -> tuple[str, str, str | None]:
+        """A caution shown with a route: (id, status, record). It never decides the route. A caution about a
+        record kind the route reads is decided on the route's record; one about another kind, on the record
+        that does best for the caution itself (the highest status, then the first listed)."""
+        kind = cred.criteria[name].kind
+        full = f"{cred.id}.{name}"
+        if kind is None:
+            return full, criterion(name, None, None), None
+        listed = applicant.get(RECORD_LISTS[kind])
+        if not listed:
+            return full, UNKNOWN if listed is None else UNMET, None
+        if kind in records:
+            index = records[kind]
+            assert index is not None
+        else:
+            statuses = [criterion(name, record, i) for i, record in enumerate(listed)]
+            index = closest_record([(s, int(s == MET)) for s in statuses])
+        return full, criterion(name, listed[index], index), f"{RECORD_LISTS[kind]}[{index}]"
 
     # ------------------------------------------------------------------ criteria
 
@@ -756,18 +810,77 @@ def _some_satisfied(order: dict[str, Any], value: Num) -> bool:
     return low < high or (low == high and not low_open and not high_open)
 
 
+# ---------------------------------------------------------------------------------------------- records
+
+
+def closest_record(candidates: list[tuple[str, int]]) -> int:
+    """Which record a route reads, by ``rules/README.md`` ("How routes and records combine"): the record that
+    does best for it, that is the highest status, then the most criteria met, then the first listed.
+
+    ``candidates`` holds, per record in the order given, the status of the route's entries about that kind of
+    record when they are decided on it, and how many of the route's criteria about it it meets. (The
+    applicant's own facts are the same whatever the record, so the status that can differ, and is compared,
+    is that of the entries about the record.)
+    """
+    best = 0
+    for index, (status, met) in enumerate(candidates):
+        best_status, best_met = candidates[best]
+        if _RANK[status] > _RANK[best_status] or (status == best_status and met > best_met):
+            best = index  # strictly better only: on a full tie the first listed stays
+    return best
+
+
+def route_missing(verdict: CredentialVerdict, route_id: str | None) -> tuple[str, ...] | None:
+    """The entries (criterion or group ids) of an encoded route that are not met, as a batch summary's
+    ``missing`` lists them for its nearest route; None when the route is not one a summary may name (met,
+    not encoded, or unknown). Which route is nearest is guidance's choice by effort (tests/engine/
+    test_guidance.py); the oracle checks that the choice is a route not met and that its gaps are right."""
+    route = verdict.routes.get(route_id) if route_id else None
+    if route is None or not route.complete or route.status == MET:
+        return None
+    return tuple(entry for entry, status in route.entries if status != MET)
+
+
+def nearest_problem(verdict: CredentialVerdict, nearest: tuple[str | None, tuple[str, ...]]) -> str | None:
+    """What is wrong with production's nearest route and its entries not met, by the oracle; None if nothing.
+    Eligible: no nearest route. Otherwise: none only when no encoded route is open, and a named route is an
+    encoded route not met whose entries not met are exactly the ones listed."""
+    route_id, missing = nearest
+    if verdict.status == "eligible":
+        return None if route_id is None and not missing else "named although the credential is eligible"
+    if route_id is None:
+        return "none named although an encoded route is not met" if any(
+            r.complete for r in verdict.routes.values()) and missing else None
+    expected = route_missing(verdict, route_id)
+    if expected is None:
+        return f"{route_id} is not an encoded route that is not met"
+    if expected != missing:
+        return f"{route_id}: entries not met: oracle {expected}, production {missing}"
+    return None
+
+
 # ---------------------------------------------------------------------------------------------- comparison
 
 
 def production_statuses(evaluation: Any) -> dict[str, Any]:
-    """The statuses of a production evaluation (``engine.Evaluation``), in the oracle's shape."""
+    """The machine fields of a production evaluation (``engine.Evaluation``), in the oracle's shape: statuses
+    of the credential, routes, groups, criteria and cautions, the record each criterion was decided on, and
+    the batch summary's nearest route with its entries not met."""
+    summaries = {s.id: s for s in evaluation.summaries()}
     out = {}
     for cred in evaluation.credentials:
         routes = {}
         for route in cred.routes:
-            crits = [(c.id, c.group, c.status.value) for c in route.criteria]
-            routes[route.id] = {"status": route.status.value, "criteria": crits}
-        out[cred.id] = {"status": cred.status.value, "routes": routes}
+            routes[route.id] = {
+                "status": route.status.value,
+                "criteria": [(c.id, c.group, c.status.value) for c in route.criteria],
+                "records": [c.record for c in route.criteria],
+                "groups": [(g.id, g.status.value) for g in route.groups],
+                "cautions": [(c.id, c.status.value, c.record) for c in route.cautions],
+            }
+        summary = summaries[cred.id]
+        nearest = (summary.nearest_route, tuple(summary.missing))
+        out[cred.id] = {"status": cred.status.value, "routes": routes, "nearest": nearest}
     return out
 
 
@@ -775,7 +888,17 @@ def oracle_statuses(verdicts: dict[str, CredentialVerdict]) -> dict[str, Any]:
     return {
         cid: {
             "status": v.status,
-            "routes": {rid: {"status": r.status, "criteria": list(r.criteria)} for rid, r in v.routes.items()},
+            "routes": {
+                rid: {
+                    "status": r.status,
+                    "criteria": list(r.criteria),
+                    "records": list(r.criterion_records),
+                    "groups": list(r.groups),
+                    "cautions": list(r.cautions),
+                }
+                for rid, r in v.routes.items()
+            },
+            "verdict": v,
         }
         for cid, v in verdicts.items()
     }
@@ -791,6 +914,9 @@ def differences(expected: dict[str, Any], got: dict[str, Any]) -> list[str]:
             continue
         if exp["status"] != act["status"]:
             problems.append(f"{cid}: credential status: oracle {exp['status']}, production {act['status']}")
+        wrong = nearest_problem(exp["verdict"], act["nearest"])
+        if wrong:
+            problems.append(f"{cid}: nearest route: {wrong}")
         for rid in sorted(set(exp["routes"]) | set(act["routes"])):
             er, ar = exp["routes"].get(rid), act["routes"].get(rid)
             if er is None or ar is None:
@@ -807,4 +933,12 @@ def differences(expected: dict[str, Any], got: dict[str, Any]) -> list[str]:
                 if es != gs:
                     where = f" (group {g})" if g else ""
                     problems.append(f"{rid}: criterion {c}{where}: oracle {es}, production {gs}")
+            for (c, _, _), erec, arec in zip(er["criteria"], er["records"], ar["records"], strict=True):
+                if erec != arec:
+                    problems.append(f"{rid}: criterion {c} decided on: oracle {erec}, production {arec}")
+            if er["groups"] != ar["groups"]:
+                problems.append(f"{rid}: groups: oracle {er['groups']}, production {ar['groups']}")
+            if er["cautions"] != ar["cautions"]:
+                problems.append(f"{rid}: cautions (id, status, record): oracle {er['cautions']}, "
+                                f"production {ar['cautions']}")
     return problems

@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 import io
 import json
+import os
 import re
 import zipfile
 from pathlib import Path
@@ -22,7 +23,7 @@ from api.cli import main
 from api.serialize import batch_item
 from engine import evaluate_item as _evaluate_item
 from tests.conftest import bundled_rulebook
-from tests.helpers import REPO
+from tests.helpers import REPO, batch_item_with_pid, without_pids
 
 
 def evaluate_item(*args: Any, **kwargs: Any) -> dict[str, Any]:
@@ -567,6 +568,27 @@ def test_jsonl_results_are_the_batch_api_objects(tmp_path: Path) -> None:
     invalid = evaluate_item(book, "b", {"birth_date": "x"}, as_of=dt.date(2026, 11, 23), credentials=None)
     assert bad.keys() == invalid.keys() and bad["problem"].keys() == invalid["problem"].keys()
     assert bad["problem"]["errors"][0]["field"] == "applicant.birth_date" and "Ben" not in json.dumps(bad)
+
+
+def test_a_large_file_is_evaluated_by_worker_processes_with_the_same_results(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--workers 2` and a file of PARALLEL_THRESHOLD rows: the rows are evaluated in worker processes (each
+    result says which process encoded it), and the results are those of one process."""
+    from engine._batch import PARALLEL_THRESHOLD
+
+    monkeypatch.setattr("api.serialize.batch_item", batch_item_with_pid)
+    rows = "".join(f"s{n},199{n % 10}-03-14,ekg\n" for n in range(PARALLEL_THRESHOLD))
+    source = tmp_path / "cohort.csv"
+    source.write_text("id,birth_date,programs.0.discipline\n" + rows, encoding="utf-8")
+    outputs = {}
+    for workers in ("1", "2"):
+        target = tmp_path / f"out-{workers}.jsonl"
+        assert main(["batch", str(source), "-o", str(target), "--as-of", AS_OF, "--workers", workers]) == 0
+        outputs[workers] = without_pids([json.loads(line) for line in target.read_text().splitlines()])
+    (inline, inline_pids), (parallel, parallel_pids) = outputs["1"], outputs["2"]
+    assert inline_pids == {os.getpid()} and parallel_pids and os.getpid() not in parallel_pids
+    assert parallel == inline and [r["id"] for r in parallel] == [f"s{n}" for n in range(PARALLEL_THRESHOLD)]
 
 
 def test_a_failed_write_leaves_no_file_behind(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import random
 from pathlib import Path
 from typing import Any
@@ -12,10 +13,10 @@ import pytest
 
 from api import schemas
 from api.cli import main
-from api.serialize import batch_item
 from benchmarks.population import applicant
 from engine import BatchRunner, Rulebook, load_rulebook
-from tests.helpers import REPO
+from engine._batch import PARALLEL_THRESHOLD
+from tests.helpers import REPO, batch_item_with_pid, without_pids
 
 AS_OF = "2026-11-23"
 GOOD = {
@@ -129,18 +130,39 @@ def test_worker_processes_give_the_same_results_in_order(rulebook: Rulebook) -> 
     import datetime as dt
 
     rng = random.Random(5)
-    items = [(f"x{n}", applicant(rng)) for n in range(450)]
+    items = [(f"x{n}", applicant(rng)) for n in range(PARALLEL_THRESHOLD + 50)]
     items[17] = ("bad", BAD)
     parallel = BatchRunner(rulebook, REPO / "rules", processes=2)
     try:
-        got = list(parallel.run(items, as_of=dt.date(2026, 11, 23), encode=batch_item))
+        got, pids = without_pids(list(parallel.run(items, as_of=dt.date(2026, 11, 23), encode=batch_item_with_pid)))
     finally:
         parallel.close()
+    # Evaluated in worker processes, not here: a threshold raised above the batch size (the mutation review
+    # doubled it) would run this batch inline and still give the right answers.
+    assert pids and os.getpid() not in pids
     inline_runner = BatchRunner(rulebook, REPO / "rules", processes=1)
-    inline = list(inline_runner.run(items, as_of=dt.date(2026, 11, 23), encode=batch_item))
+    inline, inline_pids = without_pids(
+        list(inline_runner.run(items, as_of=dt.date(2026, 11, 23), encode=batch_item_with_pid))
+    )
+    assert inline_pids == {os.getpid()}
     assert [r["id"] for r in got] == [i for i, _ in items]
     assert got == inline
     assert not got[17]["ok"]
+
+
+def test_a_batch_below_the_threshold_runs_inline_and_one_at_it_on_the_workers(rulebook: Rulebook) -> None:
+    import datetime as dt
+
+    items = [(str(n), {"birth_date": "1990-01-01"}) for n in range(PARALLEL_THRESHOLD)]
+    runner = BatchRunner(rulebook, REPO / "rules", processes=2)
+    try:
+        below = list(runner.run(items[:-1], as_of=dt.date(2026, 11, 23), encode=batch_item_with_pid))
+        assert {r["pid"] for r in below} == {os.getpid()}  # no worker started for a small batch
+        at = list(runner.run(items, as_of=dt.date(2026, 11, 23), encode=batch_item_with_pid))
+        assert os.getpid() not in {r["pid"] for r in at}
+    finally:
+        runner.close()
+    assert [r["id"] for r in at] == [i for i, _ in items]
 
 
 def test_cli_batch_jsonl_to_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -3,12 +3,14 @@
 Batches of 400+ items go to worker processes. They once re-read the rules from disk, so any difference
 between disk and service (a valid edit with reload off, a broken file, a reload during a batch) failed the
 batch: 500 (BrokenProcessPool, CancelledError) or, with NDJSON, a 200 with an empty body. These tests use
-real worker processes (two), on a copy of the rule set that they edit.
+real worker processes (two), on a copy of the rule set that they edit, and check that the items were evaluated
+in them (``tests.helpers.batch_item_with_pid``): a batch answered inline would pass the rest unnoticed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,11 +25,22 @@ from api.serialize import batch_item
 from api.settings import Settings
 from engine import BatchRunner, load_rulebook
 from engine._batch import CHUNK, PARALLEL_THRESHOLD
-from tests.helpers import REPO
+from tests.helpers import REPO, batch_item_with_pid
 
 OLD_LABEL = "The program is a medical assisting program"
 NEW_LABEL = "A medical assisting program"
 ITEMS = [{"id": str(i), "applicant": {}} for i in range(PARALLEL_THRESHOLD + 50)]
+
+
+@pytest.fixture
+def pids(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Batch results over HTTP say which process evaluated them (``pid``)."""
+    monkeypatch.setattr("api.main.batch_item", batch_item_with_pid)
+
+
+def _in_workers(results: list[dict[str, Any]]) -> bool:
+    """Every result was evaluated in a process other than this one (the app runs in the test process)."""
+    return bool(results) and all(r["pid"] != os.getpid() for r in results)
 
 
 @pytest.fixture
@@ -50,7 +63,7 @@ def _batch(detail: str = "summary") -> dict[str, Any]:
     return {"as_of": "2026-11-23", "credentials": ["aama.cma"], "detail": detail, "items": ITEMS}
 
 
-def test_workers_use_the_served_rule_set_when_disk_differs(rules: Path) -> None:
+def test_workers_use_the_served_rule_set_when_disk_differs(rules: Path, pids: None) -> None:
     app = create_app(Settings(batch_workers=2, full_detail_limit=10_000), rulebook=load_rulebook(rules))
     with TestClient(app) as c:
         served = c.get("/healthz").headers["x-rules-version"]
@@ -60,17 +73,20 @@ def test_workers_use_the_served_rule_set_when_disk_differs(rules: Path) -> None:
         assert r.status_code == 200, r.text
         assert r.json()["rules"]["id"] == served
         assert all(OLD_LABEL in _labels(item) for item in r.json()["items"])
+        assert _in_workers(r.json()["items"])
         cma.write_text("this: [is not, a rule file")  # broken on disk: what is served still answers
         with c.stream("POST", "/v1/eligibility/batch", json=_batch(), headers={"Accept": "application/x-ndjson"}) as s:
             lines = [orjson.loads(line) for line in s.iter_lines()]
         assert s.status_code == 200
         assert [line["id"] for line in lines] == [item["id"] for item in ITEMS]
+        assert _in_workers(lines)
         assert app.state.service.try_reload() == "invalid"
         r = c.post("/v1/eligibility/batch", json=_batch())
         assert r.status_code == 200 and r.json()["count"] == len(ITEMS)
+        assert _in_workers(r.json()["items"])
 
 
-def test_a_reload_never_fails_a_batch_already_running(rules: Path) -> None:
+def test_a_reload_never_fails_a_batch_already_running(rules: Path, pids: None) -> None:
     app = create_app(Settings(batch_workers=2, full_detail_limit=10_000), rulebook=load_rulebook(rules))
     state = app.state.service
     with TestClient(app) as c:
@@ -86,6 +102,7 @@ def test_a_reload_never_fails_a_batch_already_running(rules: Path) -> None:
         results = [first, *rest]
         assert [r["id"] for r in results] == [item["id"] for item in body["items"]]
         assert all(r["ok"] and OLD_LABEL in _labels(r) for r in results)  # all of it on the set it began with
+        assert _in_workers(results)
         after = c.post("/v1/eligibility/batch", json=body, headers={"Accept": "application/x-ndjson"})
         assert NEW_LABEL in _labels(orjson.loads(after.content.splitlines()[0]))
 

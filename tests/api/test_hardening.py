@@ -7,6 +7,7 @@ import io
 import json
 import logging
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,28 @@ APPLICANT = {
 
 def client_for(rulebook: Rulebook, **settings: Any) -> TestClient:
     return TestClient(create_app(Settings(batch_workers=1, **settings), rulebook=rulebook))
+
+
+class StillClock:
+    """The rate limiter's clock (``api.middleware`` reads ``time.monotonic``): it stands still unless a test moves
+    it, so what the limits answer never depends on how fast the machine runs the requests. The rates are slow
+    as well (tokens an hour), so the client table's real-time expiry (a bucket's refill time) never comes."""
+
+    def __init__(self) -> None:
+        self.now = 1_000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> StillClock:
+    still = StillClock()
+    monkeypatch.setattr("api.middleware.time", still)
+    return still
 
 
 def test_oversized_bodies_get_413_before_parsing(rulebook: Rulebook) -> None:
@@ -119,14 +142,20 @@ def test_cors_only_for_configured_origins(rulebook: Rulebook) -> None:
         assert "access-control-allow-origin" not in r.headers
 
 
-def test_rate_limit(rulebook: Rulebook) -> None:
-    with client_for(rulebook, rate_limit=0.5, rate_burst=2) as c:
+def test_rate_limit(rulebook: Rulebook, clock: StillClock) -> None:
+    with client_for(rulebook, rate_limit=1 / 3600, rate_burst=2) as c:  # a token an hour, 2 at once
         assert c.get("/v1/credentials").status_code == 200
         assert c.get("/v1/credentials").status_code == 200
         r = c.get("/v1/credentials")
-        assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
+        assert r.status_code == 429 and r.headers["retry-after"] == "3600"
         assert r.headers["content-type"] == "application/problem+json"
         assert c.get("/healthz").status_code == 200  # probes are never limited
+        clock.now += 3599  # a second short of a token
+        r = c.get("/v1/credentials")
+        assert r.status_code == 429 and r.headers["retry-after"] == "1"
+        clock.now += 1
+        assert c.get("/v1/credentials").status_code == 200  # refilled: one token, taken
+        assert c.get("/v1/credentials").status_code == 429
 
 
 def test_security_headers(client: TestClient) -> None:
@@ -259,21 +288,21 @@ def test_reload_only_replaces_a_working_rule_set_with_a_valid_compatible_one(tmp
 # ------------------------------------------------------------------------------ issue 10: authentication
 
 
-def test_rotating_fake_keys_do_not_bypass_the_rate_limit(rulebook: Rulebook) -> None:
+def test_rotating_fake_keys_do_not_bypass_the_rate_limit(rulebook: Rulebook, clock: StillClock) -> None:
     # No keys configured: a presented key is no identity, the address is (it once made a bucket per key).
-    with client_for(rulebook, rate_limit=1, rate_burst=2) as c:
+    with client_for(rulebook, rate_limit=1 / 3600, rate_burst=2) as c:
         codes = [c.get("/v1/credentials", headers={"X-API-Key": f"fake-{i}"}).status_code for i in range(8)]
     assert codes[:2] == [200, 200] and set(codes[2:]) == {429}
 
 
-def test_verified_keys_have_their_own_buckets(rulebook: Rulebook) -> None:
-    with client_for(rulebook, api_keys="key-one,key-two", rate_limit=1, rate_burst=2) as c:
+def test_verified_keys_have_their_own_buckets(rulebook: Rulebook, clock: StillClock) -> None:
+    with client_for(rulebook, api_keys="key-one,key-two", rate_limit=1 / 3600, rate_burst=2) as c:
         one = [c.get("/v1/credentials", headers={"X-API-Key": "key-one"}).status_code for _ in range(3)]
         two = [c.get("/v1/credentials", headers={"X-API-Key": "key-two"}).status_code for _ in range(2)]
     assert one == [200, 200, 429] and two == [200, 200]
 
 
-def test_failed_authentication_is_throttled_per_address(rulebook: Rulebook) -> None:
+def test_failed_authentication_is_throttled_per_address(rulebook: Rulebook, clock: StillClock) -> None:
     with client_for(rulebook, api_keys="the-key", auth_failure_limit=5) as c:
         codes = [c.get("/v1/credentials", headers={"X-API-Key": f"guess-{i}"}).status_code for i in range(10)]
         assert codes[:5] == [401] * 5 and set(codes[5:]) == {429}
@@ -283,6 +312,8 @@ def test_failed_authentication_is_throttled_per_address(rulebook: Rulebook) -> N
         # While throttled, the right key gets 429 too: a guesser cannot tell a hit from a miss.
         assert c.get("/v1/credentials", headers={"X-API-Key": "the-key"}).status_code == 429
         assert c.get("/healthz").status_code == 200  # probes stay open
+        clock.now += 12  # 5 failures a minute: one more guess 12 seconds later
+        assert c.get("/v1/credentials", headers={"X-API-Key": "the-key"}).status_code == 200
 
 
 def test_the_client_table_stays_bounded_and_is_never_rebuilt() -> None:

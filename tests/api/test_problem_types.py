@@ -232,3 +232,85 @@ def test_readiness_503_is_not_a_problem(rulebook: Rulebook) -> None:
 @pytest.mark.parametrize("status", [402, 409, 418])
 def test_other_http_errors_are_invalid_requests(status: int, test_only_client: TestClient) -> None:
     assert_problem(test_only_client.get(f"/_test/http/{status}"), status, "invalid-request", f"/_test/http/{status}")
+
+
+# ------------------------------------------------------------------------------------------ the details
+
+
+def test_fields_are_named_without_where_the_value_came_from(test_only_client: TestClient) -> None:
+    """A query parameter by its name, a body that is not an object as `body`, a model check's message without
+    pydantic's `Value error, ` prefix."""
+    body = assert_problem(test_only_client.get("/v1/credentials?lang=xx"), 422, "invalid-request", "/v1/credentials")
+    assert [e["field"] for e in body["errors"]] == ["lang"] and body["detail"] == "1 invalid field: lang"
+    for not_an_object in ([], "x"):
+        body = assert_problem(
+            test_only_client.post("/v1/eligibility", json=not_an_object), 422, "invalid-request", "/v1/eligibility"
+        )
+        assert [e["field"] for e in body["errors"]] == ["body"]
+    program = {"discipline": "ekg", "start_date": "2026-01-02", "completion_date": "2026-01-01"}
+    r = test_only_client.post("/v1/eligibility", json={"applicant": {"programs": [program]}})
+    body = assert_problem(r, 422, "invalid-request", "/v1/eligibility")
+    assert body["errors"] == [
+        {"field": "applicant.programs[0]", "message": "completion_date is before start_date", "type": "value_error"}
+    ]
+
+
+def test_a_batch_item_problem_counts_its_fields_and_names_the_first_five(test_only_client: TestClient) -> None:
+    one = {"birth_date": "x"}
+    two = {"birth_date": "x", "programs": [{"discipline": "ekg", "clock_hours": -1}]}
+    six = {"programs": [{"discipline": "ekg", key: -1} for key in ("clock_hours", "didactic_hours",
+                                                                     "clinical_hours", "duration_weeks",
+                                                                     "venipunctures", "ekgs")]}
+    items = [{"id": str(n), "applicant": a} for n, a in enumerate((one, two, six))]
+    r = test_only_client.post("/v1/eligibility/batch", json={"as_of": "2026-11-23", "items": items})
+    details = [item["problem"]["detail"] for item in r.json()["items"]]
+    assert details[0] == "1 invalid field: applicant.birth_date"
+    assert details[1] == "2 invalid fields: applicant.birth_date, applicant.programs[0].clock_hours"
+    fields = [f"applicant.programs[{n}]." + key for n, key in enumerate(
+        ("clock_hours", "didactic_hours", "clinical_hours", "duration_weeks", "venipunctures"))]
+    assert details[2] == "6 invalid fields: " + ", ".join(fields)
+    assert len(r.json()["items"][2]["problem"]["errors"]) == 6
+
+
+@pytest.mark.parametrize(
+    ("content_type", "accepted"),
+    [
+        ("application/json", True),
+        ("Application/JSON", True),
+        ("application/json; charset=utf-8", True),
+        ("application/json; charset=utf-8; profile=x", True),
+        ("application/merge-patch+json", True),
+        ("text/plain+json", False),
+        ("application/xml", False),
+        ("text/plain", False),
+        (None, False),
+    ],
+)
+def test_only_json_bodies_are_read(test_only_client: TestClient, content_type: str | None, accepted: bool) -> None:
+    headers = {} if content_type is None else {"content-type": content_type}
+    r = test_only_client.post("/v1/eligibility", content=b'{"applicant": {}}', headers=headers)
+    if accepted:
+        assert r.status_code == 200, r.text
+    else:
+        body = assert_problem(r, 415, "unsupported-media-type", "/v1/eligibility")
+        assert body["detail"] == "Send the request body as application/json."
+
+
+def test_a_path_one_character_off_a_route_is_not_found_not_redirected(test_only_client: TestClient) -> None:
+    """Only a trailing slash is forgiven (a redirect for GET, a hint otherwise): `/v1/credentialss` is not
+    `/v1/credentials`."""
+    r = test_only_client.get("/v1/credentialss", follow_redirects=False)
+    body = assert_problem(r, 404, "not-found", "/v1/credentialss")
+    assert body["detail"] == "No resource at /v1/credentialss." and "location" not in r.headers
+
+
+def test_a_bug_is_logged_with_its_type_request_and_frames_never_its_message(
+    test_only_client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level("ERROR", logger="credcheck"):
+        assert test_only_client.get("/_test/raise").status_code == 500
+    [record] = [r for r in caplog.records if r.getMessage().startswith("unhandled ")]
+    message = record.getMessage()
+    assert message.startswith("unhandled RuntimeError on GET /_test/raise at ")
+    assert "test_problem_types.py:" in message and " in boom" in message  # the frames, file:line in function
+    assert "internal detail" not in message

@@ -281,3 +281,44 @@ def test_explained_criteria_from_the_shared_cache_equal_fresh_ones(rulebook: Rul
                 evaluation = rulebook.evaluate(facts, as_of=AS_OF)
                 answer = warm.eligibility(evaluation, detail=detail, language=language)
                 assert answer == Serializer(rulebook).eligibility(evaluation, detail=detail, language=language)
+
+
+INCLUDES_ANY = credential(
+    """\
+criteria:
+  approved:
+    label: Approved by NCCT or AMT
+    measure: program.approvals
+    test: {includes_any: [ncct-authorized, amt-board-approved]}
+    cite: {source: doc}
+routes:
+  - {id: only, label: Only route, criteria: [approved]}
+"""
+)
+
+
+def test_includes_any_of_several_values_compiles_whatever_the_heap_holds(tmp_path: Path) -> None:
+    """durable-rules 2.0.28 reads a byte it never wrote when an `$iany` condition holds an `$or`
+    (``createForwardAlpha`` leaves the forward node's right operand type unset; ``createAlpha`` then checks it for
+    an identifier, 0x09, or an expression, 0x0C), so a rule set with `includes_any` of two or more values failed
+    to compile (error 102, ERR_UNEXPECTED_TYPE) now and then, depending on what the freed memory held: a
+    mutation run and a run of the generated rule sets hit it. Freed memory filled with 0x09 makes the old
+    encoding fail about one time in eight; the test compiles the rule set 100 times so."""
+    from engine import load_rule_set
+    from engine._program import Program
+
+    rules = load_rule_set(make_rule_set(tmp_path, INCLUDES_ANY))
+    for _ in range(100):
+        junk = [bytearray(b"\x09" * size) for size in (64, 128, 256, 512, 1024, 2048, 4096) for _ in range(20)]
+        del junk
+        Program(rules)
+    book = Rulebook(rules)
+    for approvals, status in (
+        (["amt-board-approved"], "met"),
+        (["ncct-authorized", "state-approved"], "met"),
+        (["state-approved"], "unmet"),
+        ([], "unmet"),
+        (None, "unknown"),
+    ):
+        program = {"discipline": "other"} | ({} if approvals is None else {"approvals": approvals})
+        assert statuses(book, {"programs": [program]})["test.cred.approved"] == status, approvals

@@ -739,9 +739,8 @@ FIXTURE_CASES = [case for path in all_fixture_files() for case in load_cases(pat
 
 @pytest.mark.parametrize("case", FIXTURE_CASES, ids=[f"{c.credential}: {c.name}" for c in FIXTURE_CASES])
 def test_the_oracle_agrees_with_every_rule_fixture(case: Case) -> None:
+    """Statuses of the credential, routes, groups, criteria and cautions, and the records stated."""
     verdict = ORACLE.evaluate(case.applicant, case.as_of)[case.credential]
-    routes = ORACLE.credentials[case.credential].routes
-    complete = {f"{case.credential}.{r.id}": r.complete for r in routes}
     result = SimpleNamespace(
         status=verdict.status,
         inputs_needed=(),
@@ -749,18 +748,17 @@ def test_the_oracle_agrees_with_every_rule_fixture(case: Case) -> None:
             SimpleNamespace(
                 id=rid,
                 status=r.status,
-                coverage="full" if complete[rid] else "gate",
-                cautions=(),
-                criteria=[SimpleNamespace(id=c, status=s) for c, _, s in r.criteria],
+                coverage="full" if r.complete else "gate",
+                cautions=[SimpleNamespace(id=c, status=s, record=rec) for c, s, rec in r.cautions],
+                criteria=[
+                    SimpleNamespace(id=c, group=g, status=s, record=rec)
+                    for (c, g, s), rec in zip(r.criteria, r.criterion_records, strict=True)
+                ],
+                groups=[SimpleNamespace(id=g, status=s) for g, s in r.groups],
             )
             for rid, r in verdict.routes.items()
         ],
     )
-    # the oracle does not explain, nor show cautions
-    expect = {k: v for k, v in case.expect.items() if k != "inputs_needed"}
-    expect["routes"] = {
-        k: {f: v for f, v in r.items() if f != "cautions"} if isinstance(r, dict) else r
-        for k, r in (expect.get("routes") or {}).items()
-    }
+    expect = {k: v for k, v in case.expect.items() if k != "inputs_needed"}  # the oracle does not explain
     problems = compare(Case(**{**case.__dict__, "expect": expect}), result)
     assert not problems, "\n".join(problems)
