@@ -451,8 +451,8 @@ class Serializer:
         return out
 
     def credentials(self, evaluation: Evaluation, r: Renderer, detail: Detail, answer: _Answer) -> list[dict[str, Any]]:
+        guidance = evaluation.guidance()  # first: the summaries then take its nearest routes
         summaries = evaluation.summaries()
-        guidance = evaluation.guidance()
         outcomes: Iterable[CredentialOutcome | None] = (
             evaluation.credentials if detail != Detail.SUMMARY else (None for _ in summaries)
         )
@@ -532,7 +532,8 @@ class Serializer:
             assert errors is not None
             return invalid_item(item_id, errors)
         r = renderer(self.book, language)
-        briefs = [brief(s, g, r) for s, g in zip(evaluation.summaries(), evaluation.guidance(), strict=True)]
+        guidance = evaluation.guidance()  # first: the summaries then take its nearest routes
+        briefs = [brief(s, g, r) for s, g in zip(evaluation.summaries(), guidance, strict=True)]
         details = None
         listed: dict[str, Any] = empty
         if detail != Detail.SUMMARY:

@@ -24,7 +24,7 @@ import dataclasses
 import datetime as dt
 import functools
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -259,7 +259,9 @@ class Evaluator:
             guide = Guide(self.rules, combiner, as_of, self._ahead)
             return guide(), len(guide.dates)
 
-        def summarize() -> tuple[CredentialSummary, ...]:
+        def summarize(known: Mapping[str, str | None] | None) -> tuple[CredentialSummary, ...]:
+            if known is not None:  # guidance already chose each credential's nearest route
+                return combiner.summaries(lambda cred, routes: known[cred.id])
             routes_of = Guide(self.rules, combiner, as_of, self._ahead).credential_routes
             return combiner.summaries(lambda cred, routes: routes_of(cred, routes, dated=False)[1])
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -517,7 +517,7 @@ class Evaluation:
         verdicts: tuple[tuple[str, Verdict], ...],
         state: StateOutcome | None,
         build: Callable[[], tuple[CredentialOutcome, ...]],
-        summarize: Callable[[], tuple[CredentialSummary, ...]],
+        summarize: Callable[[Mapping[str, str | None] | None], tuple[CredentialSummary, ...]],
         guide: Callable[[], tuple[tuple[CredentialGuidance, ...], int]] | None = None,
     ) -> None:
         self.as_of = as_of
@@ -532,8 +532,10 @@ class Evaluation:
         self.dates_ahead: int | None = None  # days ahead the engine evaluated for guidance, once computed
 
     def summaries(self) -> tuple[CredentialSummary, ...]:
-        """Each credential in brief (what batch results need), without building route and criterion outcomes."""
-        return self._summarize()
+        """Each credential in brief (what batch results need), without building route and criterion outcomes.
+        The nearest route is guidance's: taken from it when guidance is already computed, else worked out."""
+        nearest = None if self._guided is None else {g.id: g.nearest_route for g in self._guided}
+        return self._summarize(nearest)
 
     def guidance(self) -> tuple[CredentialGuidance, ...]:
         """Per credential: shortfalls and feasibility of each route not met, the nearest route, the timeline

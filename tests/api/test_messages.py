@@ -1,5 +1,6 @@
-"""The answers' messages (api/render.py, and the CLI's text in api/cli.py): the template is up to date, every message has its Spanish
-translation, and each translation has the same placeholders as its English (brace fields, ``{n}``)."""
+"""The answers' messages (api/render.py, and the CLI's text in api/cli.py): the template is up to date,
+every message has its Spanish translation, and each translation has the same placeholders as its English
+(brace fields, ``{n}``)."""
 
 from __future__ import annotations
 

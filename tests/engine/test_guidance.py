@@ -275,3 +275,19 @@ def test_precluded_routes_are_never_nearest_nor_met_later(rulebook: Rulebook, ca
             assert not precluded & set(change.routes), (g.id, change)
         for route in g.routes:
             assert (route.feasibility == Feasibility.PRECLUDED) == any(s.cause for s in route.shortfalls)
+
+
+@PROPERTY
+@given(cases())
+def test_summaries_name_the_same_nearest_route_with_or_without_guidance_computed(rulebook: Rulebook, case: Any) -> None:
+    """A batch summary takes guidance's nearest route when guidance was computed first (the serializer's
+    order), and works it out alone otherwise: both ways give the same summaries."""
+    applicant, as_of = case
+    note(f"as_of={as_of} applicant={applicant}")
+    alone = rulebook.evaluate(applicant, as_of=as_of).summaries()
+    guided = rulebook.evaluate(applicant, as_of=as_of)
+    nearest = {g.id: g.nearest_route for g in guided.guidance()}
+    assert guided.summaries() == alone
+    assert {s.id: s.nearest_route for s in alone if s.status != Verdict.ELIGIBLE} == {
+        cid: route for cid, route in nearest.items() if cid in {s.id for s in alone if s.status != Verdict.ELIGIBLE}
+    }
