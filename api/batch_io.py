@@ -83,8 +83,9 @@ Output
   spreadsheet shows it as text instead of running it; the .xlsx file also stores every cell as a plain
   string, never as a formula.
 
-Sentences of the output come from one function, :func:`rule_set_text` (the rule set's English labels): pass
-another one as ``text=`` to write another language.
+The output's words come from one function, :func:`rule_set_text`, in the language asked for (``language=``):
+labels from the rule set's text, fixed phrases and reasons from the ``messages`` catalogue. Ids, statuses,
+dates and the bracketed credential ids in the headers are the same in every language.
 """
 
 from __future__ import annotations
@@ -108,6 +109,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from pydantic import BaseModel
+
+from .i18n import catalogue
+from .rules_text import RuleText
 
 __all__ = [
     "FORMATS",
@@ -134,12 +138,48 @@ MEDIA_TYPES = {
     "jsonl": "application/x-ndjson",  # as the batch endpoint streams its results
 }
 NOTE_PREFIX = "note:"
+
+
+def _(message: str) -> str:
+    """Marks a message for extraction (the ``messages`` catalogue, as api/render.py's)."""
+    return message
+
+
 # Why an undetermined credential is open, besides facts not given (the result's `undetermined_reasons`).
 REASONS = {
-    "unencoded-route": "a route not encoded from its sources stays open (see the catalogue)",
-    "requirement-not-stated": "a source does not state a requirement's full terms",
-    "source-undecided": "a source does not say whether a value given counts",
+    "unencoded-route": _("a route this service does not check is still open: ask the certifying body"),
+    "requirement-not-stated": _("a source does not state a requirement's full terms"),
+    "source-undecided": _("a source does not say whether a value given counts"),
 }
+# The About sheet of an .xlsx output: each column and what it holds.
+ABOUT = (
+    (_("id"), _("the applicant's id (the file's id column, else the row's line in the input file)")),
+    (_("ok / error"), _("false when the row could not be evaluated, and why (its line and column in the input)")),
+    (_("eligible"), _("the credentials the applicant is eligible for on the evaluation date")),
+    (_("<credential>"), _("eligible, ineligible (no route can be met) or undetermined (facts missing)")),
+    (_("<credential> missing"), _("what the nearest route still needs")),
+    (_("<credential> inputs needed"), _("the columns whose facts could decide an undetermined credential")),
+    (_("<credential> eligible from"), _("the date from which the applicant would be eligible, when known")),
+    (_("<credential> next step"), _("what to do first: apply, wait for a date, or what the nearest route needs")),
+    (_("as_of / rules"), _("the evaluation date and the rule set (version and digest) on every row")),
+)
+# Fixed words of the output: after a credential's designation in the column headers (its bracketed id stays
+# as it is), and the About sheet's.
+PHRASES = frozenset(
+    (
+        _("missing"),
+        _("inputs needed"),
+        _("eligible from"),
+        _("next step"),
+        _("credcheck results"),
+        _("evaluated as of"),
+        _("rules"),
+        _("applicants"),
+        _("columns"),
+        _("credentials"),
+        *(text for pair in ABOUT for text in pair),
+    )
+)
 
 
 class BatchFileError(ValueError):
@@ -710,15 +750,27 @@ Text = Callable[[str, str], str]
 """The output's words: ``text(kind, key)`` for kind ``credential`` (a credential id: its designation),
 ``name`` (a credential id: its full name), ``criterion`` (a criterion or group id: its label), ``status`` (eligible,
 ineligible, undetermined), ``reason`` (why an undetermined credential is open: a key of :data:`REASONS`) and
-``phrase`` (a fixed English phrase of the output, e.g. ``missing``)."""
+``phrase`` (a fixed phrase of the output's headers, a key of :data:`PHRASES`)."""
 
 
-def rule_set_text(rules: Any) -> Text:
-    """The output's words in English, from the rule set: designations and criterion labels."""
-    criteria = {c.id: c.label for cred in rules.credentials.values() for c in cred.criteria.values()}
+def rule_set_text(rules: Any, language: str = "en") -> Text:
+    """The output's words in ``language`` (English when it is not supported): designations, criterion and
+    group labels from the rule set's text, reasons and header phrases from the ``messages`` catalogue.
+    Machine values (ids, statuses, dates) are the same in every language."""
+    text_of = RuleText(rules, language).get
+    messages = catalogue(language, "messages")
+    criteria = {
+        c.id: text_of(cred.path, f"criteria.{c.key}.label", c.label)
+        for cred in rules.credentials.values()
+        for c in cred.criteria.values()
+    }
     for cred in rules.credentials.values():  # a group of alternatives is named like a criterion ("one of: ...")
         for route in cred.routes:
-            criteria.update((e.id, e.label) for e in route.entries if hasattr(e, "members"))
+            criteria.update(
+                (e.id, text_of(cred.path, f"groups.{e.key}.label", e.label))
+                for e in route.entries
+                if hasattr(e, "members")
+            )
     designations = {cid: cred.designation for cid, cred in rules.credentials.items()}
     names = {cid: cred.name for cid, cred in rules.credentials.items()}
 
@@ -730,7 +782,9 @@ def rule_set_text(rules: Any) -> Text:
         if kind == "criterion":
             return criteria.get(key, key)
         if kind == "reason":
-            return REASONS.get(key, key)
+            return messages.gettext(REASONS[key]) if key in REASONS else key
+        if kind == "phrase":
+            return messages.gettext(key) if key in PHRASES else key
         return key
 
     return text
@@ -834,6 +888,7 @@ def write_results(
     credentials: Sequence[str] | None = None,
     format: str | None = None,  # noqa: A002 - the caller's word for it
     text: Text | None = None,
+    language: str = "en",
     on_result: Callable[[dict[str, Any]], None] | None = None,
 ) -> WriteSummary:
     """Write every row's result, in file order, as the results of ``batch`` in ``format``.
@@ -846,7 +901,9 @@ def write_results(
         as_of: the evaluation date.
         credentials: the credentials evaluated, in column order (default: all of the rule set's).
         format: ``csv``, ``xlsx`` or ``jsonl``; default: the target path's suffix.
-        text: the output's words (default :func:`rule_set_text`).
+        text: the output's words (default :func:`rule_set_text` in ``language``).
+        language: the language of the output's words (the results' own sentences, such as next steps, are
+            in the language they were evaluated in: pass the same).
         on_result: called with each result once written (progress).
     """
     if format is None:
@@ -857,7 +914,7 @@ def write_results(
         raise ValueError(f"unknown output format `{format}` (expected {', '.join(FORMATS)})")
     as_of_text = as_of.isoformat() if isinstance(as_of, dt.date) else str(as_of)
     selected = list(credentials) if credentials else list(rules.credentials)
-    table = _Table(batch, selected, text or rule_set_text(rules), as_of_text, rules.version_id)
+    table = _Table(batch, selected, text or rule_set_text(rules, language), as_of_text, rules.version_id)
     summary = WriteSummary()
 
     def rows() -> Iterator[tuple[BatchRow, dict[str, Any]]]:
@@ -1015,20 +1072,7 @@ def _fill_xlsx(book: Any, sheet: Any, cell: Callable[..., Any], table: _Table, r
         (phrase("applicants"), str(count)),
         ("", ""),
         (phrase("columns"), ""),
-        *(
-            (phrase(key), phrase(value))
-            for key, value in (
-                ("id", "the applicant's id (the file's id column, else the row's line in the input file)"),
-                ("ok / error", "false when the row could not be evaluated, and why (its line and column in the input)"),
-                ("eligible", "the credentials the applicant is eligible for on the evaluation date"),
-                ("<credential>", "eligible, ineligible (no route can be met) or undetermined (facts missing)"),
-                ("<credential> missing", "what the nearest route still needs"),
-                ("<credential> inputs needed", "the columns whose facts could decide an undetermined credential"),
-                ("<credential> eligible from", "the date from which the applicant would be eligible, when known"),
-                ("<credential> next step", "what to do first: apply, wait for a date, or what the nearest route needs"),
-                ("as_of / rules", "the evaluation date and the rule set (version and digest) on every row"),
-            )
-        ),
+        *((phrase(key), phrase(value)) for key, value in ABOUT),
         ("", ""),
         (phrase("credentials"), ""),
     ]

@@ -331,6 +331,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
             as_of=as_of,
             credentials=args.credential,
             format=output_format,
+            language=args.lang,
             on_result=advance,
         )
     except (OSError, ValueError) as exc:

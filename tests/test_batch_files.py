@@ -475,6 +475,41 @@ def test_csv_results_are_grouped_per_credential_with_designations_and_missing_in
     assert {"missing-inputs", "unencoded-route"} <= reasons_seen  # the rows show both kinds
 
 
+def test_a_spanish_results_file_has_spanish_words_and_the_same_machine_values(tmp_path: Path) -> None:
+    """`credcheck batch --lang es`: headers, criterion labels, reasons and next steps in Spanish; ids,
+    statuses, dates, provenance and the bracketed credential ids as in the English file."""
+    content = (
+        "id,Student name,programs.0.discipline,programs.0.accreditor,programs.0.completion_date\n"
+        "a,Ana,medical-assisting,CAAHEP,2026-06-01\nb,Ben,phlebotomy,other,2026-10-01\n"
+    )
+    book = bundled_rulebook()
+    english = csv_rows(run(tmp_path, content, "en.csv"))
+    spanish = csv_rows(run(tmp_path, content, "es.csv", "--lang", "es"))
+    es = rule_set_text(book.rules, "es")
+    assert len(english) == len(spanish) == 2
+    for en_row, es_row in zip(english, spanish, strict=True):
+        for key in ("id", "Student name", "ok", "error", "eligible", "as_of", "rules"):
+            assert es_row[key] == en_row[key], key
+        for cid in book.credential_ids:
+            assert es_row[title(cid)] == en_row[title(cid)]  # the status: a machine value
+            assert es_row[f"{title(cid)} elegible a partir de"] == en_row[f"{title(cid)} eligible from"]
+            en_missing, es_missing = en_row[f"{title(cid)} missing"], es_row[f"{title(cid)} le falta"]
+            assert (en_missing == "") == (es_missing == "")
+            assert es_row[f"{title(cid)} próximo paso"] != en_row[f"{title(cid)} next step"]
+    en = rule_set_text(book.rules)
+    results = [json.loads(line) for line in run(tmp_path, content, "es.jsonl", "--lang", "es").read_text().splitlines()]
+    translated = 0
+    for row, result in zip(spanish, results, strict=True):
+        for outcome in result["credentials"]:
+            missing = outcome["missing_criteria"]
+            assert row[f"{title(outcome['id'])} le falta"] == "; ".join(es("criterion", c) for c in missing)
+            translated += sum(es("criterion", c) != en("criterion", c) for c in missing)
+    assert translated  # Spanish labels, not the English ones
+    inputs = " ".join(row[f"{title(cid)} datos que faltan"] for row in spanish for cid in book.credential_ids)
+    assert "sigue abierta una vía que este servicio no comprueba" in inputs
+    assert batch_io.REASONS["unencoded-route"] not in inputs
+
+
 def _write(batch: batch_io.BatchInput, evaluated: list[dict[str, Any]], fmt: str, **kwargs: Any) -> bytes:
     buffer = io.BytesIO()
     write_results(buffer, batch, evaluated, rules=bundled_rulebook().rules, as_of=AS_OF, format=fmt, **kwargs)

@@ -8,6 +8,7 @@ bytes are read with their name, and the results are written to a stream.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 from dataclasses import dataclass
 from typing import Any
@@ -44,14 +45,18 @@ def run_file(
     as_of: dt.date,
     output: str,
     limit: int,
+    language: str = "en",
 ) -> Results:
     """Evaluate every applicant of an uploaded ``.csv`` or ``.jsonl`` file; the results as ``output``
     (``.csv``, ``.jsonl`` or ``.xlsx``). Raises :class:`BatchFileError` naming what is wrong with the file."""
     batch = read_items(data, book.models.Applicant, name=filename, max_rows=limit)
     if not batch.rows:
         raise BatchFileError(filename, ["the file holds no applicants"])
-    evaluated = runner.run(batch.items, as_of=as_of, credentials=None, encode=batch_item)
+    encode = functools.partial(batch_item, language=language)  # the next steps in the page's language
+    evaluated = runner.run(batch.items, as_of=as_of, credentials=None, encode=encode)
     stream = io.BytesIO()
-    summary = write_results(stream, batch, evaluated, rules=book.rules, as_of=as_of, format=output.lstrip("."))
+    summary = write_results(
+        stream, batch, evaluated, rules=book.rules, as_of=as_of, format=output.lstrip("."), language=language
+    )
     name = f"credcheck-results-{as_of.isoformat()}{output}"
     return Results(stream.getvalue(), FORMATS[output], name, summary.count, summary.failed)

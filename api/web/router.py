@@ -227,6 +227,7 @@ def _router(app: FastAPI, today: Callable[[], dt.date]) -> APIRouter:
                 as_of=today(),
                 output=output,
                 limit=settings.batch_limit,
+                language=language,
             )
 
         try:

@@ -1,9 +1,10 @@
-"""The answers' messages (api/render.py, and the CLI's text in api/cli.py): the template is up to date,
-every message has its Spanish translation, and each translation has the same placeholders as its English
-(brace fields, ``{n}``)."""
+"""The answers' messages (the files api/babel.cfg lists: api/render.py, the CLI's text in api/cli.py, the
+batch files' words in api/batch_io.py): the template is up to date, every message has its Spanish
+translation, and each translation has the same placeholders as its English (brace fields, ``{n}``)."""
 
 from __future__ import annotations
 
+import re
 import string
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from babel.messages.pofile import read_po
 from api.i18n import LOCALE_DIR, catalogue
 
 REPO = Path(__file__).resolve().parents[2]
-SOURCES = ["api/render.py", "api/cli.py"]  # as in api/babel.cfg
+SOURCES = re.findall(r"^\[python: (\S+)\]", (REPO / "api" / "babel.cfg").read_text(), flags=re.M)
 KEYWORDS = {"_": None, "N_": (1, 2)}
 
 
