@@ -141,15 +141,17 @@ def _print_text(result: dict[str, Any], out: TextIO, language: str) -> None:
     defs = result["definitions"]
     levels = result["verifications"]
     verdicts = {"eligible": t(_("ELIGIBLE")), "ineligible": t(_("INELIGIBLE")), "undetermined": t(_("UNDETERMINED"))}
+    width = max(13, *(len(v) + 1 for v in verdicts.values()))  # the verdicts line up in every language
+    confidences = {"high": t(_("high")), "medium": t(_("medium")), "low": t(_("low"))}
     rules = result["rules"]
     out.write(t(_("as of {date}, rules {rules}")).format(date=result["as_of"], rules=rules["id"]) + "\n")
     eligible = ", ".join(result["eligible"]) or t(_("none"))
     out.write(t(_("eligible for: {credentials}")).format(credentials=eligible) + "\n")
     for cred in result["credentials"]:
-        out.write(f"\n{verdicts[cred['status']]:<13} {cred['designation']} - {cred['name']} [{cred['id']}]\n")
+        out.write(f"\n{verdicts[cred['status']]:<{width}} {cred['designation']} - {cred['name']} [{cred['id']}]\n")
         for route in cred["routes"]:
             info = defs["routes"][route["id"]]
-            level = t(levels[info["verification"]]["confidence"])
+            level = confidences[levels[info["verification"]]["confidence"]]
             confidence = t(_("confidence: {level}")).format(level=level)
             out.write(f"  [{_MARK[route['status']]}] {info['label']}  ({confidence})\n")
             if cred["status"] == "eligible" and route["status"] != "met":

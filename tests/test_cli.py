@@ -114,10 +114,26 @@ def test_batch_progress_shows_count_rate_and_time_left_on_a_terminal() -> None:
     progress.update(260)
     now[0] = 108.0
     progress.update(1000, final=True)
-    assert out.getvalue() == (
-        "\r  250/1,000   25.0%  125/s  ETA 0:06   "
-        "\r  1,000/1,000  100.0%  125/s  ETA 0:00   \n"
-    )
+    assert out.getvalue() == ("\r  250/1,000   25.0%  125/s  ETA 0:06   \r  1,000/1,000  100.0%  125/s  ETA 0:00   \n")
     quiet = io.StringIO()  # not a terminal (a pipe, a log file): nothing is drawn
     _Progress(10, quiet).update(10, final=True)
     assert quiet.getvalue() == ""
+
+
+def test_check_text_speaks_the_language_asked_for_and_ends_with_the_next_steps(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "applicant.json"
+    path.write_text(json.dumps(APPLICANT))
+    args = ["check", str(path), "--as-of", "2026-11-23", "--credential", "aama.cma"]
+    assert main(args) == 0
+    english = capsys.readouterr().out
+    assert main([*args, "--lang", "es"]) == 0
+    spanish = capsys.readouterr().out
+    assert "(confidence: high)" in english and "(confianza: alta)" in spanish  # words, not the level's code
+    assert "ELIGIBLE      CMA (AAMA)" in english and "ELEGIBLE      " in spanish
+    assert english.rstrip().splitlines()[-1].startswith("  1. You meet “Category 1: ")
+    assert spanish.rstrip().splitlines()[-1].startswith("  1. Cumple los requisitos de la vía “Categoría 1: ")
+    # every verdict word is followed by a space, however long it is in the language
+    assert main([*args[:-2], "--credential", "nha.ccma", "--lang", "es"]) == 0
+    assert "SIN DETERMINAR  CCMA (NHA)" in capsys.readouterr().out

@@ -62,3 +62,46 @@ def test_english_and_spanish_answers_have_identical_machine_fields(rulebook: Rul
         assert len(en_words) == len(es_words)
         differing = sum(a != b for a, b in zip(en_words, es_words, strict=True))
         assert differing > len(en_words) // 2, "most of the Spanish answer's words should be Spanish"
+
+
+def test_the_language_comes_from_lang_or_accept_language_and_is_said_in_content_language(client: Any) -> None:
+    body = {
+        "applicant": {"programs": [{"discipline": "phlebotomy"}]},
+        "credentials": ["nha.cpt"],
+        "as_of": "2026-11-23",
+    }
+    by_header = client.post("/v1/eligibility", json=body, headers={"Accept-Language": "es-US,es;q=0.9,en;q=0.5"})
+    assert by_header.headers["content-language"] == "es" and by_header.json()["language"] == "es"
+    assert "accept-language" in by_header.headers["vary"].lower()
+    # an explicit `lang` wins over the header; a language not offered falls back to English, said in the header
+    explicit = client.post("/v1/eligibility", json={**body, "lang": "en"}, headers={"Accept-Language": "es"})
+    assert explicit.headers["content-language"] == "en"
+    french = client.post("/v1/eligibility", json=body, headers={"Accept-Language": "fr-FR"})
+    assert french.headers["content-language"] == "en" and french.json()["language"] == "en"
+    assert machine(by_header.json()) == machine(explicit.json()) == machine(french.json())
+    assert (
+        by_header.json()["credentials"][0]["next_steps"][0]["text"]
+        != explicit.json()["credentials"][0]["next_steps"][0]["text"]
+    )
+
+
+def test_trace_shows_per_criterion_the_facts_read_the_dated_test_and_the_rule_that_fired(client: Any) -> None:
+    applicant = {
+        "programs": [
+            {"discipline": "phlebotomy", "venipunctures": 40, "status": "completed", "completion_date": "2026-06-01"}
+        ]
+    }
+    body = {"applicant": applicant, "credentials": ["nha.cpt"], "as_of": "2026-11-23", "detail": "trace"}
+    answer = client.post("/v1/eligibility", json=body)
+    assert answer.status_code == 200
+    criteria = [c for route in answer.json()["credentials"][0]["routes"] for c in route["criteria"]]
+    venipunctures = next(c for c in criteria if c["id"] == "nha.cpt.training-venipunctures-30")
+    trace = venipunctures["trace"]
+    assert {"field": "programs[0].venipunctures", "value": 40} in trace["inputs"]
+    assert trace["engine_rule"] and trace["fired"]  # the durable-rules rule of its test, and what fired
+    assert set(trace["version"]) == {"from", "to"}
+    undecided = [c for c in criteria if c["status"] == "unknown"]
+    assert undecided and all("trace" in c for c in undecided)
+    # `standard` has no trace
+    standard = client.post("/v1/eligibility", json={**body, "detail": "standard"}).json()
+    assert all("trace" not in c for r in standard["credentials"][0]["routes"] for c in r["criteria"])
