@@ -19,8 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Match
 
-from engine import UnknownCredentialError, UnknownStateError
-from engine.applicant import field_path
+from engine import UnknownCredentialError, UnknownStateError, field_path
 
 __all__ = [
     "MAX_JSON_DEPTH",
