@@ -39,6 +39,7 @@ import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from .problems import PROBLEM_MEDIA_TYPE, problem
+from .state import LIFESPAN_KEY
 
 __all__ = ["Server", "serve"]
 
@@ -126,7 +127,7 @@ class Server(uvicorn.Server):
 
     def _service(self) -> Any:
         lifespan = getattr(self, "lifespan", None)
-        return getattr(lifespan, "state", {}).get("credcheck.service")
+        return getattr(lifespan, "state", {}).get(LIFESPAN_KEY)
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         # A signal handler: set flags only (no logging, no locks); on_tick acts on them.

@@ -89,10 +89,12 @@ def test_rules_version_is_in_body_and_header(client: Any, rulebook: Rulebook) ->
 
 
 def test_as_of_defaults_to_today_in_utc(client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    import api.main
+    import api.clock
 
-    monkeypatch.setattr(api.main, "utc_today", lambda: dt.date(2031, 1, 2))
+    monkeypatch.setattr(api.clock, "utc_today", lambda: dt.date(2031, 1, 2))
     assert client.post("/v1/eligibility", json={"applicant": {}}).json()["as_of"] == "2031-01-02"
+    batch = client.post("/v1/eligibility/batch", json={"items": [{"id": "a", "applicant": {}}]})
+    assert batch.json()["as_of"] == "2031-01-02"
 
 
 def test_same_request_same_answer(client: Any) -> None:
@@ -322,13 +324,15 @@ def test_invalid_rule_set_stops_startup_naming_file_and_key(tmp_path: Any) -> No
         "    cite: {source: doc}\nroutes:\n  - {id: r, label: R, criteria: [x]}\n"
     )
     root = make_rule_set(tmp_path, bad)
-    proc = subprocess.run(
-        [sys.executable, "-c", "import api.main"],
-        env={"CREDCHECK_RULES_DIR": str(root), "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+
+    def run(code: str) -> subprocess.CompletedProcess[str]:
+        env = {"CREDCHECK_RULES_DIR": str(root), "PATH": "/usr/bin:/bin"}
+        return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+
+    # Importing builds nothing (no app at import); the app uvicorn serves (`api.main:app`) is built on use.
+    imported = run("import api.main; print('app' in vars(api.main))")
+    assert (imported.returncode, imported.stdout.strip()) == (0, "False"), imported.stderr
+    proc = run("from api.main import app")
     assert proc.returncode == 1
     assert "refusing to start" in proc.stderr
     assert "credentials/test/cred.yaml:" in proc.stderr and "`criteria.x.measure`" in proc.stderr
