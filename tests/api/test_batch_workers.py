@@ -36,7 +36,7 @@ ITEMS = [{"id": str(i), "applicant": {}} for i in range(PARALLEL_THRESHOLD + 50)
 @pytest.fixture
 def pids(monkeypatch: pytest.MonkeyPatch) -> None:
     """Batch results over HTTP say which process evaluated them (``pid``)."""
-    monkeypatch.setattr("api.routers.eligibility.batch_item", batch_item_with_pid)
+    monkeypatch.setattr("api.serialize.batch_item", batch_item_with_pid)
 
 
 def _in_workers(results: list[dict[str, Any]]) -> bool:
