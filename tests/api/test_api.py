@@ -297,6 +297,43 @@ def test_health(client: Any, rulebook: Rulebook) -> None:
     assert body["rules"]["version"] == rulebook.version
 
 
+ONE_ROUTE = """\
+criteria:
+  approved:
+    label: Approved by AMT
+    measure: program.approvals
+    test: {includes_any: [amt-board-approved]}
+    cite: {source: doc}
+routes:
+  - {id: only, label: Only route, criteria: [approved]}
+"""
+
+
+def test_apps_side_by_side_answer_each_from_their_own_rule_set(client: Any, rulebook: Rulebook, tmp_path: Any) -> None:
+    """Routes reach the rule set and its request models through the app that received the request, never a
+    module global: a second app in the same process, on another rule set, changes nothing the first answers."""
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+    from engine import load_rulebook
+    from tests.helpers import credential, make_rule_set
+
+    other = load_rulebook(make_rule_set(tmp_path, credential(ONE_ROUTE)))
+    assert other.version_id != rulebook.version_id
+    approved = {"programs": [{"discipline": "other", "approvals": ["amt-board-approved"]}]}
+    one = {"credentials": ["test.cred"], "applicant": approved}
+    with TestClient(create_app(rulebook=other)) as second:
+        for c, book in ((client, rulebook), (second, other), (client, rulebook)):
+            assert c.get("/healthz").json()["rules"]["id"] == book.version_id
+            listed = c.get("/v1/credentials")
+            assert [x["id"] for x in listed.json()["credentials"]] == book.credential_ids
+            answer = c.post("/v1/eligibility", json={"applicant": {}})
+            assert answer.headers["x-rules-version"] == book.version_id
+            assert [x["id"] for x in answer.json()["credentials"]] == book.credential_ids
+        assert second.post("/v1/eligibility", json=one).json()["eligible"] == ["test.cred"]
+        assert problem_fields(client.post("/v1/eligibility", json=one)) == ["credentials[0]"]
+
+
 def test_unexpected_errors_are_a_generic_500_without_details(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     from fastapi.testclient import TestClient
 
