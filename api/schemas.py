@@ -318,11 +318,12 @@ class NextStep(BaseModel):
     model_config = _API
     action: Action = Field(description="apply, wait, give, confirm, add, meet, check or none.")
     route: str | None = Field(description="The route the step is on.")
-    criteria: list[str] = Field(description="The criteria it settles.")
+    criteria: list[str] = Field(
+        description="The criteria it settles; their quantities are their entries in the credential's `shortfalls`."
+    )
     on: dt.date | None = Field(description="The date to wait until, or to apply by.")
     text: str = Field(description="The step in the answer's language.")
     assumptions: list[Assumption] | None = Field(None, description="What a date rests on.")
-    shortfall: Shortfall | None = Field(None, description="The quantities of the step.")
 
 
 class GuidanceFields(BaseModel):

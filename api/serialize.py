@@ -180,8 +180,8 @@ def step_json(step: Step, credential: str, r: Renderer) -> dict[str, Any]:
     }
     if step.assumptions:
         out["assumptions"] = [a.value for a in step.assumptions]
-    if step.shortfall is not None:
-        out["shortfall"] = shortfall_json(step.shortfall, r)
+    # A step's quantities are its criteria's entries in the credential's `shortfalls` (listed there once: a
+    # batch summary repeated them in every step, doubling its size).
     return out
 
 

@@ -579,8 +579,11 @@ class _Combiner:
             out.extend((i, row[i]) for i in members)
         return out
 
-    def _reasons(self, routes: list[tuple[_PlannedRoute, _RouteOutcome]]) -> tuple[Reason, ...]:
-        """Why an undetermined credential is open, from its unknown routes and their open criteria."""
+    def _reasons(
+        self, routes: list[tuple[_PlannedRoute, _RouteOutcome]], needed: dict[str, None] | None = None
+    ) -> tuple[Reason, ...]:
+        """Why an undetermined credential is open, from its unknown routes and their open criteria; the
+        inputs that could decide it are added to ``needed`` on the way (one pass over the open criteria)."""
         found: set[Reason] = set()
         for pr, o in routes:
             if o.status != UNKNOWN:
@@ -592,6 +595,8 @@ class _Combiner:
                     continue
                 if missing:
                     found.add(Reason.MISSING_INPUTS)
+                    if needed is not None:
+                        needed.update(dict.fromkeys(missing))
                 elif lo is not None:
                     incomplete = self.plan.actives[i].criterion.incomplete
                     found.add(Reason.REQUIREMENT_NOT_STATED if incomplete else Reason.SOURCE_UNDECIDED)
@@ -606,12 +611,7 @@ class _Combiner:
             needed: dict[str, None] = {}
             reasons: tuple[Reason, ...] = ()
             if verdict == UNKNOWN:
-                for pr, o in routes:
-                    if o.status == UNKNOWN:
-                        for _, (status, _, _, missing) in self._open(pr, o):
-                            if status == UNKNOWN:
-                                needed.update(dict.fromkeys(missing))
-                reasons = self._reasons(routes)
+                reasons = self._reasons(routes, needed)
             nearest: str | None = None
             gaps: tuple[str, ...] = ()
             if verdict != MET and routes:

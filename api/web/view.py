@@ -288,14 +288,17 @@ def _credential(book: Any, c: dict[str, Any], summary: dict[str, Any] | None, la
         # The first and last dates the applicant could apply on, and what to do next.
         "eligible_from": _date(c.get("eligible_from"), language),
         "eligible_until": _date(c.get("eligible_until"), language),
-        "next_steps": [_step(s, language) for s in c.get("next_steps") or ()],
+        "next_steps": [_step(s, language, c.get("shortfalls") or ()) for s in c.get("next_steps") or ()],
     }
 
 
-def _step(step: dict[str, Any], language: str) -> dict[str, Any]:
-    """A next step; one that asks for facts names the form's questions rather than the API's field paths."""
-    if step["action"] == "give" and step.get("shortfall"):
-        questions = [input_view(p, language)["label"] for p in step["shortfall"].get("inputs", ())]
+def _step(step: dict[str, Any], language: str, shortfalls: Any) -> dict[str, Any]:
+    """A next step; one that asks for facts names the form's questions rather than the API's field paths
+    (the inputs of its criteria's shortfalls)."""
+    settles = set(step["criteria"])
+    inputs = [p for s in shortfalls if s["criterion"] in settles for p in s.get("inputs") or ()]
+    if step["action"] == "give" and inputs:
+        questions = [input_view(p, language)["label"] for p in dict.fromkeys(inputs)]
         text = _page(language).gettext(N_("Answer these questions: %(questions)s.")) % {
             "questions": "; ".join(questions)
         }

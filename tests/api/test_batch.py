@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from api import schemas
+from api import batch_io, schemas
 from api.cli import main
 from benchmarks.population import applicant
 from engine import BATCH_PARALLEL_THRESHOLD as PARALLEL_THRESHOLD
@@ -194,7 +194,7 @@ def test_cli_batch_says_when_no_fact_can_decide_a_credential(tmp_path: Path) -> 
     with out.open(encoding="utf-8-sig", newline="") as handle:
         (row,) = csv.DictReader(handle)
     assert row["MLT(AMT) [amt.mlt]"] == "undetermined"
-    assert row["MLT(AMT) [amt.mlt] inputs needed"].startswith("a route this service does not check is still open")
+    assert row["MLT(AMT) [amt.mlt] inputs needed"].startswith(batch_io.REASONS["unencoded-route"])
 
 
 def test_cli_batch_refuses_unknown_columns_before_any_row(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
