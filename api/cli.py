@@ -196,8 +196,7 @@ def _print_text(result: dict[str, Any], out: TextIO, language: str) -> None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from engine import UnknownCredentialError, UnknownStateError
-    from engine.applicant import field_errors
+    from engine import UnknownCredentialError, UnknownStateError, field_errors
 
     try:
         raw = json.loads(Path(args.file).read_text(encoding="utf-8")) if args.file != "-" else json.load(sys.stdin)

@@ -24,7 +24,7 @@ from typing import Any
 import orjson
 from cachetools import TTLCache
 
-from .problems import PROBLEM_MEDIA_TYPE, PROBLEM_TYPES
+from .problems import PROBLEM_MEDIA_TYPE, problem
 
 __all__ = [
     "CLIENT",
@@ -80,15 +80,7 @@ def _header(scope: Scope, name: bytes) -> str | None:
 async def send_problem(
     scope: Scope, send: Send, status: int, kind: str, detail: str, headers: list[tuple[bytes, bytes]] | None = None
 ) -> None:
-    body = orjson.dumps(
-        {
-            "type": "https://credcheck.dev/problems/" + kind,
-            "title": PROBLEM_TYPES[kind],
-            "status": status,
-            "detail": detail,
-            "instance": scope.get("path"),
-        }
-    )
+    body = orjson.dumps(problem(status, kind, detail, instance=scope.get("path")))
     await send(
         {
             "type": "http.response.start",

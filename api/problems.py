@@ -1,8 +1,9 @@
 """Errors as RFC 9457 problem details (``application/problem+json``).
 
-Every error the service returns has this shape, names the offending field where there is one, and never
-echoes the applicant's values back (they are personal data). Anything unexpected becomes a generic 500
-without internal details; it is logged with the request id only.
+Every error the service returns has this shape, built by one function (:func:`problem`) whichever layer
+answers (a route, the middleware, the server before the app, a batch item), names the offending field where
+there is one, and never echoes the applicant's values back (they are personal data). Anything unexpected
+becomes a generic 500 without internal details; it is logged with the request id only.
 """
 
 from __future__ import annotations
@@ -19,8 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Match
 
-from engine import UnknownCredentialError, UnknownStateError
-from engine.applicant import field_path
+from engine import UnknownCredentialError, UnknownStateError, field_path
 
 __all__ = [
     "MAX_JSON_DEPTH",
@@ -31,6 +31,7 @@ __all__ = [
     "ProblemError",
     "install_problem_handlers",
     "item_problem",
+    "problem",
     "problem_response",
     "require_json",
     "unexpected_error",
@@ -90,6 +91,30 @@ class ProblemError(Exception):
         self.status, self.kind, self.detail, self.headers, self.extra = status, kind, detail, headers, extra
 
 
+_ABSENT: Any = object()
+
+
+def problem(
+    status: int,
+    kind: str,
+    detail: str | None = None,
+    *,
+    instance: str | None = _ABSENT,
+    errors: list[dict[str, str]] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """A problem details object: its ``type`` and ``title`` from ``kind`` (a key of :data:`PROBLEM_TYPES`),
+    ``instance`` (the request path) when given, even as ``None``, ``errors`` when given. Every problem the
+    service sends is built here."""
+    body: dict[str, Any] = {"type": _BASE + kind, "title": PROBLEM_TYPES[kind], "status": status, "detail": detail}
+    if instance is not _ABSENT:
+        body["instance"] = instance
+    if errors is not None:
+        body["errors"] = errors
+    body.update(extra)
+    return body
+
+
 def problem_response(
     request: Request | None,
     status: int,
@@ -100,17 +125,15 @@ def problem_response(
     headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> Response:
-    body: dict[str, Any] = {
-        "type": _BASE + kind,
-        "title": PROBLEM_TYPES[kind],
-        "status": status,
-        "detail": detail,
-        "instance": request.url.path if request is not None else None,
-    }
-    if errors is not None:
-        body["errors"] = errors
-    body.update(extra)
+    """A route's problem answer: the problem of ``request`` (its path is the ``instance``)."""
+    instance = request.url.path if request is not None else None
+    body = problem(status, kind, detail, instance=instance, errors=errors, **extra)
     return Response(orjson.dumps(body), status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def _fields_detail(errors: list[dict[str, str]]) -> str:
+    n = len(errors)
+    return f"{n} invalid field{'s' if n != 1 else ''}: " + ", ".join(e["field"] for e in errors[:5])
 
 
 def _field_path(loc: tuple[Any, ...]) -> str:
@@ -171,14 +194,7 @@ def _other_slash(app: FastAPI, request: Request) -> str | None:
 
 def item_problem(errors: list[dict[str, str]]) -> dict[str, Any]:
     """A batch item's invalid fields as a problem details object (the status the item alone would have had)."""
-    n = len(errors)
-    return {
-        "type": _BASE + "invalid-applicant",
-        "title": PROBLEM_TYPES["invalid-applicant"],
-        "status": 422,
-        "detail": f"{n} invalid field{'s' if n != 1 else ''}: " + ", ".join(e["field"] for e in errors[:5]),
-        "errors": errors,
-    }
+    return problem(422, "invalid-applicant", _fields_detail(errors), errors=errors)
 
 
 async def require_json(request: Request) -> None:
@@ -199,9 +215,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         malformed, errors = validation_errors(exc)
         if malformed:
             return problem_response(request, 400, "malformed-request", malformed)
-        n = len(errors)
-        detail = f"{n} invalid field{'s' if n != 1 else ''}: " + ", ".join(e["field"] for e in errors[:5])
-        return problem_response(request, 422, "invalid-request", detail, errors=errors)
+        return problem_response(request, 422, "invalid-request", _fields_detail(errors), errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:

@@ -14,8 +14,7 @@ from typing import Any
 
 from babel.dates import format_date
 
-from engine import Rulebook
-from engine.outcome import (
+from engine import (
     Action,
     Assumption,
     Cause,
@@ -24,6 +23,7 @@ from engine.outcome import (
     Need,
     Op,
     Requirement,
+    Rulebook,
     Shortfall,
     Status,
     Step,

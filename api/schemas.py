@@ -23,6 +23,7 @@ from engine import (
     Effort,
     FactTopic,
     Feasibility,
+    IsoDate,
     Need,
     Op,
     Reason,
@@ -35,7 +36,6 @@ from engine import (
     Why,
     make_enum,
 )
-from engine.applicant import IsoDate
 
 from .i18n import LANGUAGES
 from .problems import FieldError

@@ -23,8 +23,7 @@ import functools
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from engine import Rulebook
-from engine.outcome import (
+from engine import (
     Change,
     CredentialGuidance,
     CredentialOutcome,
@@ -35,6 +34,7 @@ from engine.outcome import (
     Requirement,
     RouteGuidance,
     RouteOutcome,
+    Rulebook,
     Shortfall,
     StateOutcome,
     Step,

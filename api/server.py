@@ -38,7 +38,8 @@ import orjson
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from .problems import PROBLEM_MEDIA_TYPE, PROBLEM_TYPES
+from .problems import PROBLEM_MEDIA_TYPE, problem
+from .state import LIFESPAN_KEY
 
 __all__ = ["Server", "serve"]
 
@@ -49,8 +50,7 @@ STARTUP_FAILURE = 3  # uvicorn's exit code for a worker that could not start (ba
 
 def _problem_bytes(status: int, reason: bytes, kind: str, detail: str) -> bytes:
     """A whole HTTP/1.1 response carrying a problem, for errors raised before the app sees the request."""
-    problem = {"type": "https://credcheck.dev/problems/" + kind, "title": PROBLEM_TYPES[kind], "status": status}
-    body = orjson.dumps({**problem, "detail": detail})
+    body = orjson.dumps(problem(status, kind, detail))  # no instance: the request was never read whole
     head = (
         f"HTTP/1.1 {status} ".encode()
         + reason
@@ -127,7 +127,7 @@ class Server(uvicorn.Server):
 
     def _service(self) -> Any:
         lifespan = getattr(self, "lifespan", None)
-        return getattr(lifespan, "state", {}).get("credcheck.service")
+        return getattr(lifespan, "state", {}).get(LIFESPAN_KEY)
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         # A signal handler: set flags only (no logging, no locks); on_tick acts on them.

@@ -1,4 +1,5 @@
-"""Render the OpenAPI document. ``python -m api.spec`` rewrites ``openapi/openapi.json``.
+"""The OpenAPI document: built from the app (:func:`openapi`, the app's ``openapi()``) and rendered.
+``python -m api.spec`` rewrites ``openapi/openapi.json``.
 
 The committed file is what SDK generators read; ``tests/api/test_spec.py`` fails when it drifts from the
 app, so regenerate it (``make openapi``) whenever the API or the rule set's vocabularies change.
@@ -13,9 +14,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+from collections.abc import Callable
 from typing import Any
 
-from .schemas import EXAMPLES_PATH
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from .problems import PROBLEM_MEDIA_TYPE
+from .schemas import EXAMPLES_PATH, Detail, load_examples
+from .serialize import serializer
 
 SPEC_PATH = EXAMPLES_PATH.parent / "openapi.json"
 FIXTURES = SPEC_PATH.parent.parent / "tests" / "rules" / "credentials"
@@ -23,6 +30,100 @@ FIXTURES = SPEC_PATH.parent.parent / "tests" / "rules" / "credentials"
 # (fixture file, the expected status of the case taken from it): the first such case is the example.
 _SINGLE = ("aama/cma.yaml", "eligible")
 _BATCH = (("aama/cma.yaml", "eligible"), ("nha/ccma.yaml", "undetermined"), ("nha/cmaa.yaml", "ineligible"))
+
+
+DESCRIPTION = """\
+Eligibility checker for US medical-technician certifications.
+
+Send what is known about an applicant; get back, for every credential, whether they are **eligible**,
+**ineligible** or **undetermined** (information missing), with every route and criterion explained, cited
+and marked with its verification level, plus the licensing notes of a state.
+
+* A criterion is `met`, `unmet`, or `unknown` when the facts given do not decide it; `missing_inputs` says
+  what would.
+* Results depend on `as_of` (default today, UTC) and on the rule set, identified by `rules.id` in the body
+  and the `X-Rules-Version` header. The same request, `as_of` and rule set always give the same answer.
+* Errors are `application/problem+json` (RFC 9457) and name the offending field.
+* When the service is configured with API keys, send one as `X-API-Key` or `Authorization: Bearer`.
+  `/healthz`, `/readyz`, `/openapi.json`, `/docs` and `/redoc` stay open, and so does `/metrics` unless the
+  service protects it.
+* Catalogue answers carry an `ETag`: send it back as `If-None-Match` to get 304 Not Modified.
+"""
+
+TAGS = [
+    {"name": "eligibility", "description": "Evaluate applicants."},
+    {"name": "catalogue", "description": "Credentials, routes, criteria and state notes, derived from the rule files."},
+    {"name": "operations", "description": "Health of the service."},
+]
+
+RESPONSE_HEADERS = {
+    "X-Rules-Version": {
+        "description": "Rule set version with its content digest, e.g. `0.3.0+sha256.2b410e8aab4a53d0`.",
+        "schema": {"type": "string"},
+    },
+    "X-Request-ID": {
+        "description": "The request's id (yours if you sent a valid `X-Request-ID`), also in the service's logs.",
+        "schema": {"type": "string"},
+    },
+}
+
+
+def openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
+    """Spec post-processing: problem+json for errors, response headers, optional API-key security."""
+
+    def build() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        spec = get_openapi(
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=app.routes,
+            tags=app.openapi_tags,
+            separate_input_output_schemas=False,
+        )
+        for path_item in spec.get("paths", {}).values():
+            for operation in path_item.values():
+                for status, response in operation.get("responses", {}).items():
+                    content = response.get("content", {})
+                    schema = content.get("application/json", {}).get("schema")
+                    is_problem = schema is None or schema.get("$ref") == "#/components/schemas/Problem"
+                    if status.isdigit() and int(status) >= 400 and is_problem:
+                        content.pop("application/json", None)
+                        content[PROBLEM_MEDIA_TYPE] = {"schema": {"$ref": "#/components/schemas/Problem"}}
+                        response["content"] = content
+                    response.setdefault("headers", {}).update(RESPONSE_HEADERS)
+        components = spec.setdefault("components", {})
+        # Keys are optional, decided per deployment (CREDCHECK_API_KEYS), so no operation requires a scheme:
+        # generators would otherwise demand credentials from every client. Send the key as a plain header.
+        components["securitySchemes"] = {
+            "ApiKeyHeader": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+            "BearerAuth": {"type": "http", "scheme": "bearer"},
+        }
+        # The answer to the request example (a rule fixture's case), as the service gives it; none when the
+        # examples do not fit the rule set served (load_examples says so).
+        book = app.state.service.book
+        examples = load_examples(book)
+        if examples:
+            example = examples["eligibility"]
+            request = example["value"]
+            evaluation = book.evaluate(
+                book.parse_applicant(request["applicant"]),
+                as_of=dt.date.fromisoformat(request["as_of"]),
+                credentials=request["credentials"],
+                state=request["state"] if request["state"] in book.state_codes else None,
+            )
+            answer = serializer(book).eligibility(evaluation, detail=Detail.STANDARD, language="en")
+            ok = spec["paths"]["/v1/eligibility"]["post"]["responses"]["200"]["content"]["application/json"]
+            ok["examples"] = {"fixture": {"summary": example["summary"], "value": answer}}
+        schemas = components.get("schemas", {})
+        # FastAPI's own validation error models are replaced by Problem everywhere.
+        schemas.pop("HTTPValidationError", None)
+        schemas.pop("ValidationError", None)
+        app.openapi_schema = spec
+        return spec
+
+    return build
 
 
 def render(spec: dict[str, Any]) -> str:

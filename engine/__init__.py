@@ -12,6 +12,8 @@ that the API serializes and renders. Typical use::
 The engine never reads the clock: the evaluation date is always an argument.
 """
 
+from ._batch import CHUNK as BATCH_CHUNK
+from ._batch import PARALLEL_THRESHOLD as BATCH_PARALLEL_THRESHOLD
 from ._batch import BatchRunner, BatchStopped, available_cpus, evaluate_item
 from ._catalogue import rules_report
 from ._errors import (
@@ -23,11 +25,12 @@ from ._errors import (
     UnknownStateError,
 )
 from ._loader import load_rule_set, rule_set_digest
+from ._program import MAX_RULES
 from ._rulebook import BUNDLED_RULES_DIR, Rulebook, default_rules_dir, load_rulebook
 from ._ruleset import RuleSet
 from ._schema import Confidence, FactTopic, SourceKind, StateNoteKind
-from ._vocab import make_enum
-from .applicant import ApplicantModels
+from ._vocab import REQUIRED_VOCABULARIES, make_enum
+from .applicant import ApplicantModels, IsoDate, field_errors, field_path
 from .outcome import (
     Action,
     Assumption,
@@ -41,21 +44,30 @@ from .outcome import (
     Effort,
     Evaluation,
     Feasibility,
+    Measured,
     Need,
     Op,
     Reason,
+    Requirement,
     RouteGuidance,
     RouteOutcome,
     Shortfall,
+    StateOutcome,
     Status,
     Step,
+    TimeSpan,
     Unit,
     Verdict,
     Why,
+    Window,
 )
 
 __all__ = [
+    "BATCH_CHUNK",
+    "BATCH_PARALLEL_THRESHOLD",
     "BUNDLED_RULES_DIR",
+    "MAX_RULES",
+    "REQUIRED_VOCABULARIES",
     "Action",
     "ApplicantModels",
     "Assumption",
@@ -75,9 +87,12 @@ __all__ = [
     "Evaluation",
     "FactTopic",
     "Feasibility",
+    "IsoDate",
+    "Measured",
     "Need",
     "Op",
     "Reason",
+    "Requirement",
     "RouteGuidance",
     "RouteOutcome",
     "RuleProblem",
@@ -85,18 +100,23 @@ __all__ = [
     "RuleSetError",
     "SourceKind",
     "StateNoteKind",
+    "StateOutcome",
     "Rulebook",
     "Shortfall",
     "Status",
     "Step",
+    "TimeSpan",
     "Unit",
     "UnknownCredentialError",
     "UnknownStateError",
     "Verdict",
     "Why",
+    "Window",
     "available_cpus",
     "default_rules_dir",
     "evaluate_item",
+    "field_errors",
+    "field_path",
     "load_rule_set",
     "load_rulebook",
     "make_enum",

@@ -610,7 +610,7 @@ def test_a_large_file_is_evaluated_by_worker_processes_with_the_same_results(
 ) -> None:
     """`--workers 2` and a file of PARALLEL_THRESHOLD rows: the rows are evaluated in worker processes (each
     result says which process encoded it), and the results are those of one process."""
-    from engine._batch import PARALLEL_THRESHOLD
+    from engine import BATCH_PARALLEL_THRESHOLD as PARALLEL_THRESHOLD
 
     monkeypatch.setattr("api.serialize.batch_item", batch_item_with_pid)
     rows = "".join(f"s{n},199{n % 10}-03-14,ekg\n" for n in range(PARALLEL_THRESHOLD))

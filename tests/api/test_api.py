@@ -89,10 +89,12 @@ def test_rules_version_is_in_body_and_header(client: Any, rulebook: Rulebook) ->
 
 
 def test_as_of_defaults_to_today_in_utc(client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    import api.main
+    import api.clock
 
-    monkeypatch.setattr(api.main, "utc_today", lambda: dt.date(2031, 1, 2))
+    monkeypatch.setattr(api.clock, "utc_today", lambda: dt.date(2031, 1, 2))
     assert client.post("/v1/eligibility", json={"applicant": {}}).json()["as_of"] == "2031-01-02"
+    batch = client.post("/v1/eligibility/batch", json={"items": [{"id": "a", "applicant": {}}]})
+    assert batch.json()["as_of"] == "2031-01-02"
 
 
 def test_same_request_same_answer(client: Any) -> None:
@@ -295,6 +297,43 @@ def test_health(client: Any, rulebook: Rulebook) -> None:
     assert body["rules"]["version"] == rulebook.version
 
 
+ONE_ROUTE = """\
+criteria:
+  approved:
+    label: Approved by AMT
+    measure: program.approvals
+    test: {includes_any: [amt-board-approved]}
+    cite: {source: doc}
+routes:
+  - {id: only, label: Only route, criteria: [approved]}
+"""
+
+
+def test_apps_side_by_side_answer_each_from_their_own_rule_set(client: Any, rulebook: Rulebook, tmp_path: Any) -> None:
+    """Routes reach the rule set and its request models through the app that received the request, never a
+    module global: a second app in the same process, on another rule set, changes nothing the first answers."""
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+    from engine import load_rulebook
+    from tests.helpers import credential, make_rule_set
+
+    other = load_rulebook(make_rule_set(tmp_path, credential(ONE_ROUTE)))
+    assert other.version_id != rulebook.version_id
+    approved = {"programs": [{"discipline": "other", "approvals": ["amt-board-approved"]}]}
+    one = {"credentials": ["test.cred"], "applicant": approved}
+    with TestClient(create_app(rulebook=other)) as second:
+        for c, book in ((client, rulebook), (second, other), (client, rulebook)):
+            assert c.get("/healthz").json()["rules"]["id"] == book.version_id
+            listed = c.get("/v1/credentials")
+            assert [x["id"] for x in listed.json()["credentials"]] == book.credential_ids
+            answer = c.post("/v1/eligibility", json={"applicant": {}})
+            assert answer.headers["x-rules-version"] == book.version_id
+            assert [x["id"] for x in answer.json()["credentials"]] == book.credential_ids
+        assert second.post("/v1/eligibility", json=one).json()["eligible"] == ["test.cred"]
+        assert problem_fields(client.post("/v1/eligibility", json=one)) == ["credentials[0]"]
+
+
 def test_unexpected_errors_are_a_generic_500_without_details(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     from fastapi.testclient import TestClient
 
@@ -322,13 +361,15 @@ def test_invalid_rule_set_stops_startup_naming_file_and_key(tmp_path: Any) -> No
         "    cite: {source: doc}\nroutes:\n  - {id: r, label: R, criteria: [x]}\n"
     )
     root = make_rule_set(tmp_path, bad)
-    proc = subprocess.run(
-        [sys.executable, "-c", "import api.main"],
-        env={"CREDCHECK_RULES_DIR": str(root), "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+
+    def run(code: str) -> subprocess.CompletedProcess[str]:
+        env = {"CREDCHECK_RULES_DIR": str(root), "PATH": "/usr/bin:/bin"}
+        return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+
+    # Importing builds nothing (no app at import); the app uvicorn serves (`api.main:app`) is built on use.
+    imported = run("import api.main; print('app' in vars(api.main))")
+    assert (imported.returncode, imported.stdout.strip()) == (0, "False"), imported.stderr
+    proc = run("from api.main import app")
     assert proc.returncode == 1
     assert "refusing to start" in proc.stderr
     assert "credentials/test/cred.yaml:" in proc.stderr and "`criteria.x.measure`" in proc.stderr

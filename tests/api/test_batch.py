@@ -14,8 +14,8 @@ import pytest
 from api import batch_io, schemas
 from api.cli import main
 from benchmarks.population import applicant
+from engine import BATCH_PARALLEL_THRESHOLD as PARALLEL_THRESHOLD
 from engine import BatchRunner, Rulebook, load_rulebook
-from engine._batch import PARALLEL_THRESHOLD
 from tests.helpers import REPO, batch_item_with_pid, without_pids
 
 AS_OF = "2026-11-23"

@@ -23,8 +23,9 @@ from fastapi.testclient import TestClient
 from api.main import create_app
 from api.serialize import batch_item
 from api.settings import Settings
+from engine import BATCH_CHUNK as CHUNK
+from engine import BATCH_PARALLEL_THRESHOLD as PARALLEL_THRESHOLD
 from engine import BatchRunner, load_rulebook
-from engine._batch import CHUNK, PARALLEL_THRESHOLD
 from tests.helpers import REPO, batch_item_with_pid
 
 OLD_LABEL = "The program is a medical assisting program"
@@ -35,7 +36,7 @@ ITEMS = [{"id": str(i), "applicant": {}} for i in range(PARALLEL_THRESHOLD + 50)
 @pytest.fixture
 def pids(monkeypatch: pytest.MonkeyPatch) -> None:
     """Batch results over HTTP say which process evaluated them (``pid``)."""
-    monkeypatch.setattr("api.main.batch_item", batch_item_with_pid)
+    monkeypatch.setattr("api.serialize.batch_item", batch_item_with_pid)
 
 
 def _in_workers(results: list[dict[str, Any]]) -> bool:

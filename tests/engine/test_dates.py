@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import doctest
 
 import pytest
 from dateutil.relativedelta import relativedelta
@@ -50,6 +51,10 @@ def months_back(anchor: dt.date, other: dt.date) -> tuple[int, int]:
     while anchor - relativedelta(months=m) < other:
         m -= 1
     return m, (anchor - relativedelta(months=m) - other).days
+
+
+def test_date_doctests() -> None:
+    assert doctest.testmod(_dates).failed == 0
 
 
 @PROPERTY

@@ -22,8 +22,7 @@ from typing import Any
 from hypothesis import HealthCheck, Phase, given, note, settings
 from hypothesis import strategies as st
 
-from engine import Rulebook
-from engine.outcome import Action, Assumption, Cause, Effort, Feasibility, Need, Verdict
+from engine import Action, Assumption, Cause, Effort, Feasibility, Need, Rulebook, Verdict
 from tests.engine.test_oracle import cases
 
 AS_OF = dt.date(2026, 11, 23)

@@ -22,9 +22,7 @@ from pathlib import Path
 import pytest
 
 from api.cli import main as cli
-from engine import RuleProblem, RuleSetError, load_rule_set, load_rulebook
-from engine._program import MAX_RULES
-from engine._vocab import REQUIRED_VOCABULARIES
+from engine import MAX_RULES, REQUIRED_VOCABULARIES, RuleProblem, RuleSetError, load_rule_set, load_rulebook
 from tests.helpers import REPO, credential, make_rule_set
 
 BAD = Path(__file__).parent / "bad_rules"
