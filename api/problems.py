@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import traceback
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
@@ -169,9 +170,20 @@ def validation_errors(exc: RequestValidationError) -> tuple[str | None, list[dic
     return malformed, errors
 
 
+def _routes(routes: Any) -> Iterator[Any]:
+    """The app's routes, with those of routers added by ``include_router`` (which FastAPI keeps behind one
+    wrapper route; the page's router is added so, without a prefix)."""
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            yield from _routes(included.routes)
+        else:
+            yield route
+
+
 def _allowed_methods(app: FastAPI, request: Request) -> list[str]:
     methods: set[str] = set()
-    for route in app.router.routes:
+    for route in _routes(app.router.routes):
         match, _ = route.matches({**request.scope, "method": "GET"})
         if match in (Match.FULL, Match.PARTIAL):
             methods.update(getattr(route, "methods", None) or ())

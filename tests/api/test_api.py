@@ -289,6 +289,9 @@ def test_method_not_allowed_lists_allowed_methods(client: Any) -> None:
     r = client.delete("/v1/eligibility")
     assert r.status_code == 405 and r.headers["allow"] == "POST"
     assert client.put("/v1/credentials").headers["allow"] == "GET"
+    # the page's routes too (its router is included, behind FastAPI's wrapper route): it was an empty Allow
+    page = client.delete("/en/")
+    assert page.status_code == 405 and "GET" in page.headers["allow"].split(", ")
 
 
 def test_health(client: Any, rulebook: Rulebook) -> None:
