@@ -79,13 +79,14 @@ def _results() -> dict[str, Any]:
         "echo_same_size": {**run_, "requests_per_s": 2000.0},
         "eligibility": run_,
         "eligibility_3_credentials": {**run_, "requests_per_s": 3000.0},
-        "ratio": 0.25,
+        "ratio": 0.2,
     }
     return {
         "machine": {"date": "2026-11-23 10:00 UTC", "cpu": "test cpu", "cpus": 2, "python": "3.11", "load_1min": 0.5},
         "engine": {
             "applicants": 500, "credentials": 20, "routes": 40, "criteria": 150, "rules": 300,
             "facts_per_applicant_median": 6, "verdicts_us": timing, "summary_us": timing,
+            "batch_item_us": {"median": 1000.0, "p99": 2000.0, "detail": "summary"},
             "full_explanation_us": timing, "durable_rules_us": timing, "yardstick_us": {"median": 800.0, "p99": 1600.0},
             "ratio_engine_to_yardstick": 0.5,
         },
@@ -119,10 +120,12 @@ def test_report_prints_every_section_with_its_figures_and_verdicts(capsys: pytes
     assert re.search(r"evaluation: measures, durable-rules, decisions\s+300 us\s+30%", out)
     assert re.search(r"FastAPI, middleware, metrics \(the rest\)\s+350 us\s+35%", out)
     # http: the ratios are recomputed from the figures, and each worker count gets its own verdict
-    assert "[MISS] 1 worker(s): eligibility/echo 0.25" in out
+    assert "[MISS] 1 worker(s): eligibility/echo 0.20" in out
     assert "[ok  ] 2 worker(s): eligibility/echo 0.70" in out
     assert "vs same-size echo 0.50; 3 credentials/echo 0.75" in out
     assert "[MISS] target: <= 5 s" in out  # the CLI took 6 s
+    # the batch against the ideal: 2,000 items x 1,000 us on 2 cores = 1 s; HTTP took 3 s
+    assert "[MISS] ideal on 2 cores 1.00 s (2,000 x 1000 us / 2); HTTP reaches 33% of it (target >= 80%)" in out
     assert "cold start to first answer: median 1.25 s  [ok  ] target <= 2 s" in out
     assert "RSS 100.0 -> 105.0 MiB over 20,000 evaluations (+5.0%)  [ok  ] target < 10%" in out
     # answers: sizes per detail, the languages' and guidance's costs, days ahead, each with its verdict
