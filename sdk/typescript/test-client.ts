@@ -99,7 +99,7 @@ assert.deepEqual(cmaResult.inputs_needed, []);
 assert.equal(cmaResult.routes?.[0]?.status, Status.MET);
 assert.ok(cmasResult.inputs_needed.length > 0, 'an undetermined credential says what could decide it');
 const unknown = (cmasResult.routes ?? []).flatMap((r) => r.criteria).filter((c) => c.status === Status.UNKNOWN);
-assert.ok(unknown.length > 0 && unknown.every((c) => c.missing_inputs.length > 0));
+assert.ok(unknown.length > 0 && unknown.every((c) => (c.missing_inputs ?? []).length > 0));
 assert.equal(result.state?.code, 'WA');
 assert.ok((result.state?.notes.length ?? 0) > 0);
 
