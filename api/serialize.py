@@ -717,11 +717,8 @@ class Serializer:
         return {**out, **self.listed(answer.sources, answer.levels, r)}
 
 
-def invalid_item(item_id: str, errors: list[dict[str, str]]) -> dict[str, Any]:
-    """A batch item whose facts are invalid: its problem, named fields, no outcome (every batch path, the
-    endpoint's, the CLI's and a registrar file's unreadable rows, answers with this one shape)."""
-    from .problems import item_problem
-
+def failed_item(item_id: str, problem: dict[str, Any]) -> dict[str, Any]:
+    """A batch item with a problem and no outcome (invalid facts, or not evaluated): one shape on every path."""
     return {
         "id": item_id,
         "ok": False,
@@ -731,8 +728,16 @@ def invalid_item(item_id: str, errors: list[dict[str, str]]) -> dict[str, Any]:
         "definitions": None,
         "sources": None,
         "verifications": None,
-        "problem": item_problem(errors),
+        "problem": problem,
     }
+
+
+def invalid_item(item_id: str, errors: list[dict[str, str]]) -> dict[str, Any]:
+    """A batch item whose facts are invalid: its problem, named fields, no outcome (every batch path, the
+    endpoint's, the CLI's and a registrar file's unreadable rows, answers with this one shape)."""
+    from .problems import item_problem
+
+    return failed_item(item_id, item_problem(errors))
 
 
 def rules_json(evaluation: Evaluation) -> dict[str, str]:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -54,3 +57,15 @@ def batch_item_with_pid(book: Any, item_id: str, evaluation: Any, errors: Any, *
 def without_pids(results: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], set[int]]:
     """Results without the ``pid`` that :func:`batch_item_with_pid` adds, and the set of those pids."""
     return [{k: v for k, v in r.items() if k != "pid"} for r in results], {r["pid"] for r in results}
+
+
+def until(condition: Any, timeout: float, what: str) -> Any:
+    """Poll ``condition`` until it returns something true (and return it), or fail after ``timeout`` seconds:
+    what the server tests wait with instead of a sleep."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    pytest.fail(f"timed out after {timeout} s waiting for {what}")

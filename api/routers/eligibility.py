@@ -87,14 +87,7 @@ def _not_evaluated(exc: BaseException) -> str:
 
 
 def _unavailable_item(item_id: str, why: str) -> dict[str, Any]:
-    return {
-        "id": item_id,
-        "ok": False,
-        "eligible": None,
-        "credentials": None,
-        "details": None,
-        "problem": problem(503, "unavailable", why, errors=[]),
-    }
+    return serialize.failed_item(item_id, problem(503, "unavailable", why, errors=[]))
 
 
 async def check_eligibility_batch(body: Any, request: Request) -> Response:

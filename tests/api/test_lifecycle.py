@@ -13,7 +13,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,23 +21,13 @@ import httpx
 import orjson
 import pytest
 
-from tests.helpers import REPO
+from tests.helpers import REPO, until
 
 
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def _until(condition: Any, timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    pytest.fail(f"timed out after {timeout} s waiting for {what}")
 
 
 def _group(pgid: int) -> set[int]:
@@ -85,7 +74,7 @@ class _Server:
             except httpx.HTTPError:
                 return False
 
-        _until(ready, 60, "readiness")
+        until(ready, 60, "readiness")
 
     def workers(self) -> set[int]:
         return _children(self.proc.pid) - {self._tracker()}
@@ -166,7 +155,7 @@ def test_sigterm_to_the_group_during_large_batches_drains_and_answers_every_item
     assert streaming.wait(60)  # the NDJSON batch is being answered: both batches are running
     os.killpg(server.proc.pid, signal.SIGTERM)  # what systemd, Ctrl-C and Kubernetes send
     # Draining: the listener stays open and readiness fails, so load balancers stop sending work.
-    _until(lambda: _status(server.base + "/readyz") == 503, 5, "/readyz to answer 503 while draining")
+    until(lambda: _status(server.base + "/readyz") == 503, 5, "/readyz to answer 503 while draining")
     for t in threads:
         t.join(60)
     answer = answers["json"]
@@ -183,7 +172,7 @@ def test_sigterm_to_the_group_during_large_batches_drains_and_answers_every_item
     assert all(line["ok"] or line["problem"]["status"] == 503 for line in lines)
     code = server.proc.wait(timeout=60)  # no worker stuck in "Waiting for application shutdown"
     assert code == 0
-    _until(lambda: not _group(server.proc.pid), 10, "every process of the group to exit (no orphans)")
+    until(lambda: not _group(server.proc.pid), 10, "every process of the group to exit (no orphans)")
     messages = [line["message"] for line in server.lines()]
     assert "Exception in ASGI application\n" not in messages
 
@@ -207,14 +196,14 @@ def test_a_killed_worker_takes_its_batch_processes_with_it_and_is_logged(server:
         assert owners, "no worker started batch processes"
         worker, batch = next(iter(owners.items()))
         os.kill(worker, signal.SIGKILL)
-        _until(lambda: not any(_alive(p) for p in batch), 15, "the dead worker's batch processes to exit")
-        died = _until(
+        until(lambda: not any(_alive(p) for p in batch), 15, "the dead worker's batch processes to exit")
+        died = until(
             lambda: [line for line in server.lines() if line.get("worker") == worker and "died" in line["message"]],
             15,
             "the supervisor to log the death",
         )
         assert died[0]["level"] == "error" and "SIGKILL" in died[0]["message"]
-        _until(lambda: len(server.workers()) == 2, 30, "a replacement worker")
+        until(lambda: len(server.workers()) == 2, 30, "a replacement worker")
         assert http.post("/v1/eligibility", json={"applicant": {}}).status_code == 200
 
 
@@ -282,7 +271,7 @@ def test_a_500_does_not_close_the_keep_alive_connection(rulebook: Any, monkeypat
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
-        _until(lambda: server.started, 30, "the in-process server")
+        until(lambda: server.started, 30, "the in-process server")
         body = b'{"applicant": {}}'
         with socket.create_connection(("127.0.0.1", port), timeout=15) as sock:
             sock.sendall(

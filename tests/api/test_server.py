@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from tests.api.test_concurrency import PAYLOADS
-from tests.helpers import REPO
+from tests.helpers import REPO, until
 
 
 def _free_port() -> int:
@@ -65,17 +65,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Any:
     log.close()
 
 
-def _until(condition: Any, timeout: float, what: str) -> Any:
-    """Poll ``condition`` until it returns something true, or fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    pytest.fail(f"timed out after {timeout} s waiting for {what}")
-
-
 def _metric(http: httpx.Client, name: str) -> float:
     """The sum of a metric's samples over both workers (0 before the first sample)."""
     total = 0.0
@@ -116,7 +105,7 @@ def test_two_workers_give_identical_answers_under_concurrency(server: Any, clien
                 results.extend(pool.map(call, range(64)))
                 return False
 
-            _until(both_answered, 120, "both workers to answer")
+            until(both_answered, 120, "both workers to answer")
         assert all(status == 200 for status, _ in results)
         assert all(same for _, same in results)
         # and the metrics add up across them
@@ -159,7 +148,7 @@ def test_sigterm_lets_requests_in_flight_finish_then_stops(server: Any) -> None:
         before = _metric(http, evaluated)
         pending = pool.submit(http.post, "/v1/eligibility/batch", json={"as_of": "2026-11-23", "items": items})
         # SIGTERM once the batch is being evaluated (its items are counted as they are done), not after a sleep.
-        done = _until(lambda: _metric(http, evaluated) - before, 60, "the batch to start") or 0
+        done = until(lambda: _metric(http, evaluated) - before, 60, "the batch to start") or 0
         proc.send_signal(signal.SIGTERM)
         answer = pending.result(timeout=180)
     assert done < len(items) / 2, "the batch was nearly done before SIGTERM could be sent; make it larger"
