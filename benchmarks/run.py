@@ -757,12 +757,16 @@ def main() -> int:
         "cold": bench_cold,
         "memory": bench_memory,
     }
-    for name in sections:
-        print(f"running {name}...", file=sys.stderr, flush=True)
-        results[name] = runners[name](args.quick)
-    report(results)
     out = REPO / "benchmarks" / "results"
     out.mkdir(exist_ok=True)
+    for name in sections:
+        print(f"running {name}...", file=sys.stderr, flush=True)
+        started = time.perf_counter()
+        results[name] = runners[name](args.quick)
+        print(f"  ({time.perf_counter() - started:.0f} s)", file=sys.stderr, flush=True)
+        # after each section: a run cut short (a timeout, ^C) keeps what it measured
+        (out / "latest.json").write_text(json.dumps(results, indent=2, default=str))
+    report(results)
     (out / "latest.json").write_text(json.dumps(results, indent=2, default=str))
     return 0
 
