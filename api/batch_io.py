@@ -111,6 +111,7 @@ from typing import IO, Any
 from pydantic import BaseModel
 
 from .i18n import catalogue
+from .render import _  # marks messages of the `messages` catalogue for extraction
 from .rules_text import RuleText
 
 __all__ = [
@@ -138,11 +139,6 @@ MEDIA_TYPES = {
     "jsonl": "application/x-ndjson",  # as the batch endpoint streams its results
 }
 NOTE_PREFIX = "note:"
-
-
-def _(message: str) -> str:
-    """Marks a message for extraction (the ``messages`` catalogue, as api/render.py's)."""
-    return message
 
 
 # Why an undetermined credential is open, besides facts not given (the result's `undetermined_reasons`).
@@ -943,7 +939,7 @@ def write_results(
 
 
 def _write_jsonl(stream: IO[bytes], table: _Table, rows: Iterator[tuple[BatchRow, dict[str, Any]]]) -> None:
-    for _, result in rows:
+    for _row, result in rows:
         stream.write(json.dumps(result, separators=(",", ":")).encode() + b"\n")
 
 
