@@ -173,6 +173,8 @@ def test_a_batch_stopped_by_the_shutdown_deadline_is_a_503_problem(rulebook: Any
     app = create_app(Settings(batch_workers=1), rulebook=rulebook)
     items = [{"id": str(i), "applicant": {}} for i in range(5)]
     with TestClient(app) as c:
+        invalid = c.post("/v1/eligibility/batch", json={"items": [{"id": "x", "applicant": {"birth_date": 1}}]})
+        invalid_keys = set(invalid.json()["items"][0])
         app.state.service.stop.set()  # what the server does shortly before its graceful-shutdown time is up
         r = c.post("/v1/eligibility/batch", json={"items": items})
         assert r.status_code == 503 and r.headers["content-type"] == "application/problem+json"
@@ -181,3 +183,5 @@ def test_a_batch_stopped_by_the_shutdown_deadline_is_a_503_problem(rulebook: Any
         lines = [orjson.loads(line) for line in streamed.content.splitlines()]
         assert [line["id"] for line in lines] == [item["id"] for item in items]
         assert all(line["problem"]["status"] == 503 and line["problem"]["errors"] == [] for line in lines)
+        # the same keys as an invalid item's (they lacked the null definitions, sources and verifications)
+        assert all(set(line) == invalid_keys for line in lines)
