@@ -73,6 +73,9 @@ _ORDER = {
 }
 
 
+_MEMO = 8192  # sentences kept per renderer for each kind memoized (shortfalls, steps, labels)
+
+
 class Renderer:
     """Renders outcomes of one rule book in one language."""
 
@@ -83,6 +86,12 @@ class Renderer:
         self.text = RuleText(book.rules, language)
         self.vocabularies = book.rules.vocabularies
         self.credentials = book.rules.credentials
+        # Guidance's sentences recur between applicants (the same shortfall of the same criterion): each
+        # renderer (one per rule book and language) keeps the latest few thousand, keyed by the typed value.
+        self.shortfall_sentence = functools.lru_cache(maxsize=_MEMO)(self._shortfall_sentence)
+        self.step = functools.lru_cache(maxsize=_MEMO)(self._step)
+        self.criterion_text = functools.lru_cache(maxsize=_MEMO)(self._criterion_text)
+        self.route_text = functools.lru_cache(maxsize=_MEMO)(self._route_text)
 
     # ------------------------------------------------------------------ values
 
@@ -252,14 +261,14 @@ class Renderer:
 
     # ------------------------------------------------------------------ guidance
 
-    def criterion_text(self, criterion_id: str) -> str:
+    def _criterion_text(self, criterion_id: str) -> str:
         """A criterion's label, by id."""
         credential, key = criterion_id.rsplit(".", 1)
         cred = self.credentials[credential]
         crit = cred.criteria[key]
         return self.text.get(cred.path, f"criteria.{key}.label", crit.label)
 
-    def route_text(self, route_id: str) -> str:
+    def _route_text(self, route_id: str) -> str:
         """A route's label, by id."""
         credential, key = route_id.rsplit(".", 1)
         cred = self.credentials[credential]
@@ -289,7 +298,7 @@ class Renderer:
             return self.t(_("tell us: {inputs}"), inputs=self.messages.list(list(s.inputs)))
         return self.t(_("the certifying body's word on your answer"))
 
-    def shortfall_sentence(self, s: Shortfall) -> str:
+    def _shortfall_sentence(self, s: Shortfall) -> str:
         """A shortfall with its criterion: "At least 6 semester hours of biology: 2 semester hours more"."""
         return self.t(_("{label}: {what}"), label=self.criterion_text(s.criterion), what=self.shortfall(s))
 
@@ -298,7 +307,7 @@ class Renderer:
         parts = [self.t(_ASSUMPTIONS[a]) for a in assumptions]
         return self.t(_(" (if {conditions})"), conditions=self.messages.list(parts)) if parts else ""
 
-    def step(self, step: Step, credential: str) -> str:
+    def _step(self, step: Step, credential: str) -> str:
         """One next step, as a sentence a student can act on."""
         cred = self.credentials[credential]
         body = cred.body_name

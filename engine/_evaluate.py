@@ -427,6 +427,7 @@ class _Combiner:
             for record in range(len(records or ())):
                 self.rows[(scope, record)] = decide(scope, record, applicant_row)
         self.status_rows = {key: [d[0] for d in row] for key, row in self.rows.items()}
+        self._outcomes: dict[tuple[int, Scope, int, str | None], CriterionOutcome] = {}
 
         self.evaluated: list[tuple[CredentialDef, list[tuple[_PlannedRoute, _RouteOutcome]], int]] = []
         for cred, routes in plan.credentials:
@@ -486,12 +487,20 @@ class _Combiner:
     # ------------------------------------------------------------------ outcomes
 
     def _criterion(self, i: int, outcome: _RouteOutcome, scope: Scope, group: str | None) -> CriterionOutcome:
-        """Criterion ``i`` as decided on the record the route picked for ``scope`` (its entry's scope)."""
+        """Criterion ``i`` as decided on the record the route picked for ``scope`` (its entry's scope); routes
+        that share a criterion and a record share its outcome."""
+        pick = 0 if scope == "applicant" else outcome.picks[scope]
+        key = (i, scope, pick, group)
+        found = self._outcomes.get(key)
+        if found is None:
+            found = self._outcomes[key] = self._decided(i, scope, pick, group)
+        return found
+
+    def _decided(self, i: int, scope: Scope, pick: int, group: str | None) -> CriterionOutcome:
         act = self.plan.actives[i]
         crit = act.criterion
         measure = crit.measure
-        status, lo, hi, missing = self._row(scope, outcome)[i]
-        pick = 0 if scope == "applicant" else outcome.picks[scope]
+        status, lo, hi, missing = self.rows[(scope, pick)][i]
         record_level = measure.scope != "applicant"
         record = f"{_RECORDS[scope]}[{pick}]" if record_level and pick >= 0 else None
         why: Why | None = None

@@ -114,6 +114,7 @@ class Guide:
         self._bounds: dict[tuple[str, int | None], Any] = {}
         self._flips: dict[tuple[str, int | None], list[dt.date]] = {}
         self._live: dict[str, list[Any]] = {}  # per credential, the routes an unchanging fact does not keep unmet
+        self._shortfalls: dict[tuple[Any, ...], Shortfall] = {}  # a criterion shared by routes: worked out once
         programs = self.applicant.programs or ()
         self.ending = {  # program index -> expected completion date, for programs in progress that end ahead
             j: p.completion_date
@@ -167,21 +168,12 @@ class Guide:
             status = UNKNOWN
         return status
 
-    def _edges(self, crit: CriterionDef) -> set[dt.date]:
+    def _edges(self, crit: CriterionDef) -> tuple[dt.date, ...]:
         """Days ahead on which the criterion's test or its being in effect changes."""
-        only = crit.versions[0]
-        if len(crit.versions) == 1 and only.start is None and only.end is None and crit.effective is None:
-            return set()  # the usual case: one test, always in effect
-        out: set[dt.date] = set()
-        spans = [(v.start, v.end) for v in crit.versions]
-        if crit.effective:
-            spans.append((crit.effective.from_, crit.effective.to))
-        for start, end in spans:
-            if start is not None:
-                out.add(start)
-            if end is not None:
-                out.add(end + _ONE)
-        return {d for d in out if self.as_of < d < self.horizon}
+        days = crit.edge_days
+        if not days:
+            return days  # the usual case: one test, always in effect
+        return tuple(d for d in days if self.as_of < d < self.horizon)
 
     def _dynamic(self, crit: CriterionDef, record: int | None) -> tuple[dt.date, ...] | None:
         """The boundaries between which the criterion's reading is monotone, or None when it never changes."""
@@ -202,7 +194,7 @@ class Guide:
             ends.update(self.ending.values())
         if events is None and not edges and not ends:
             return None
-        points = set(events or ()) | edges | ends
+        points = set(events or ()).union(edges, ends)
         return tuple(sorted(d for d in points if self.as_of < d < self.horizon))
 
     def flips(self, crit: CriterionDef, record: int | None) -> list[dt.date]:
@@ -268,6 +260,15 @@ class Guide:
         self, cred: CredentialDef, i: int, scope: str, pick: int, group: str | None, *, dated: bool = True
     ) -> Shortfall:
         """What criterion ``i`` still needs on the record ``pick`` of ``scope`` (its decision is not met)."""
+        key = (i, scope, pick, group, dated)
+        found = self._shortfalls.get(key)
+        if found is None:
+            found = self._shortfalls[key] = self._shortfall(cred, i, scope, pick, group, dated)
+        return found
+
+    def _shortfall(
+        self, cred: CredentialDef, i: int, scope: str, pick: int, group: str | None, dated: bool
+    ) -> Shortfall:
         act = self.c.plan.actives[i]
         crit = act.criterion
         measure = crit.measure
@@ -454,15 +455,8 @@ class Guide:
         """Days ahead on which the credential's verdict may change: where a criterion of a route that can
         still change flips, and (the second set) where a route or criterion comes into or out of effect."""
         found: set[dt.date] = set()
-        edges: set[dt.date] = set()
+        edges = {d for d in cred.edge_days if self.as_of < d < self.horizon}
         live = self._live[cred.id] = []
-        for route in cred.routes:
-            if route.effective:
-                for d in (route.effective.from_, route.effective.to and route.effective.to + _ONE):
-                    if d is not None and self.as_of < d < self.horizon:
-                        edges.add(d)
-        for crit in cred.criteria.values():
-            edges.update(self._edges(crit))
         for pr, outcome in routes:
             parts = []
             for scope, entries in pr.scoped:

@@ -7,6 +7,7 @@ real applicant fields, thresholds are in engine units, verification levels are i
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -79,6 +80,16 @@ class CriterionDef:
     @property
     def scope(self) -> Scope:
         return self.measure.scope
+
+    @functools.cached_property
+    def edge_days(self) -> tuple[dt.date, ...]:
+        """The days on which its test or its being in effect changes (a version or ``effective`` starts, or
+        the day after one ends), sorted; empty for the usual one test always in effect."""
+        spans = [(v.start, v.end) for v in self.versions]
+        if self.effective:
+            spans.append((self.effective.from_, self.effective.to))
+        one = dt.timedelta(days=1)
+        return tuple(sorted({d for start, end in spans for d in (start, end and end + one) if d is not None}))
 
 
 @dataclass(frozen=True, eq=False)
@@ -156,6 +167,17 @@ class CredentialDef:
     uncertain: tuple[str, ...]
     sources: dict[str, CitationRef]
     path: str
+
+    @functools.cached_property
+    def edge_days(self) -> tuple[dt.date, ...]:
+        """The days on which one of its routes or criteria comes into or out of effect, or a dated test
+        changes (the day after an end), sorted."""
+        one = dt.timedelta(days=1)
+        days = {d for crit in self.criteria.values() for d in crit.edge_days}
+        for route in self.routes:
+            if route.effective:
+                days.update(d for d in (route.effective.from_, route.effective.to and route.effective.to + one) if d)
+        return tuple(sorted(days))
 
 
 @dataclass(frozen=True, eq=False)
