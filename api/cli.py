@@ -276,7 +276,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
     from .batch_io import BatchFileError, format_of, read_items, write_results
     from .schemas import Detail
-    from .serialize import batch_item
+    from .serialize import batch_item, encoded_item
 
     source, target = Path(args.input), Path(args.output)
     try:
@@ -322,8 +322,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
         progress.update(done)
 
     try:
-        encode = functools.partial(batch_item, detail=Detail(args.detail), language=args.lang)
-        results = runner.run(items, as_of=as_of, credentials=args.credential, encode=encode)
+        # Workers send each result as JSON bytes (far cheaper to pass between processes than its dicts).
+        encode = functools.partial(encoded_item, item=batch_item, detail=Detail(args.detail), language=args.lang)
+        results = (r.data() for r in runner.run(items, as_of=as_of, credentials=args.credential, encode=encode))
         summary = write_results(
             target,
             batch,

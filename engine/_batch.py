@@ -32,9 +32,10 @@ from .applicant import field_errors
 
 __all__ = ["BatchRunner", "BatchStopped", "Encode", "available_cpus", "evaluate_item"]
 
-# encode(rule book, item id, evaluation or None, field errors or None) -> a JSON-ready result. It must be
-# picklable (a module-level function, or a functools.partial of one): worker processes import and call it.
-Encode = Callable[[Any, str, Any, list[dict[str, str]] | None], dict[str, Any]]
+# encode(rule book, item id, evaluation or None, field errors or None) -> the item's result, as the caller
+# wants it (the API's: a JSON-ready dict, or that dict already encoded, which crosses processes far faster).
+# It must be picklable (a module-level function, or a functools.partial of one): workers import and call it.
+Encode = Callable[[Any, str, Any, list[dict[str, str]] | None], Any]
 
 # Below this many items a batch runs in the calling process: starting workers costs more than it saves.
 PARALLEL_THRESHOLD = 400
@@ -52,7 +53,7 @@ def evaluate_item(
     as_of: dt.date,
     credentials: Sequence[str] | None,
     encode: Encode,
-) -> dict[str, Any]:
+) -> Any:
     """Evaluate one batch item; invalid facts are encoded as field errors instead of raising."""
     try:
         model = book.parse_applicant(applicant)
@@ -138,7 +139,7 @@ def _guard_worker() -> None:
 _Chunk = tuple[list[tuple[str, Any]], dt.date, tuple[str, ...] | None, Encode]
 
 
-def _worker_chunk(args: _Chunk) -> list[dict[str, Any]]:
+def _worker_chunk(args: _Chunk) -> list[Any]:
     items, as_of, credentials, encode = args
     return [
         evaluate_item(_WORKER_BOOK, item_id, applicant, as_of=as_of, credentials=credentials, encode=encode)
@@ -199,7 +200,7 @@ class BatchRunner:
         explained: bool = False,
         size_hint: int | None = None,
         stop: threading.Event | None = None,
-    ) -> Iterator[dict[str, Any]]:
+    ) -> Iterator[Any]:
         """Yield one result per item, in input order, as soon as it (and every earlier one) is ready.
 
         ``encode`` turns each outcome into its result (in the worker process, for large batches);
@@ -221,7 +222,7 @@ class BatchRunner:
             return
         with self._lock:
             self._running += 1  # a closed runner still answers (workers start again, stop after the batch)
-        window: deque[Future[list[dict[str, Any]]]] = deque()
+        window: deque[Future[list[Any]]] = deque()
         try:
             pool = self._get_pool()
             chunks = _chunks(items, as_of, creds, encode, FULL_CHUNK if explained else CHUNK)

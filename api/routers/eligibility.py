@@ -121,17 +121,18 @@ async def check_eligibility_batch(body: Any, request: Request) -> Response:
     language = language_of(request, body.lang)
     detail = Detail(body.detail)
     # Looked up at call time, as the clock is: a test can have every item say which process encoded it.
-    encode = functools.partial(serialize.batch_item, detail=detail, language=language)
+    # Each item comes back as its JSON bytes, encoded where it was evaluated (`EncodedItem`).
+    encode = functools.partial(serialize.encoded_item, item=serialize.batch_item, detail=detail, language=language)
     explained = detail != Detail.SUMMARY
 
-    def results() -> Iterator[dict[str, Any]]:
+    def results() -> Iterator[serialize.EncodedItem]:
         for result in runner.run(
             items, as_of=as_of, credentials=credentials, encode=encode, explained=explained, stop=state.stop
         ):
-            if result["ok"]:
+            if result.ok:
                 metrics.batch_items.labels("evaluated").inc()
-                for outcome in result["credentials"]:
-                    metrics.evaluations.labels(outcome["id"], outcome["status"]).inc()
+                for credential, status in result.statuses:
+                    metrics.evaluations.labels(credential, status).inc()
             else:
                 metrics.batch_items.labels("invalid").inc()
             yield result
@@ -142,7 +143,7 @@ async def check_eligibility_batch(body: Any, request: Request) -> Response:
             done = 0
             try:
                 for result in results():
-                    yield orjson.dumps(result) + b"\n"
+                    yield result.json + b"\n"
                     done += 1
             except (BatchStopped, BrokenProcessPool) as exc:
                 # Headers are sent: the status cannot change. Every item still gets its line, whole:
@@ -158,8 +159,8 @@ async def check_eligibility_batch(body: Any, request: Request) -> Response:
         # larger), are what waits for the rest of the batch.
         parts, failed = [], 0
         for result in results():
-            failed += not result["ok"]
-            parts.append(orjson.dumps(result))
+            failed += not result.ok
+            parts.append(result.json)
         return parts, failed
 
     try:

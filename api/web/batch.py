@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from api.batch_io import MEDIA_TYPES, BatchFileError, format_of, read_items, write_results
-from api.serialize import batch_item
+from api.serialize import batch_item, encoded_item
 
 __all__ = ["FORMATS", "BatchFileError", "Results", "format_of", "run_file"]
 
@@ -52,8 +52,8 @@ def run_file(
     batch = read_items(data, book.models.Applicant, name=filename, max_rows=limit)
     if not batch.rows:
         raise BatchFileError(filename, ["the file holds no applicants"])
-    encode = functools.partial(batch_item, language=language)  # the next steps in the page's language
-    evaluated = runner.run(batch.items, as_of=as_of, credentials=None, encode=encode)
+    encode = functools.partial(encoded_item, item=batch_item, language=language)  # steps in the page's language
+    evaluated = (r.data() for r in runner.run(batch.items, as_of=as_of, credentials=None, encode=encode))
     stream = io.BytesIO()
     summary = write_results(
         stream, batch, evaluated, rules=book.rules, as_of=as_of, format=output.lstrip("."), language=language
