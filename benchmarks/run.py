@@ -362,6 +362,7 @@ def bench_http(quick: bool) -> dict[str, Any]:
 
     seconds = 5 if quick else 15
     full = _bodies(200)
+    default = _bodies(200, detail="summary")  # what a client gets when it names no detail
     subset = _bodies(200, MA_CREDENTIALS)
     sizes = {"full": [], "subset": []}
     results: dict[str, Any] = {"connections": 32, "seconds": seconds, "bodies": len(full)}
@@ -382,6 +383,7 @@ def bench_http(quick: bool) -> dict[str, Any]:
                 "echo": (server.base + "/_bench/echo", full),
                 "echo_same_size": (server.base + f"/_bench/echo?pad={pad}", full),
                 "eligibility": (server.base + "/v1/eligibility", full),
+                "eligibility_default": (server.base + "/v1/eligibility", default),
                 "eligibility_3_credentials": (server.base + "/v1/eligibility", subset),
             }
             measured = {}
@@ -394,6 +396,7 @@ def bench_http(quick: bool) -> dict[str, Any]:
         results[f"{workers}_worker"] = {
             **measured,
             "ratio": measured["eligibility"]["requests_per_s"] / echo_rps if echo_rps else 0.0,
+            "ratio_default": measured["eligibility_default"]["requests_per_s"] / echo_rps if echo_rps else 0.0,
         }
     return results
 
@@ -683,6 +686,7 @@ def report(results: dict[str, Any]) -> None:
                 ("echo", "echo (ceiling)"),
                 ("echo_same_size", "echo, answer padded to full size"),
                 ("eligibility", "eligibility, full catalogue"),
+                ("eligibility_default", "eligibility, full, summary (default)"),
                 ("eligibility_3_credentials", "eligibility, 3 credentials"),
             ):
                 x = r[name]
@@ -701,6 +705,16 @@ def report(results: dict[str, Any]) -> None:
                 f"  [{mark(ok)}] {workers} worker(s): eligibility/echo {r['ratio']:.2f} "
                 f"(target >= {TARGETS['http_ratio']}, p99 <= {TARGETS['http_p99_ms']} ms, 0 errors); "
                 f"vs same-size echo {same_size:.2f}; 3 credentials/echo {subset:.2f}"
+            )
+            default_ratio = r["eligibility_default"]["requests_per_s"] / r["echo"]["requests_per_s"]
+            default_ok = (
+                default_ratio >= TARGETS["http_ratio"]
+                and r["eligibility_default"]["p99_ms"] <= TARGETS["http_p99_ms"]
+                and r["eligibility_default"]["errors"] == 0
+            )
+            print(
+                f"  [{mark(default_ok)}] {workers} worker(s): at the default detail (summary), eligibility/echo "
+                f"{default_ratio:.2f}, p99 {r['eligibility_default']['p99_ms']:.1f} ms"
             )
     elif h:
         print(f"\nhttp: {h['skipped']}")

@@ -78,8 +78,10 @@ def _results() -> dict[str, Any]:
         "echo": {**run_, "requests_per_s": 4000.0},
         "echo_same_size": {**run_, "requests_per_s": 2000.0},
         "eligibility": run_,
+        "eligibility_default": {**run_, "requests_per_s": 1200.0, "p99_ms": 25.0},
         "eligibility_3_credentials": {**run_, "requests_per_s": 3000.0},
         "ratio": 0.2,
+        "ratio_default": 0.3,
     }
     return {
         "machine": {"date": "2026-11-23 10:00 UTC", "cpu": "test cpu", "cpus": 2, "python": "3.11", "load_1min": 0.5},
@@ -123,6 +125,8 @@ def test_report_prints_every_section_with_its_figures_and_verdicts(capsys: pytes
     assert "[MISS] 1 worker(s): eligibility/echo 0.20" in out
     assert "[ok  ] 2 worker(s): eligibility/echo 0.70" in out
     assert "vs same-size echo 0.50; 3 credentials/echo 0.75" in out
+    # at the default detail: a ratio over the target, but a p99 over 20 ms misses it
+    assert "[MISS] 1 worker(s): at the default detail (summary), eligibility/echo 0.30, p99 25.0 ms" in out
     assert "[MISS] target: <= 5 s" in out  # the CLI took 6 s
     # the batch against the ideal: 2,000 items x 1,000 us on 2 cores = 1 s; HTTP took 3 s
     assert "[MISS] ideal on 2 cores 1.00 s (2,000 x 1000 us / 2); HTTP reaches 33% of it (target >= 80%)" in out
