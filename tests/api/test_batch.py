@@ -256,3 +256,24 @@ def test_cli_batch_bad_input_exits_2(
     source.write_text(content)
     assert main(["batch", str(source), "-o", str(tmp_path / "out.csv")]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_an_encoded_item_is_the_items_json_with_what_the_endpoint_counts() -> None:
+    """Workers send `EncodedItem`s: their bytes must decode to the very result `batch_item` makes, and their
+    statuses be the credentials' (the endpoint's metrics read them instead of the result)."""
+    import datetime as dt
+
+    import orjson
+
+    from api.serialize import batch_item, encoded_item
+
+    book = load_rulebook()
+    as_of = dt.date.fromisoformat(AS_OF)
+    for facts in (GOOD, {}, applicant(random.Random(5))):
+        evaluation = book.evaluate(book.parse_applicant(facts), as_of=as_of)
+        encoded = encoded_item(book, "x", evaluation, None, detail=schemas.Detail.SUMMARY, language="es")
+        result = batch_item(book, "x", evaluation, None, detail=schemas.Detail.SUMMARY, language="es")
+        assert encoded.ok and encoded.data() == result == orjson.loads(orjson.dumps(result))
+        assert encoded.statuses == tuple((c["id"], c["status"]) for c in result["credentials"])
+    bad = encoded_item(book, "y", None, [{"field": "applicant.birth_date", "message": "m", "type": "t"}])
+    assert not bad.ok and bad.statuses == () and bad.data()["problem"]["status"] == 422
