@@ -27,7 +27,7 @@ from babel import Locale, UnknownLocaleError
 from babel.lists import format_list
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
+from babel.numbers import parse_pattern
 from babel.support import NullTranslations, Translations
 
 __all__ = ["DEFAULT_LANGUAGE", "LANGUAGES", "Catalogue", "catalogue", "negotiate"]
@@ -97,11 +97,26 @@ class Catalogue:
 
     def number(self, value: float) -> str:
         """A number as people write it in this language (``1,040``; at most two decimals)."""
-        return format_decimal(value, format="#,##0.##", locale=self.locale)
+        return _number(value, self.locale)
 
     def list(self, items: list[str], style: str = "standard") -> str:
         """``a, b, and c`` (or ``a, b, or c`` with ``style="or"``) as the language joins lists."""
-        return format_list(items, style=style, locale=self.locale)
+        return _list(tuple(items), style, self.locale)
+
+
+# Babel's formatting parses its pattern and looks up the locale's symbols on every call; answers format the
+# same few thousand numbers and lists over and over (hours, counts, input names), so both are memoized.
+_NUMBER = parse_pattern("#,##0.##")
+
+
+@functools.lru_cache(maxsize=8192)
+def _number(value: float, locale: Locale) -> str:
+    return _NUMBER.apply(value, locale)
+
+
+@functools.lru_cache(maxsize=8192)
+def _list(items: tuple[str, ...], style: str, locale: Locale) -> str:
+    return format_list(list(items), style=style, locale=locale)
 
 
 def _read(language: str, domain: str) -> NullTranslations:

@@ -232,6 +232,9 @@ class Serializer:
         self._criteria: dict[tuple[Any, ...], dict[str, Any]] = {}
         self._definitions: dict[tuple[Any, ...], tuple[dict[str, Any], tuple[str, ...]]] = {}
         self._shortfalls: dict[tuple[Shortfall, str], dict[str, Any]] = {}
+        # per (route id, language): its definition, sources, verification key and groups' labels (a route's
+        # groups are the same in every outcome of it)
+        self._route_definitions: dict[tuple[str, str], Any] = {}
         for cred in rules.credentials.values():
             prefix = cred.id
             self._level(cred.verification, cred.path, "")
@@ -384,12 +387,26 @@ class Serializer:
     def route_definition(self, route: RouteOutcome, r: Renderer, answer: _Answer) -> None:
         if route.id in answer.routes:
             return
+        key = (route.id, r.language)
+        cached = self._route_definitions.get(key)
+        if cached is None:
+            cached = self._route_definitions[key] = self._route_definition(route, r)
+        out, sources, level, groups = cached
+        answer.sources.extend(sources)
+        answer.levels.append(level)
+        answer.routes[route.id] = out
+        for group_id, label in groups:
+            answer.groups.setdefault(group_id, label)
+
+    def _route_definition(
+        self, route: RouteOutcome, r: Renderer
+    ) -> tuple[dict[str, Any], list[str], str, list[tuple[str, dict[str, Any]]]]:
+        """What an answer says once about a route (the same for every answer in a language)."""
         d = route.definition
         f = self.book.rules.credentials[route.id.rsplit(".", 1)[0]].path
         refs, keys = self.cite(d)
-        answer.sources.extend(keys)
+        sources = list(keys)
         level = self._vkey[d.verification]
-        answer.levels.append(level)
         out: dict[str, Any] = {"label": r.text.get(f, f"routes.{d.key}.label", d.label), "verification": level}
         if d.reason:
             out["reason"] = r.text.get(f, f"routes.{d.key}.reason", d.reason)
@@ -399,14 +416,13 @@ class Serializer:
             out["not_evaluated"] = []
             for j, (text, cites) in enumerate(d.not_evaluated):
                 ne_refs, ne_keys = self.cite(cites)
-                answer.sources.extend(ne_keys)
+                sources.extend(ne_keys)
                 text = r.text.get(f, f"routes.{d.key}.not_evaluated.{j}", text)
                 out["not_evaluated"].append({"text": text, "cite": ne_refs})
-        answer.routes[route.id] = out
-        for g in route.groups:
-            answer.groups.setdefault(
-                g.id, {"label": r.text.get(f, f"groups.{g.definition.key}.label", g.definition.label)}
-            )
+        groups = [
+            (g.id, {"label": r.text.get(f, f"groups.{g.definition.key}.label", g.definition.label)}) for g in route.groups
+        ]
+        return out, sources, level, groups
 
     def route(
         self,
