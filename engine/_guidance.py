@@ -395,7 +395,7 @@ class Guide:
                     out.append(self.shortfall(cred, entry, scope, pick, None, dated=dated))
                 continue
             group, members = entry
-            if max(row[i] for i in members) == MET:
+            if max(map(row.__getitem__, members)) == MET:
                 continue
             options = [self.shortfall(cred, i, scope, pick, group.id, dated=dated) for i in members]
             out.append(min(options, key=lambda s: (s.cause is not None, s.effort.rank)))
@@ -506,8 +506,18 @@ class Guide:
                     row = self.c.status_rows[(scope, 0 if scope == "applicant" else pick)]  # type: ignore[index]
                     part = MET
                     for entry in entries:
-                        members = (entry,) if isinstance(entry, int) else entry[1]
-                        part = min(part, max(self._status_on(i, row, pick, day) for i in members))
+                        if isinstance(entry, int):
+                            entry_status = self._status_on(entry, row, pick, day)
+                        else:  # a group: its strongest member
+                            entry_status = UNMET
+                            for i in entry[1]:
+                                entry_status = max(entry_status, self._status_on(i, row, pick, day))
+                                if entry_status == MET:
+                                    break
+                        if entry_status < part:
+                            part = entry_status
+                            if part == UNMET:
+                                break  # this record cannot carry the route on that day
                     best = max(best, part)
                 status = min(status, best)
             if not pr.route.complete:

@@ -318,10 +318,10 @@ class Effort(enum.StrEnum):
 
     @property
     def rank(self) -> int:
-        return _EFFORT_ORDER.index(self)
+        return _EFFORT_RANK[self]
 
 
-_EFFORT_ORDER = tuple(Effort)
+_EFFORT_RANK = {effort: n for n, effort in enumerate(Effort)}
 
 
 class Need(enum.StrEnum):
