@@ -50,9 +50,9 @@ def rule_texts(rules: RuleSet) -> Iterator[Text]:
     vocab = "vocabulary.yaml"
     for name, vocabulary in rules.vocabularies.items():
         yield Text(vocab, f"{name}.description", vocabulary.description)
-        if name == "us_state":
-            continue  # state names are given by the state files where researched, and by the page otherwise
         for code, label in vocabulary.values.items():
+            if name == "us_state" and code in rules.states:
+                continue  # a researched state's name is translated with its state file
             yield Text(vocab, f"{name}.values.{code}", label)
     for d in rules.derivations:
         yield Text("derivations.yaml", f"derivations.{d.id}.label", d.label)

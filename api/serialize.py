@@ -420,7 +420,8 @@ class Serializer:
                 text = r.text.get(f, f"routes.{d.key}.not_evaluated.{j}", text)
                 out["not_evaluated"].append({"text": text, "cite": ne_refs})
         groups = [
-            (g.id, {"label": r.text.get(f, f"groups.{g.definition.key}.label", g.definition.label)}) for g in route.groups
+            (g.id, {"label": r.text.get(f, f"groups.{g.definition.key}.label", g.definition.label)})
+            for g in route.groups
         ]
         return out, sources, level, groups
 

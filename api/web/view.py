@@ -69,8 +69,13 @@ def vocab_label(book: Any, vocabulary: str, value: str, language: str) -> dict[s
         vocabulary = "other_credential"
     if vocabulary == "us_state":
         state = rules.states.get(value)
-        name = RuleText(rules, language)(state.path, "name", state.name) if state else None
-        return rule_text(book, name or rules.vocabularies["us_state"].values.get(value, value), language) or {}
+        english = rules.vocabularies["us_state"].values.get(value, value)
+        text = RuleText(rules, language)
+        if state is not None:
+            name = text(state.path, "name", state.name)
+        else:  # a territory without a state file: its name in the vocabulary's catalogue
+            name = text.get("vocabulary.yaml", f"us_state.values.{value}", english)
+        return rule_text(book, name, language) or {}
     vocab = rules.vocabularies.get(vocabulary)
     text = vocab.values.get(value) if vocab is not None else None
     if text is not None:

@@ -105,3 +105,22 @@ def test_trace_shows_per_criterion_the_facts_read_the_dated_test_and_the_rule_th
     # `standard` has no trace
     standard = client.post("/v1/eligibility", json={**body, "detail": "standard"}).json()
     assert all("trace" not in c for r in standard["credentials"][0]["routes"] for c in r["criteria"])
+
+
+def test_every_state_and_territory_is_named_in_the_answers_language(client: Any, rulebook: Rulebook) -> None:
+    """Territories have no state file (their names came from the vocabulary, untranslated: a Spanish answer
+    said "US Virgin Islands"); every code of `us_state` must be named in Spanish by the answer and the page."""
+    from api.web.view import vocab_label
+
+    spanish = {
+        "VI": "Islas Vírgenes de EE. UU.",
+        "AS": "Samoa Americana",
+        "MP": "Islas Marianas del Norte",
+        "NY": "Nueva York",
+    }
+    for code, name in spanish.items():
+        body = {"as_of": "2026-11-23", "state": code, "applicant": {}, "lang": "es"}
+        assert client.post("/v1/eligibility", json=body).json()["state"]["name"] == name
+        assert vocab_label(rulebook, "us_state", code, "es") == {"text": name, "lang": "es"}
+    english = client.post("/v1/eligibility", json={"state": "VI", "applicant": {}, "lang": "en"}).json()
+    assert english["state"]["name"] == "US Virgin Islands"
