@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from engine import Rulebook, load_rulebook
-from tests.fixtures import Case, compare, load_cases
+from tests.fixtures import Case, compare, compare_guidance, eligible_from_problems, load_cases
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -59,10 +59,12 @@ class RuleFixtureItem(pytest.Item):
 
     def runtest(self) -> None:
         case = self.case
-        result = bundled_rulebook().evaluate(
-            case.applicant, as_of=case.as_of, credentials=[case.credential], state=case.state
-        )
+        book = bundled_rulebook()
+        result = book.evaluate(case.applicant, as_of=case.as_of, credentials=[case.credential], state=case.state)
         problems = compare(case, result.credentials[0])
+        if "guidance" in case.expect:
+            problems += compare_guidance(case, result.guidance()[0], book)
+            problems += eligible_from_problems(case, book)
         if problems:
             raise FixtureMismatch(problems)
 

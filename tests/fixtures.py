@@ -36,10 +36,28 @@ criteria report a record of must be named. It says which record the route reads 
 the first listed). Group statuses need not be stated: each group's status is checked against the statuses the
 case states for its members (a group is met when one member is: its strongest member's status); ``groups``
 states them outright where that helps a reader.
+
+``guidance`` (optional, under ``expect``) states the credential's guidance, every key optional, with the field
+names and values the API's JSON uses (ids without the credential prefix)::
+
+    guidance:
+      eligible_from: 2027-01-12           # the first day eligible, or null; also eligible_until, after_until
+      nearest_route: category-1           # or null
+      timeline: [{on: 2027-01-12, status: eligible, routes: [category-1]}]    # every change, in order
+      routes:                             # routes not met, those named: feasibility, effort, shortfalls
+        category-3: {feasibility: precluded, shortfalls: [{criterion: passed-cma-before, cause: own-credential}]}
+      next_steps: [{action: wait, route: category-1, on: 2027-01-12}]         # every step, in order
+
+``on`` may be written bare (YAML reads it as ``true``; the loader gives it back its name). Mappings are
+subsets (only the fields stated are compared); lists are compared item by item and must have the
+length stated, except ``shortfalls``, which lists only the criteria it names (each by ``criterion``). A stated
+``eligible_from`` date is also checked against verdicts: with the applicant projected to that day (``project``),
+the credential is eligible on it and not the day before.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,8 +65,10 @@ from typing import Any
 
 import yaml
 
+from api.render import renderer
+from api.serialize import change_json, shortfall_json, step_json
 from api.spec import jsonable
-from engine import CredentialOutcome
+from engine import CredentialGuidance, CredentialOutcome, Rulebook
 
 FIXTURE_ROOT = Path(__file__).parent / "rules"
 
@@ -82,12 +102,23 @@ def load_cases(path: Path) -> list[Case]:
                 name=raw["name"],
                 as_of=raw["as_of"],
                 applicant=jsonable(raw.get("applicant") or {}),
-                expect=raw["expect"],
+                expect={**raw["expect"], "guidance": _on(raw["expect"]["guidance"])}
+                if "guidance" in raw["expect"]
+                else raw["expect"],
                 boundary=[raw["boundary"]] if isinstance(raw.get("boundary"), str) else list(raw.get("boundary") or []),
                 state=raw.get("state"),
             )
         )
     return cases
+
+
+def _on(value: Any) -> Any:
+    """YAML 1.1 reads a bare ``on:`` key as ``True``: the guidance fields' ``on``, as written."""
+    if isinstance(value, dict):
+        return {("on" if k is True else k): _on(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_on(v) for v in value]
+    return value
 
 
 def all_fixture_files() -> list[Path]:
@@ -190,4 +221,130 @@ def _records(key: str, route: Any, expected: dict[str, int | None]) -> list[str]
                             f"got {sorted(got) or 'none'}")
     for name, got in reported.items():
         problems.append(f"route {key}: the case does not state the record of {name} (got {sorted(got)})")
+    return problems
+
+
+# ---------------------------------------------------------------------------------------------- guidance
+
+GUIDANCE_KEYS = {"eligible_from", "eligible_until", "after_until", "nearest_route", "timeline", "routes", "next_steps"}
+GUIDANCE_ROUTE_KEYS = {"feasibility", "effort", "shortfalls"}
+
+
+def iso_day(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def subset_problems(expected: Any, got: Any, where: str) -> list[str]:
+    """Where ``got`` differs from ``expected`` (dicts: only the keys given; lists: item by item, same length;
+    dates as ISO strings)."""
+    if isinstance(expected, dict):
+        if not isinstance(got, dict):
+            return [f"{where}: expected a mapping, got {got!r}"]
+        out = []
+        for key, value in expected.items():
+            if key not in got:
+                out.append(f"{where}.{key}: missing (have {sorted(got)})")
+            else:
+                out += subset_problems(value, got[key], f"{where}.{key}")
+        return out
+    if isinstance(expected, list):
+        if not isinstance(got, list) or len(got) != len(expected):
+            return [f"{where}: expected {expected!r}, got {got!r}"]
+        pairs = enumerate(zip(expected, got, strict=True))
+        return [p for i, (e, g) in pairs for p in subset_problems(e, g, f"{where}[{i}]")]
+    return [] if iso_day(expected) == got else [f"{where}: expected {expected!r}, got {got!r}"]
+
+
+def guidance_data(g: CredentialGuidance, book: Rulebook) -> dict[str, Any]:
+    """A credential's guidance as the API's JSON spells it (``api.serialize``), without the sentences and with
+    ids short of the credential prefix, as fixtures write them; routes keyed by id, shortfalls by criterion."""
+    r = renderer(book, "en")
+
+    def short(value: str | None) -> str | None:
+        return value.removeprefix(g.id + ".") if value is not None else None
+
+    def shortfall(s: Any) -> dict[str, Any]:
+        out = shortfall_json(s, r)
+        del out["text"]
+        out["criterion"] = short(out["criterion"])
+        if "group" in out:
+            out["group"] = short(out["group"])
+        return out
+
+    steps = []
+    for s in g.next_steps:
+        step = step_json(s, g.id, r)
+        del step["text"]
+        step["route"] = short(step["route"])
+        step["criteria"] = [short(c) for c in step["criteria"]]
+        steps.append(step)
+    return {
+        "eligible_from": iso_day(g.eligible_from),
+        "eligible_until": iso_day(g.eligible_until),
+        "after_until": short(g.after_until),
+        "nearest_route": short(g.nearest_route),
+        "timeline": [{**change_json(c), "routes": [short(x) for x in c.routes]} for c in g.timeline],
+        "next_steps": steps,
+        "routes": {
+            short(route.id): {
+                "feasibility": route.feasibility.value,
+                "effort": route.effort.value if route.effort else None,
+                "shortfalls": {short(s.criterion): shortfall(s) for s in route.shortfalls},
+            }
+            for route in g.routes
+        },
+    }
+
+
+def compare_guidance(case: Case, g: CredentialGuidance, book: Rulebook) -> list[str]:
+    """Differences between a case's ``guidance`` block and the engine's guidance for the credential."""
+    expected = dict(case.expect["guidance"] or {})
+    if set(expected) - GUIDANCE_KEYS:
+        return [f"guidance: unknown keys {sorted(set(expected) - GUIDANCE_KEYS)}"]
+    got = guidance_data(g, book)
+    routes = expected.pop("routes", None) or {}
+    problems = subset_problems(expected, got, "guidance")
+    for key, exp in routes.items():
+        where = f"guidance.routes.{key}"
+        if key not in got["routes"]:
+            problems.append(f"{where}: no guidance for the route (met, not encoded, or not a route)")
+            continue
+        if set(exp) - GUIDANCE_ROUTE_KEYS:
+            problems.append(f"{where}: unknown keys {sorted(set(exp) - GUIDANCE_ROUTE_KEYS)}")
+            continue
+        route = got["routes"][key]
+        problems += subset_problems({k: v for k, v in exp.items() if k != "shortfalls"}, route, where)
+        for want in exp.get("shortfalls") or ():
+            crit = want.get("criterion")
+            if crit not in route["shortfalls"]:
+                problems.append(f"{where}: no shortfall for {crit!r} (have {sorted(route['shortfalls'])})")
+            else:
+                problems += subset_problems(want, route["shortfalls"][crit], f"{where}.shortfalls.{crit}")
+    return problems
+
+
+def project(applicant: dict[str, Any], as_of: dt.date, day: dt.date) -> dict[str, Any]:
+    """The applicant on ``day``, as guidance assumes it: programs in progress that end by then are completed
+    (jobs without an end date go on by themselves). Written independently of ``engine._guidance``."""
+    out = copy.deepcopy(applicant)
+    for program in out.get("programs") or ():
+        end = program.get("completion_date")
+        if program.get("status") == "in-progress" and end and as_of < dt.date.fromisoformat(end) <= day:
+            program["status"] = "completed"
+    return out
+
+
+def eligible_from_problems(case: Case, book: Rulebook) -> list[str]:
+    """A stated ``eligible_from`` date, checked against verdicts: eligible on it, not the day before."""
+    day = (case.expect.get("guidance") or {}).get("eligible_from")
+    if not isinstance(day, dt.date):
+        return []
+    problems = []
+    for when, want_eligible in ((day - dt.timedelta(days=1), False), (day, True)):
+        evaluation = book.evaluate(
+            project(case.applicant, case.as_of, when), as_of=when, credentials=[case.credential], state=case.state
+        )
+        verdict = evaluation.verdicts[0][1]
+        if (verdict == "eligible") != want_eligible:
+            problems.append(f"eligible_from {day}: on {when}, with the applicant projected, the verdict is {verdict}")
     return problems

@@ -9,8 +9,9 @@ applicants at routes and puts dates and numbers at and around the rules' thresho
   does not (the shortfall is exact and minimal);
 * no precluded route is the nearest route, and no route the timeline shows met later is called precluded.
 
-The projection of the facts to a later date is written here again, independently of ``engine._guidance``:
-a program in progress whose expected completion date has come is completed; nothing else changes.
+The projection of the facts to a later date is written again, independently of ``engine._guidance``
+(``tests.fixtures.project``, shared with the rule fixtures' ``eligible_from`` check): a program in progress
+whose expected completion date has come is completed; nothing else changes.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from hypothesis import strategies as st
 
 from engine import Action, Assumption, Cause, Effort, Feasibility, Need, Rulebook, Verdict
 from tests.engine.test_oracle import cases
+from tests.fixtures import project
 
 AS_OF = dt.date(2026, 11, 23)
 PROPERTY = settings(
@@ -34,16 +36,6 @@ PROPERTY = settings(
     phases=(Phase.explicit, Phase.generate),  # no shrinking: evaluations ahead make it slow; `note` shows the case
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example],
 )
-
-
-def project(applicant: dict[str, Any], as_of: dt.date, day: dt.date) -> dict[str, Any]:
-    """The applicant on ``day``, as guidance assumes it: programs in progress that end by then are completed."""
-    out = copy.deepcopy(applicant)
-    for program in out.get("programs") or ():
-        end = program.get("completion_date")
-        if program.get("status") == "in-progress" and end and as_of < dt.date.fromisoformat(end) <= day:
-            program["status"] = "completed"
-    return out
 
 
 def verdict_on(book: Rulebook, applicant: dict[str, Any], as_of: dt.date, day: dt.date, credential: str) -> Verdict:

@@ -5,7 +5,7 @@
 * dated values and effective ranges are ordered and do not overlap (loader), and tests have versions;
 * every credential has a fixture file with an eligible, an ineligible and an undetermined case; every
   route is met somewhere; every criterion is unmet somewhere in every route it belongs to; every
-  time-window criterion has boundary cases on both sides;
+  time-window criterion has boundary cases on both sides; some case states the credential's guidance;
 * every US state, DC and Puerto Rico has a state file.
 """
 
@@ -118,7 +118,8 @@ def test_fixtures_cover_every_route_and_criterion(rulebook: Rulebook, credential
     route_met: set[str] = set()
     criterion_unmet: set[tuple[str, str]] = set()
     boundary: dict[str, set[str]] = defaultdict(set)
-    for case in load_cases(path):
+    cases = load_cases(path)
+    for case in cases:
         result = rulebook.evaluate(case.applicant, as_of=case.as_of, credentials=[credential_id], state=case.state)
         c = result.credentials[0]
         statuses.add(c.status.value)
@@ -138,6 +139,8 @@ def test_fixtures_cover_every_route_and_criterion(rulebook: Rulebook, credential
     expected = ("eligible", "undetermined") if encoded else ("undetermined",)
     expected += () if open_route or not encoded else ("ineligible",)
     problems = [f"no {s} case" for s in expected if s not in statuses]
+    if not any("guidance" in case.expect for case in cases):
+        problems.append("no case states the guidance (expect: guidance:, see tests/fixtures.py)")
     for route in cred.routes:
         if route.complete and route.key not in route_met:
             problems.append(f"route {route.key} is never met")
