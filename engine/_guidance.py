@@ -8,8 +8,9 @@ Built on an evaluation's decisions (the combiner's rows), never on its rendered 
   from a past date has passed, a fact cannot change (a completed program's hours), or it asks for the very
   credential applied for.
 * **Feasibility and the nearest route.** A route is precluded when an entry cannot be made up on any record
-  given; the nearest route is the possible one that takes least, by ``Effort`` (input < wait < experience <
-  practice < coursework < credential < program), then fewest shortfalls, then the rule file's order.
+  given; the nearest route is the possible one that takes least, by ``Effort`` (wait < input < experience <
+  practice < coursework < credential < program), then facts still unknown, then the day time alone makes
+  its shortfalls up, then fewest shortfalls, then the rule file's order.
 * **Timeline.** The facts are projected forward: a program in progress ends on its expected date (and is
   then completed), a job without an end date goes on, ages and times since dates grow. A verdict can only
   change on a day some criterion changes, so guidance finds those days from each measure's events and
@@ -610,25 +611,35 @@ class Guide:
         if verdict == Verdict.ELIGIBLE:
             met = next(pr.route.id for pr, o in routes if o.status == MET)
             return (Step(Action.APPLY, met, on=eligible_until),)
+        route = next((g for g in guided if g.id == nearest), None)
+        near: tuple[Step, ...] = ()
+        if route is not None:
+            order = sorted(route.shortfalls, key=lambda s: s.effort.rank)
+            near = tuple(Step(_ACTION[s.need], nearest, (s.criterion,), s, s.on) for s in order)
         if eligible_from is not None:
             change = next(c for c in changes if c.on == eligible_from)
-            return (
-                Step(
-                    Action.WAIT,
-                    change.routes[0] if change.routes else None,
-                    on=eligible_from,
-                    assumptions=change.assumptions,
-                ),
+            wait = Step(
+                Action.WAIT,
+                change.routes[0] if change.routes else None,
+                on=eligible_from,
+                assumptions=change.assumptions,
             )
-        if nearest is None:
-            unchecked = [pr.route.id for pr, o in routes if not pr.route.complete and o.status != UNMET]
-            if unchecked:  # only routes this service does not check remain: their terms are with the body
-                return tuple(Step(Action.CHECK, rid) for rid in unchecked)
-            return (Step(Action.NONE, None),)
-        route = next(g for g in guided if g.id == nearest)
-        order = sorted(route.shortfalls, key=lambda s: s.effort.rank)
-        return tuple(Step(_ACTION[s.need], nearest, (s.criterion,), s, s.on) for s in order)
+            askable = route is not None and all(s.need in (Need.INPUTS, Need.UNDECIDED) for s in route.shortfalls)
+            if askable and nearest not in change.routes:
+                return (*near, wait)  # facts not given yet may make the applicant eligible sooner: ask first
+            return (wait,)
+        # Routes this service does not check that may be open: their terms are with the body, which may accept
+        # the applicant now; asking it takes less than any shortfall beyond a fact to give or a date to wait for.
+        unchecked = tuple(
+            Step(Action.CHECK, pr.route.id) for pr, o in routes if not pr.route.complete and o.status != UNMET
+        )
+        if route is None:
+            return unchecked or (Step(Action.NONE, None),)
+        first = sum(1 for step in near if step.shortfall is not None and step.shortfall.effort.rank <= _INPUT)
+        return (*near[:first], *unchecked, *near[first:])  # facts to give, then the body to ask, then the rest
 
+
+_INPUT = Effort.INPUT.rank
 
 _ACTION = {
     Need.INPUTS: Action.GIVE,
@@ -645,11 +656,14 @@ _ACTION = {
 
 def _nearest(guided: Sequence[RouteGuidance]) -> str | None:
     """The possible route that takes least: greatest effort, then facts still unknown (a route that rests on
-    them may not be open at all), then fewest shortfalls, then the rule file's order."""
+    them may not be open at all), then the day its shortfalls are made up by time alone (work going on, a
+    date reached; a shortfall time does not make up counts as never), then fewest shortfalls, then the rule
+    file's order."""
     possible = [
         (
             g.effort.rank if g.effort else -1,
             sum(s.need == Need.INPUTS for s in g.shortfalls),
+            max((s.on or dt.date.max for s in g.shortfalls), default=dt.date.min),
             len(g.shortfalls),
             n,
             g.id,
