@@ -558,7 +558,10 @@ class Guide:
                 if every or now != predicted:
                     by_day.setdefault(day, []).append(cred.id)
                 predicted = now
-        last = {cred.id: (VERDICT[code], ()) for cred, _, code in evaluated}
+        last = {
+            cred.id: (VERDICT[code], tuple(pr.route.id for pr, o in routes if o.status == MET))
+            for cred, routes, code in evaluated
+        }
         changes: dict[str, list[Change]] = {cred.id: [] for cred, _, _ in evaluated}
         creds = {cred.id: cred for cred, _, _ in evaluated}
         for day in sorted(by_day):
@@ -569,7 +572,10 @@ class Guide:
                 verdict = VERDICT[code]
                 met = tuple(pr.route.id for pr, o in routes if o.status == MET)
                 if verdict != last[cred.id][0]:
-                    assumptions = self._assumptions(creds[cred.id], met, day) if verdict == Verdict.ELIGIBLE else ()
+                    # An eligibility begins on what its routes assume, and ends on what the routes met until
+                    # then assumed (a window counted from an expected completion date closes).
+                    basis = met if verdict == Verdict.ELIGIBLE else last[cred.id][1]
+                    assumptions = self._assumptions(creds[cred.id], basis, day)
                     changes[cred.id].append(Change(day, verdict, met, assumptions))
                 last[cred.id] = (verdict, met)
         return {cid: tuple(c) for cid, c in changes.items()}
