@@ -25,7 +25,7 @@ import datetime as dt
 import functools
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import cachetools
@@ -131,6 +131,12 @@ class _Plan:
     actives: tuple[_Active, ...]
     by_scope: dict[Scope, tuple[int, ...]]
     slots: dict[Scope, tuple[Slot, ...]]
+    # Criterion outcomes by everything they are built from (most recur between applicants): shared by the
+    # evaluations on this plan, cleared when full. Outcomes are immutable, so sharing them is safe.
+    outcomes: dict[tuple[Any, ...], CriterionOutcome] = field(default_factory=dict, compare=False, repr=False)
+
+
+_OUTCOMES_KEPT = 16384
 
 
 class Evaluator:
@@ -497,10 +503,23 @@ class _Combiner:
         return found
 
     def _decided(self, i: int, scope: Scope, pick: int, group: str | None) -> CriterionOutcome:
+        status, lo, hi, missing = decision = self.rows[(scope, pick)][i]
+        if self.trace:
+            return self._build(i, scope, pick, group, decision)
+        key = (i, scope, pick, group, status, lo, hi, missing)
+        shared = self.plan.outcomes
+        found = shared.get(key)
+        if found is None:
+            if len(shared) >= _OUTCOMES_KEPT:
+                shared.clear()
+            found = shared[key] = self._build(i, scope, pick, group, decision)
+        return found
+
+    def _build(self, i: int, scope: Scope, pick: int, group: str | None, decision: Decision) -> CriterionOutcome:
         act = self.plan.actives[i]
         crit = act.criterion
         measure = crit.measure
-        status, lo, hi, missing = self.rows[(scope, pick)][i]
+        status, lo, hi, missing = decision
         record_level = measure.scope != "applicant"
         record = f"{_RECORDS[scope]}[{pick}]" if record_level and pick >= 0 else None
         why: Why | None = None
