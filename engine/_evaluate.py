@@ -25,7 +25,7 @@ import datetime as dt
 import functools
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import cachetools
@@ -64,7 +64,7 @@ __all__ = ["Evaluator"]
 Decision = tuple[int, Any, Any, tuple[str, ...]]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: a key of the shared outcomes
 class _Active:
     index: int
     criterion: CriterionDef
@@ -131,11 +131,11 @@ class _Plan:
     actives: tuple[_Active, ...]
     by_scope: dict[Scope, tuple[int, ...]]
     slots: dict[Scope, tuple[Slot, ...]]
-    # Criterion outcomes by everything they are built from (most recur between applicants): shared by the
-    # evaluations on this plan, cleared when full. Outcomes are immutable, so sharing them is safe.
-    outcomes: dict[tuple[Any, ...], CriterionOutcome] = field(default_factory=dict, compare=False, repr=False)
 
 
+# Criterion outcomes by everything they are built from (most recur between applicants), shared by every
+# evaluation of a rule set and cleared when full (a few MB at most, whatever the dates asked). Outcomes are
+# immutable, so sharing them is safe.
 _OUTCOMES_KEPT = 16384
 
 
@@ -147,6 +147,7 @@ class Evaluator:
         self.program = program
         self._identity = RulesIdentity(rules.name, rules.version, f"sha256:{rules.digest}", rules.version_id)
         self._plan = functools.lru_cache(maxsize=128)(self._make_plan)
+        self._shared_outcomes: dict[tuple[Any, ...], CriterionOutcome] = {}  # see _OUTCOMES_KEPT
         # Days ahead (guidance) share plans between two dates where some rule starts or stops applying: such
         # plans serve verdicts and route statuses, whose date windows are not read.
         self._edges = _rule_edges(rules)
@@ -325,7 +326,7 @@ class Evaluator:
                 readings[(scope, index)] = values
                 facts.extend(Program.facts(slots, values, index))
         fired = self.program.run(facts)
-        return _Combiner(applicant, plan, readings, fired, trace)
+        return _Combiner(applicant, plan, readings, fired, trace, self._shared_outcomes)
 
     def state(self, code: str, credentials: Iterable[str] | None, as_of: dt.date) -> StateOutcome:
         """A state's notes in effect on ``as_of`` that concern the families of these credentials (default all)."""
@@ -378,9 +379,16 @@ class _Combiner:
     """
 
     def __init__(
-        self, applicant: Any, plan: _Plan, readings: dict[Any, Any], fired: set[tuple[str, int]], trace: bool
+        self,
+        applicant: Any,
+        plan: _Plan,
+        readings: dict[Any, Any],
+        fired: set[tuple[str, int]],
+        trace: bool,
+        outcome_memo: dict[tuple[Any, ...], CriterionOutcome] | None = None,
     ) -> None:
         self.plan = plan
+        self.outcome_memo = {} if outcome_memo is None else outcome_memo
         self.applicant = applicant
         self.fired = fired
         self.trace = trace
@@ -506,8 +514,8 @@ class _Combiner:
         status, lo, hi, missing = decision = self.rows[(scope, pick)][i]
         if self.trace:
             return self._build(i, scope, pick, group, decision)
-        key = (i, scope, pick, group, status, lo, hi, missing)
-        shared = self.plan.outcomes
+        key = (self.plan.actives[i], scope, pick, group, status, lo, hi, missing)
+        shared = self.outcome_memo
         found = shared.get(key)
         if found is None:
             if len(shared) >= _OUTCOMES_KEPT:
