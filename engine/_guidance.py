@@ -361,8 +361,11 @@ class Guide:
         """Shortfalls and feasibility of a route not met (encoded routes only)."""
         shortfalls: list[Shortfall] = []
         for scope, entries in pr.scoped:
+            picks = self._picks(scope, outcome)
+            if len(picks) == 1:  # the applicant, or a single record (or none): nothing to choose between
+                shortfalls.extend(self._entries(cred, entries, scope, picks[0], dated))
+                continue
             best: tuple[tuple[Any, ...], list[Shortfall]] | None = None
-            picks = list(self._picks(scope, outcome))
             chosen = outcome.picks.get(scope, picks[0])
             for pick in sorted(picks, key=lambda p: p != chosen):  # the record the route read, first
                 if best is not None and not best[0][0]:
@@ -375,8 +378,12 @@ class Guide:
                     best = (key, found)
             assert best is not None
             shortfalls.extend(best[1])
-        precluded = any(s.cause is not None for s in shortfalls)
-        effort = max((s.effort for s in shortfalls), key=lambda e: e.rank, default=None)
+        precluded = False
+        effort: Effort | None = None
+        for s in shortfalls:
+            precluded = precluded or s.cause is not None
+            if effort is None or s.effort.rank > effort.rank:
+                effort = s.effort
         return RouteGuidance(
             pr.route.id, Feasibility.PRECLUDED if precluded else Feasibility.POSSIBLE, effort, tuple(shortfalls)
         )
@@ -467,16 +474,17 @@ class Guide:
                 parts.append((scope, entries, alive))
             else:
                 live.append((pr, outcome))
-            for scope, entries, alive in parts:
-                for pick in alive:
-                    record = None if scope == "applicant" or pick < 0 else pick
-                    for entry in entries:
-                        members = (entry,) if isinstance(entry, int) else entry[1]
-                        for i in members:
-                            crit = self.c.plan.actives[i].criterion
-                            if pick < 0 and crit.measure.scope != "applicant":
-                                continue
-                            found.update(self.flips(crit, record))
+                # Only a live route's criteria can change the verdict: a route kept unmet stays so every day.
+                for scope, entries, alive in parts:
+                    for pick in alive:
+                        record = None if scope == "applicant" or pick < 0 else pick
+                        for entry in entries:
+                            members = (entry,) if isinstance(entry, int) else entry[1]
+                            for i in members:
+                                crit = self.c.plan.actives[i].criterion
+                                if pick < 0 and crit.measure.scope != "applicant":
+                                    continue
+                                found.update(self.flips(crit, record))
         return sorted(found | edges)[:MAX_DATES], edges
 
     def _dead(self, entries: list[Any], scope: str, pick: int) -> bool:
