@@ -25,6 +25,7 @@ from ._errors import (
     UnknownStateError,
 )
 from ._loader import load_rule_set, rule_set_digest
+from ._paths import FieldPath
 from ._program import MAX_RULES
 from ._rulebook import BUNDLED_RULES_DIR, Rulebook, default_rules_dir, load_rulebook
 from ._ruleset import RuleSet
@@ -87,6 +88,7 @@ __all__ = [
     "Evaluation",
     "FactTopic",
     "Feasibility",
+    "FieldPath",
     "IsoDate",
     "Measured",
     "Need",
