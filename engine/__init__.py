@@ -31,7 +31,7 @@ from ._rulebook import BUNDLED_RULES_DIR, Rulebook, default_rules_dir, load_rule
 from ._ruleset import RuleSet
 from ._schema import Confidence, FactTopic, SourceKind, StateNoteKind
 from ._vocab import REQUIRED_VOCABULARIES, make_enum
-from .applicant import ApplicantModels, IsoDate, field_errors, field_path
+from .applicant import ApplicantModels, IsoDate, field_errors
 from .outcome import (
     Action,
     Assumption,
@@ -118,7 +118,6 @@ __all__ = [
     "default_rules_dir",
     "evaluate_item",
     "field_errors",
-    "field_path",
     "load_rule_set",
     "load_rulebook",
     "make_enum",
