@@ -49,7 +49,6 @@ WITHHELD: Final = "<unknown key>"
 
 # One part of the API's spelling: `[n]` or `[]`, or a name (after a dot unless it comes first).
 _API_PART = re.compile(r"\[([0-9]*)\]|(\.?)(<unknown key>|[A-Za-z_][A-Za-z0-9_-]*)")
-_DIGITS = re.compile(r"[0-9]+")
 
 
 class _AnyIndex:
@@ -130,12 +129,12 @@ class FieldPath:
     @classmethod
     def parse_column(cls, header: str) -> FieldPath:
         """A batch file's column header (``programs.0.clock_hours``) as a path: its dot-separated parts, numbers
-        as positions (``#`` for any). The parts are not checked against the applicant: a header may name no
+        (decimal digits) as positions, ``#`` as any position. The parts are not checked against the applicant: a header may name no
         field (``programs.discipline``, ``Student name``), which the batch reader then says."""
         if not header:
             return cls()
         return cls(
-            tuple(int(part) if _DIGITS.fullmatch(part) else _ANY if part == "#" else part for part in header.split("."))
+            tuple(int(part) if part.isdecimal() else _ANY if part == "#" else part for part in header.split("."))
         )
 
     @classmethod

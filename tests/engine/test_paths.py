@@ -153,7 +153,8 @@ def test_a_column_header_is_read_as_written_and_checked_by_its_reader() -> None:
     assert FieldPath.parse_column("programs.discipline") == FieldPath.of("programs", "discipline")
     assert FieldPath.parse_column("Student name") == FieldPath.of("Student name")
     assert FieldPath.parse_column("programs.#.<field>") == FieldPath.of("programs", ANY, "<field>")
-    assert FieldPath.parse_column("programs.²") == FieldPath.of("programs", "²")  # a number is ASCII digits
+    assert FieldPath.parse_column("programs.²") == FieldPath.of("programs", "²")  # a digit, but no number
+    assert FieldPath.parse_column("programs.٣") == FieldPath.of("programs", 3)
     assert FieldPath.parse_column("") == FieldPath()
 
 
