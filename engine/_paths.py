@@ -129,8 +129,8 @@ class FieldPath:
     @classmethod
     def parse_column(cls, header: str) -> FieldPath:
         """A batch file's column header (``programs.0.clock_hours``) as a path: its dot-separated parts, numbers
-        (decimal digits) as positions, ``#`` as any position. The parts are not checked against the applicant: a header may name no
-        field (``programs.discipline``, ``Student name``), which the batch reader then says."""
+        (decimal digits) as positions, ``#`` as any position. The parts are not checked against the applicant:
+        a header may name no field (``programs.discipline``, ``Student name``), which the batch reader says."""
         if not header:
             return cls()
         return cls(

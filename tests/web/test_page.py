@@ -472,7 +472,11 @@ def test_whatever_is_posted_the_page_answers_or_names_the_fields(client: TestCli
     ("path", "element", "label"),
     [
         ("birth_date", "f-birth_date", "Date of birth"),
-        ("programs[0].clock_hours", "f-programs-0-clock_hours", "Training programs: Total hours of the program (Program 1)"),
+        (
+            "programs[0].clock_hours",
+            "f-programs-0-clock_hours",
+            "Training programs: Total hours of the program (Program 1)",
+        ),
         ("programs[1].approvals", "f-programs-1-approvals", None),
         ("programs[].clock_hours", "sec-programs", "Training programs: Total hours of the program"),
         ("programs[0]", "sec-programs", "Training programs"),
