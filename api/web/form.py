@@ -24,7 +24,7 @@ from pydantic import ValidationError
 from engine import FieldPath
 
 __all__ = [
-    "FIELDS_BY_PATH",
+    "FIELDS_BY_NAME",
     "SECTIONS",
     "Field",
     "FormState",
@@ -327,8 +327,8 @@ SECTIONS: tuple[Section, ...] = (
 )
 
 SECTIONS_BY_KEY = {s.key: s for s in SECTIONS}
-# "programs.clock_hours" -> its field, for labeling the inputs an answer asks for.
-FIELDS_BY_PATH: dict[str, Field] = {f"{s.key}.{f.name}": f for s in SECTIONS for f in s.fields}
+# (section, name) -> its field, for labeling the inputs an answer asks for: ("programs", "clock_hours").
+FIELDS_BY_NAME: dict[tuple[str, str], Field] = {(s.key, f.name): f for s in SECTIONS for f in s.fields}
 
 YES_NO = ("yes", "no", "unknown")
 _NUMBER = re.compile(r"^-?(\d{1,9}(\.\d{0,6})?|\.\d{1,6})$")
@@ -350,7 +350,7 @@ def anchor(path: str) -> str | None:
         parts = FieldPath.parse_api(path).parts
     except ValueError:
         return None
-    if len(parts) == 1 and f"about.{parts[0]}" in FIELDS_BY_PATH:
+    if len(parts) == 1 and ("about", parts[0]) in FIELDS_BY_NAME:
         return f"f-{parts[0]}"
     if not parts or not isinstance(parts[0], str) or parts[0] not in SECTIONS_BY_KEY:
         return None
@@ -359,7 +359,7 @@ def anchor(path: str) -> str | None:
         return f"sec-{section.key}"
     row = parts[1] if section.repeated and isinstance(parts[1], int) else None
     name = parts[-1]
-    if not isinstance(name, str) or f"{section.key}.{name}" not in FIELDS_BY_PATH:
+    if (section.key, name) not in FIELDS_BY_NAME:
         return f"sec-{section.key}"
     if section.repeated and row is None:
         return f"sec-{section.key}"

@@ -27,7 +27,7 @@ from api.schemas import Detail
 from api.serialize import serializer
 from engine import FieldPath
 
-from .form import FIELDS_BY_PATH, N_, SECTIONS_BY_KEY, anchor
+from .form import FIELDS_BY_NAME, N_, SECTIONS_BY_KEY, anchor
 
 __all__ = ["answer_view", "options", "rule_text", "verification_view", "vocab_label"]
 
@@ -177,14 +177,13 @@ def input_view(path: str, language: str) -> dict[str, Any]:
         parts = FieldPath.parse_api(path).parts
     except ValueError:
         parts = ()
-    if len(parts) == 1 and f"about.{parts[0]}" in FIELDS_BY_PATH:  # a top-level fact: birth_date
-        return {"path": path, "label": page.gettext(FIELDS_BY_PATH[f"about.{parts[0]}"].label), "anchor": anchor(path)}
+    if len(parts) == 1 and ("about", parts[0]) in FIELDS_BY_NAME:  # a top-level fact: birth_date
+        return {"path": path, "label": page.gettext(FIELDS_BY_NAME["about", parts[0]].label), "anchor": anchor(path)}
     section = SECTIONS_BY_KEY.get(parts[0]) if parts and isinstance(parts[0], str) else None
     if section is None:
         return {"path": path, "label": path, "anchor": None}
     label = page.gettext(section.title)
-    name = parts[-1]
-    f = FIELDS_BY_PATH.get(f"{section.key}.{name}") if len(parts) > 1 and isinstance(name, str) else None
+    f = FIELDS_BY_NAME.get((section.key, parts[-1])) if len(parts) > 1 else None
     if f is not None:
         label = f"{label}: {page.gettext(f.label)}"
         row = parts[1]
