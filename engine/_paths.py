@@ -48,7 +48,7 @@ _FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,63}")
 WITHHELD: Final = "<unknown key>"
 
 # One part of the API's spelling: `[n]` or `[]`, or a name (after a dot unless it comes first).
-_API_PART = re.compile(r"\[([0-9]*)\]|(\.?)(<unknown key>|[A-Za-z_][A-Za-z0-9_-]*)")
+_API_PART = re.compile(r"\[([0-9]*)\]|(\.?)(" + re.escape(WITHHELD) + r"|[A-Za-z_][A-Za-z0-9_-]*)")
 
 
 class _AnyIndex:
@@ -171,11 +171,12 @@ class FieldPath:
         Raises:
             ValueError: the path does not start with ``prefix``.
         """
-        if self.parts[: len(prefix.parts)] != prefix.parts:
+        if not self.startswith(prefix):
             raise ValueError(f"{self.api()!r} is not under {prefix.api()!r}")
         return FieldPath(self.parts[len(prefix.parts) :])
 
     def startswith(self, prefix: FieldPath) -> bool:
+        """Whether the path is ``prefix`` or under it."""
         return self.parts[: len(prefix.parts)] == prefix.parts
 
     # ---------------------------------------------------------------- writing
