@@ -110,6 +110,8 @@ from typing import IO, Any
 
 from pydantic import BaseModel
 
+from engine import FieldPath
+
 from .i18n import catalogue
 from .render import _  # marks messages of the `messages` catalogue for extraction
 from .rules_text import RuleText
@@ -260,49 +262,55 @@ def _is_list(annotation: Any) -> bool:
     return typing.get_origin(_unwrap(annotation)) is list
 
 
-Parts = tuple[str | int, ...]  # a path: field names, and list positions as ints
+_ROOT = FieldPath()  # the applicant (or the row) as a whole
+_APPLICANT = FieldPath.of("applicant")  # a batch item's error fields are under it
+_ANY_FIELD = "<field>"  # how a suggestion writes "one of the record's fields"
 
 
-def _resolve(header: str, model: type[BaseModel]) -> tuple[Parts, _Kind] | str:
+def _resolve(header: str, model: type[BaseModel]) -> tuple[FieldPath, _Kind] | str:
     """A header's path and value kind, or why it names no field: ``programs.0.discipline`` names one;
     ``programs.discipline`` (which program?), ``birth_date.0`` and ``high_school`` (a record) do not."""
-    parts = header.split(".")
+    written = FieldPath.parse_column(header)
+    parts = written.parts
     current: type[BaseModel] | None = model
     where, out, kind, i = "the applicant", [], None, 0
     while i < len(parts):
         part = parts[i]
         if current is None:
             return f"{where} has no parts"
-        field = current.model_fields.get(part)
+        field = current.model_fields.get(part) if isinstance(part, str) else None
         if field is None:
-            return f"{where} is not a list" if part.isdigit() else f"{where} has no field `{part}`"
+            if isinstance(part, int):
+                return f"{where} is not a list"
+            return f"{where} has no field `{FieldPath.of(part).column()}`"
         nested = _model_of(field.annotation)
         out.append(part)
         i += 1
         if nested is not None and _is_list(field.annotation):
-            if i == len(parts) or not parts[i].isdigit():
-                return f"`{part}` is a list: name one of its items, e.g. `{part}.0.<field>`"
-            out.append(int(parts[i]))
+            if i == len(parts) or not isinstance(parts[i], int):
+                example = FieldPath.of(part, 0, _ANY_FIELD).column()
+                return f"`{part}` is a list: name one of its items, e.g. `{example}`"
+            out.append(parts[i])
             i += 1
         where, current = f"`{part}`", nested
         kind = None if nested is not None else _kind(field.annotation)
     if kind is None:
-        return f"{where} is a record: name one of its fields (e.g. `{header}.<field>`)"
-    return tuple(out), kind
+        return f"{where} is a record: name one of its fields (e.g. `{(written / _ANY_FIELD).column()}`)"
+    return FieldPath(tuple(out)), kind
 
 
-def _templates(model: type[BaseModel], prefix: str = "") -> dict[str, str]:
+def _templates(model: type[BaseModel], prefix: FieldPath = _ROOT) -> dict[str, str]:
     """Every field path of the model, with ``#`` for a list position (``programs.#.discipline``), and how a
     suggestion names it: a value's path, or for a record one of its fields (``programs.#.<field>``)."""
     out = {}
     for name, field in model.model_fields.items():
         nested = _model_of(field.annotation)
-        path = f"{prefix}{name}"
+        path = prefix / name
         if nested is None:
-            out[path] = path
+            out[path.column()] = path.column()
             continue
-        inner = f"{path}.#." if _is_list(field.annotation) else f"{path}."
-        out[path] = f"{inner}<field>"  # a record or a list of records is a name people may write too
+        inner = path / FieldPath.ANY if _is_list(field.annotation) else path
+        out[path.column()] = (inner / _ANY_FIELD).column()  # a record or a list of records: people write it too
         out.update(_templates(nested, inner))
     return out
 
@@ -326,7 +334,8 @@ class _Vocabulary:
         self.squashed = {_squash(t): t for t in self.templates}
         self.leaves: dict[str, list[str]] = {}  # a field's own name -> the paths that end with it
         for template in self.templates:
-            self.leaves.setdefault(_squash(template.rsplit(".", 1)[-1]), []).append(template)
+            name = str(FieldPath.parse_column(template).parts[-1])
+            self.leaves.setdefault(_squash(name), []).append(template)
 
     def suggest(self, header: str) -> list[str]:
         """Columns the header may have meant, best first (empty if it does not look like a field)."""
@@ -341,8 +350,9 @@ class _Vocabulary:
         if not found and _PATH_SHAPE.fullmatch(header):
             found = [self.squashed[m] for m in difflib.get_close_matches(squashed, self.squashed, n=3, cutoff=0.6)]
         numbers = re.findall(r"\d+", header)
-        number = numbers[0] if len(numbers) == 1 else "0"  # the header's own number for a list position
-        return list(dict.fromkeys(self.templates[t].replace("#", number) for t in found))[:4]
+        number = int(numbers[0]) if len(numbers) == 1 else 0  # the header's own number for a list position
+        shown = (FieldPath.parse_column(self.templates[t]).at(number).column() for t in found)
+        return list(dict.fromkeys(shown))[:4]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -354,7 +364,7 @@ class BatchRow:
     notes: tuple[str, ...]  # the note columns' cells, as written
     applicant: Any  # the applicant's facts, or None when the row could not be read
     errors: tuple[dict[str, str], ...] = ()  # why it could not be read, as the API names fields
-    lists: dict[Parts, tuple[int, ...]] = dataclasses.field(default_factory=dict)  # API list -> file numbers
+    lists: dict[FieldPath, tuple[int, ...]] = dataclasses.field(default_factory=dict)  # list -> file numbers
 
 
 @dataclasses.dataclass(frozen=True)
@@ -365,7 +375,7 @@ class BatchInput:
     format: str  # csv or jsonl
     notes: tuple[str, ...]  # the note columns' headers, as written, in file order
     rows: tuple[BatchRow, ...]
-    columns: dict[Parts, str] = dataclasses.field(default_factory=dict)  # a field's path -> its header
+    columns: dict[FieldPath, str] = dataclasses.field(default_factory=dict)  # a field's path -> its header
 
     @property
     def items(self) -> list[tuple[str, Any]]:
@@ -390,27 +400,31 @@ class BatchInput:
     def column(self, row: BatchRow, path: str) -> str:
         """Where a fact the engine names (``programs[0].clock_hours``, as in ``inputs_needed``) goes in the
         file: for a CSV file its column (see :meth:`locate`), else the path as the API names it."""
-        return self.locate(row, f"applicant.{path}") if self.format == "csv" else path
+        return self._place(row, path, _ROOT) if self.format == "csv" else path
 
     def locate(self, row: BatchRow, field: str) -> str:
         """Where an API field path (``applicant.programs[0].clock_hours``) is in the file: the column as
         written in the header, else the column that would hold it (``programs.1.clock_hours``)."""
-        if self.format != "csv":
+        return self._place(row, field, _APPLICANT) if self.format == "csv" else field
+
+    def _place(self, row: BatchRow, field: str, under: FieldPath) -> str:
+        try:
+            path = FieldPath.parse_api(field)
+        except ValueError:  # no error names a field so; shown as it is rather than failing the output
             return field
-        api: list[str | int] = []
-        for name, index in re.findall(r"([^.\[\]]+)|\[(\d+)\]", field.removeprefix("applicant").lstrip(".")):
-            api.append(int(index) if index else name)
-        if not api:
+        if path.startswith(under):
+            path = path.relative_to(under)
+        if not path.parts:
             return "the row"
-        file: list[str | int] = []
-        for part in api:
-            numbers = row.lists.get(tuple(file)) if isinstance(part, int) else None
+        file: list[Any] = []  # the path with the row's file numbers for the API's list positions
+        for part in path.parts:
+            numbers = row.lists.get(FieldPath(tuple(file))) if isinstance(part, int) else None
             file.append(numbers[part] if numbers is not None and part < len(numbers) else part)
         for end in range(len(file), 0, -1):
-            header = self.columns.get(tuple(file[:end]))
+            header = self.columns.get(FieldPath(tuple(file[:end])))
             if header is not None:
                 return header
-        return ".".join(str(p) for p in file)
+        return FieldPath(tuple(file)).column()
 
 
 def _problem(item_id: str, errors: list[dict[str, str]]) -> dict[str, Any]:
@@ -439,7 +453,7 @@ DATE_FORMS = "MM/DD/YYYY or YYYY-MM-DD"
 class _Column:
     index: int
     header: str
-    parts: Parts
+    path: FieldPath
     kind: _Kind
 
 
@@ -460,8 +474,8 @@ class _Read:
     line: int
     record: list[str]
     id: str = ""
-    values: dict[Parts, Any] = dataclasses.field(default_factory=dict)  # by the field's path in the file
-    errors: list[tuple[Parts, _CellError]] = dataclasses.field(default_factory=list)
+    values: dict[FieldPath, Any] = dataclasses.field(default_factory=dict)  # by the field's path in the file
+    errors: list[tuple[FieldPath, _CellError]] = dataclasses.field(default_factory=list)
 
 
 def _convert(kind: _Kind, text: str, slash: list[tuple[int, int]]) -> Any:
@@ -575,7 +589,7 @@ def _read_csv(text: str, name: str, model: type[BaseModel], max_rows: int | None
     vocab = _Vocabulary(model)
     problems, columns, notes = [], [], []
     id_column: int | None = None
-    seen: dict[Parts, str] = {}
+    seen: dict[FieldPath, str] = {}
     for index, raw in enumerate(header):
         title = raw.strip()
         if not title:
@@ -594,12 +608,12 @@ def _read_csv(text: str, name: str, model: type[BaseModel], max_rows: int | None
             else:
                 notes.append((index, title))
             continue
-        parts, kind = resolved
-        if parts in seen:
-            problems.append(f"`{seen[parts]}` and `{title}` name the same field")
+        path, kind = resolved
+        if path in seen:
+            problems.append(f"`{seen[path]}` and `{title}` name the same field")
             continue
-        seen[parts] = title
-        columns.append(_Column(index, title, parts, kind))
+        seen[path] = title
+        columns.append(_Column(index, title, path, kind))
     if problems:
         raise BatchFileError(name, [*problems, NOTE_HINT])
     if not columns:
@@ -610,16 +624,17 @@ def _read_csv(text: str, name: str, model: type[BaseModel], max_rows: int | None
     for line, record in records:
         entry = _Read(line, record)
         if any(cell.strip() for cell in record[len(header) :]):
-            entry.errors.append(((), _CellError("more cells than the header has columns (quote a value with a comma)")))
+            too_many = _CellError("more cells than the header has columns (quote a value with a comma)")
+            entry.errors.append((_ROOT, too_many))
         for column in columns:
             cell = record[column.index] if column.index < len(record) else ""
             if not cell.strip():
                 continue
             found: list[tuple[int, int]] = []
             try:
-                entry.values[column.parts] = _convert(column.kind, cell, found)
+                entry.values[column.path] = _convert(column.kind, cell, found)
             except _CellError as exc:
-                entry.errors.append((column.parts, exc))
+                entry.errors.append((column.path, exc))
             slashes += [_SlashDate(len(read), column, a, b) for a, b in found]
         cell_id = record[id_column].strip() if id_column is not None and id_column < len(record) else ""
         entry.id = cell_id or str(line)
@@ -633,38 +648,40 @@ def _read_csv(text: str, name: str, model: type[BaseModel], max_rows: int | None
         message = f"ambiguous date: the file also has day-first dates ({witness}); write it as YYYY-MM-DD"
         for s in slashes:
             if s.first <= 12 and s.second <= 12 and s.first != s.second:
-                read[s.row].values.pop(s.column.parts, None)
-                read[s.row].errors.append((s.column.parts, _CellError(message, "date_parsing")))
+                read[s.row].values.pop(s.column.path, None)
+                read[s.row].errors.append((s.column.path, _CellError(message, "date_parsing")))
 
     rows = []
     for entry in read:
-        applicant, lists = _assemble(entry.values, {*entry.values, *(parts for parts, _ in entry.errors)})
+        applicant, lists = _assemble(entry.values, {*entry.values, *(path for path, _ in entry.errors)})
         note_cells = tuple(entry.record[i] if i < len(entry.record) else "" for i, _ in notes)
         if entry.errors:
             reported = tuple(
-                {"field": _api_field(parts, lists), "message": error.message, "type": error.kind}
-                for parts, error in entry.errors
+                {"field": (_APPLICANT / _to_api(path, lists)).api(), "message": error.message, "type": error.kind}
+                for path, error in entry.errors
             )
             rows.append(BatchRow(entry.id, entry.line, note_cells, None, reported, lists))
         else:
             rows.append(BatchRow(entry.id, entry.line, note_cells, applicant, (), lists))
-    headers = {c.parts: c.header for c in columns}
+    headers = {c.path: c.header for c in columns}
     return BatchInput(name, "csv", tuple(h for _, h in notes), tuple(rows), headers)
 
 
-def _assemble(values: dict[Parts, Any], present: set[Parts]) -> tuple[dict[str, Any], dict[Parts, tuple[int, ...]]]:
+def _assemble(
+    values: dict[FieldPath, Any], present: set[FieldPath]
+) -> tuple[dict[str, Any], dict[FieldPath, tuple[int, ...]]]:
     """The applicant of a row's values (keyed by file paths), and for each list the file numbers of its items
     in order. Items are numbered in the file as people like (``programs.1``, ``programs.2``...): the API's
     lists have no gaps."""
-    lists: dict[Parts, tuple[int, ...]] = {}
-    for parts in present:
-        for i, part in enumerate(parts):
+    lists: dict[FieldPath, tuple[int, ...]] = {}
+    for path in present:
+        for i, part in enumerate(path.parts):
             if isinstance(part, int):
-                lists.setdefault(parts[:i], ())
-                lists[parts[:i]] = tuple(sorted({*lists[parts[:i]], part}))
+                of = FieldPath(path.parts[:i])
+                lists[of] = tuple(sorted({*lists.get(of, ()), part}))
     applicant: dict[str, Any] = {}
-    for parts, value in values.items():
-        api = _to_api(parts, lists)
+    for path, value in values.items():
+        api = _to_api(path, lists).parts
         node: Any = applicant
         for i, part in enumerate(api[:-1]):
             following = api[i + 1]
@@ -678,15 +695,12 @@ def _assemble(values: dict[Parts, Any], present: set[Parts]) -> tuple[dict[str, 
     return applicant, lists
 
 
-def _to_api(parts: Parts, lists: dict[Parts, tuple[int, ...]]) -> Parts:
-    return tuple(lists[parts[:i]].index(p) if isinstance(p, int) else p for i, p in enumerate(parts))
-
-
-def _api_field(parts: Parts, lists: dict[Parts, tuple[int, ...]]) -> str:
-    out = "applicant"
-    for part in _to_api(parts, lists):
-        out += f"[{part}]" if isinstance(part, int) else f".{part}"
-    return out
+def _to_api(path: FieldPath, lists: dict[FieldPath, tuple[int, ...]]) -> FieldPath:
+    """A file path's positions as the API's lists number them (from 0, no gaps)."""
+    parts = path.parts
+    return FieldPath(
+        tuple(lists[FieldPath(parts[:i])].index(p) if isinstance(p, int) else p for i, p in enumerate(parts))
+    )
 
 
 def _read_jsonl(text: str, name: str, max_rows: int | None) -> BatchInput:

@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Match
 
-from engine import UnknownCredentialError, UnknownStateError, field_path
+from engine import FieldPath, UnknownCredentialError, UnknownStateError
 
 __all__ = [
     "MAX_JSON_DEPTH",
@@ -138,10 +138,10 @@ def _fields_detail(errors: list[dict[str, str]]) -> str:
 
 
 def _field_path(loc: tuple[Any, ...]) -> str:
-    parts = tuple(loc)
-    if parts and parts[0] in ("body", "query", "path", "header"):
-        parts = parts[1:]
-    return field_path(parts) or "body"
+    """A request error's field, relative to what it is in (the body, the query...): ``applicant.birth_date``."""
+    if loc and loc[0] in ("body", "query", "path", "header"):
+        loc = loc[1:]
+    return FieldPath.from_loc(loc).api() or "body"
 
 
 def _message(error: dict[str, Any]) -> str:

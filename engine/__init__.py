@@ -25,12 +25,13 @@ from ._errors import (
     UnknownStateError,
 )
 from ._loader import load_rule_set, rule_set_digest
+from ._paths import FieldPath
 from ._program import MAX_RULES
 from ._rulebook import BUNDLED_RULES_DIR, Rulebook, default_rules_dir, load_rulebook
 from ._ruleset import RuleSet
 from ._schema import Confidence, FactTopic, SourceKind, StateNoteKind
 from ._vocab import REQUIRED_VOCABULARIES, make_enum
-from .applicant import ApplicantModels, IsoDate, field_errors, field_path
+from .applicant import ApplicantModels, IsoDate, field_errors
 from .outcome import (
     Action,
     Assumption,
@@ -87,6 +88,7 @@ __all__ = [
     "Evaluation",
     "FactTopic",
     "Feasibility",
+    "FieldPath",
     "IsoDate",
     "Measured",
     "Need",
@@ -116,7 +118,6 @@ __all__ = [
     "default_rules_dir",
     "evaluate_item",
     "field_errors",
-    "field_path",
     "load_rule_set",
     "load_rulebook",
     "make_enum",

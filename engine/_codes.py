@@ -6,11 +6,11 @@ pick is a record index, or ``ABSENT`` (the list was not given) or ``EMPTY`` (giv
 
 from __future__ import annotations
 
-from ._fields import Scope
+from ._paths import SECTIONS, Scope
 from .outcome import Status, Verdict
 
 UNMET, UNKNOWN, MET = 0, 1, 2
 STATUS = (Status.UNMET, Status.UNKNOWN, Status.MET)
 VERDICT = (Verdict.INELIGIBLE, Verdict.UNDETERMINED, Verdict.ELIGIBLE)
-RECORDS: dict[Scope, str] = {"program": "programs", "degree": "degrees"}
+RECORDS: dict[Scope, str] = {scope: attr for scope, _, attr, is_list in SECTIONS if is_list}  # program: programs
 ABSENT, EMPTY = -1, -2

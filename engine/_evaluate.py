@@ -36,6 +36,7 @@ from ._errors import UnknownCredentialError
 from ._fields import Scope
 from ._guidance import Guide
 from ._measures import UNBOUNDED, Alternatives
+from ._paths import api_path
 from ._program import CANDIDATES, Program, Slot
 from ._ruleset import CredentialDef, CriterionDef, GroupDef, RouteDef, RuleSet, TestVersion
 from .outcome import (
@@ -529,7 +530,7 @@ class _Combiner:
         measure = crit.measure
         status, lo, hi, missing = decision
         record_level = measure.scope != "applicant"
-        record = f"{_RECORDS[scope]}[{pick}]" if record_level and pick >= 0 else None
+        record = api_path(_RECORDS[scope], pick) if record_level and pick >= 0 else None
         why: Why | None = None
         measured: Measured | None = None
         if lo is not None:

@@ -22,26 +22,19 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from ._paths import SECTIONS, FieldPath, Scope
 from .applicant import ApplicantModels
 from .outcome import Unit
 
 __all__ = ["FieldSpec", "Scope", "ValueType", "field_catalogue"]
 
-Scope = Literal["applicant", "program", "degree"]
 ValueType = Literal["number", "bool", "date", "enum", "enum_list"]
-
-# scope, path prefix in rules, attribute on Applicant, whether it is a list of records
-SECTIONS: tuple[tuple[Scope, str, str, bool], ...] = (
-    ("applicant", "high_school", "high_school", False),
-    ("applicant", "semester_hours", "semester_hours", False),
-    ("program", "program", "programs", True),
-    ("degree", "degree", "degrees", True),
-)
 
 
 @dataclass(frozen=True)
 class FieldSpec:
     path: str  # as written in rules: program.clock_hours
+    field: FieldPath  # where it is on the applicant, in any record of its list: programs[].clock_hours
     scope: Scope
     section_attr: str | None  # attribute on Applicant holding the record(s); None for top-level fields
     attr: str  # attribute on the record
@@ -52,12 +45,7 @@ class FieldSpec:
 
     def input_path(self, index: int | None) -> str:
         """How the API names this input: ``programs[0].clock_hours``, ``programs[].clock_hours``."""
-        if self.section_attr is None:
-            return self.attr
-        if self.scope == "applicant":
-            return f"{self.section_attr}.{self.attr}"
-        where = "[]" if index is None else f"[{index}]"
-        return f"{self.section_attr}{where}.{self.attr}"
+        return self.field.at(index).api()
 
 
 def _classify(annotation: object, enum_vocab: dict[type[enum.Enum], str]) -> tuple[ValueType, str | None] | None:
@@ -105,15 +93,17 @@ def field_catalogue(models: ApplicantModels, ordered_vocabularies: set[str]) -> 
     enum_vocab = {cls: name for name, cls in models.enums.items()}
     catalogue: dict[str, FieldSpec] = {}
 
-    def add(model: type[BaseModel], scope: Scope, prefix: str | None, section_attr: str | None) -> None:
+    def add(model: type[BaseModel], scope: Scope, record: FieldPath, section_attr: str | None) -> None:
         for attr, info in model.model_fields.items():
             kind = _classify(info.annotation, enum_vocab)
             if kind is None:
                 continue
-            path = attr if prefix is None else f"{prefix}.{attr}"
-            unit = Unit.SEMESTER_HOURS if prefix == "semester_hours" else UNITS.get(attr)
+            field = record / attr
+            path = field.rule()
+            unit = Unit.SEMESTER_HOURS if section_attr == "semester_hours" else UNITS.get(attr)
             catalogue[path] = FieldSpec(
                 path=path,
+                field=field,
                 scope=scope,
                 section_attr=section_attr,
                 attr=attr,
@@ -123,13 +113,13 @@ def field_catalogue(models: ApplicantModels, ordered_vocabularies: set[str]) -> 
                 unit=unit if kind[0] == "number" else None,
             )
 
-    add(models.Applicant, "applicant", None, None)
+    add(models.Applicant, "applicant", FieldPath(), None)
     records = {
         "high_school": models.HighSchool,
         "semester_hours": models.SemesterHours,
         "programs": models.TrainingProgram,
         "degrees": models.Degree,
     }
-    for scope, prefix, attr, _is_list in SECTIONS:
-        add(records[attr], scope, prefix, attr)
+    for scope, _, attr, is_list in SECTIONS:
+        add(records[attr], scope, FieldPath.of(attr, FieldPath.ANY) if is_list else FieldPath.of(attr), attr)
     return catalogue

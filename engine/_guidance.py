@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from . import _dates
 from ._codes import ABSENT, EMPTY, MET, RECORDS, UNKNOWN, UNMET, VERDICT
 from ._measures import Alternatives
+from ._paths import api_path
 from ._vocab import PROGRAM_COMPLETED, PROGRAM_IN_PROGRESS
 from .outcome import (
     Action,
@@ -247,7 +248,7 @@ class Guide:
     def _record_label(self, crit: CriterionDef, scope: str, pick: int) -> str | None:
         if crit.measure.scope == "applicant" or scope == "applicant" or pick < 0:
             return None
-        return f"{RECORDS[scope]}[{pick}]"  # type: ignore[index]
+        return api_path(RECORDS[scope], pick)  # type: ignore[index]
 
     def _fixed_record(self, scope: str, pick: int) -> bool:
         """A record that no longer changes: a degree, or a program completed (or not in progress)."""

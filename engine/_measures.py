@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 from . import _dates
 from ._fields import FieldSpec, Scope
+from ._paths import FieldPath, api_path
 from ._schema import (
     AgeMeasure,
     CertificationsMeasure,
@@ -163,7 +164,7 @@ def _list_facts(section: str, keep: Callable[[Any], bool] = lambda e: True) -> C
         entries = getattr(applicant, section)
         if entries is None:
             return ((section, None),)
-        return tuple((f"{section}[{j}]", _fact_value(e)) for j, e in enumerate(entries) if keep(e))
+        return tuple((api_path(section, j), _fact_value(e)) for j, e in enumerate(entries) if keep(e))
 
     return facts
 
@@ -187,15 +188,18 @@ def _lookup(catalogue: dict[str, FieldSpec], path: str, key: str) -> FieldSpec:
 
 def _record_getter(spec: FieldSpec) -> Callable[[Any, int | None], tuple[Any, str]]:
     """Return a function giving (record or None, concrete input path) for an applicant and item index."""
-    section, attr = spec.section_attr, spec.attr
+    section = spec.section_attr
     if section is None:
-        return lambda applicant, index: (applicant, attr)
+        path = spec.input_path(None)
+        return lambda applicant, index: (applicant, path)
     if spec.scope == "applicant":
-        return lambda applicant, index: (getattr(applicant, section), f"{section}.{attr}")
+        path = spec.input_path(None)
+        return lambda applicant, index: (getattr(applicant, section), path)
+    path_at = functools.cache(spec.input_path)  # each record's path built once
 
     def item(applicant: Any, index: int | None) -> tuple[Any, str]:
         assert index is not None
-        return getattr(applicant, section)[index], f"{section}[{index}].{attr}"
+        return getattr(applicant, section)[index], path_at(index)
 
     return item
 
@@ -616,25 +620,25 @@ def _experience(m: ExperienceMeasure, catalogue: dict[str, FieldSpec], key: str)
             if m.supervised is not None:
                 if entry.supervised is None:
                     certain = False
-                    missing.append(f"work_experience[{j}].supervised")
+                    missing.append(api_path("work_experience", j, "supervised"))
                 elif entry.supervised != m.supervised:
                     continue
             if settings is not None:
                 if entry.setting is None:
                     certain = False
-                    missing.append(f"work_experience[{j}].setting")
+                    missing.append(api_path("work_experience", j, "setting"))
                 elif entry.setting.value not in settings:
                     continue
             if m.min_hours_per_week is not None:
                 weekly = _weekly_hours(entry, as_of)
                 if weekly is None:
                     certain = False
-                    missing.append(f"work_experience[{j}].hours_per_week")
+                    missing.append(api_path("work_experience", j, "hours_per_week"))
                 elif weekly < m.min_hours_per_week:
                     continue
             if m.only_lab_duties and entry.lab_duties_percent is None and count_attr is None:
                 certain = False
-                missing.append(f"work_experience[{j}].lab_duties_percent")
+                missing.append(api_path("work_experience", j, "lab_duties_percent"))
             (sure if certain else maybe).append((entry, start, end, j))
 
         if total in ("years", "months"):
@@ -652,7 +656,7 @@ def _experience(m: ExperienceMeasure, catalogue: dict[str, FieldSpec], key: str)
                         # The job qualifies but its size is unknown: it could add any amount.
                         high = float(UNBOUNDED)
                         attr_name = "hours_per_week" if count_attr is None else count_attr
-                        missing.append(f"work_experience[{j}].{attr_name}")
+                        missing.append(api_path("work_experience", j, attr_name))
                         continue
                     if certain:
                         low += part
@@ -745,7 +749,7 @@ def _experience_areas(m: ExperienceAreasMeasure, all_areas: list[str]) -> Compil
                 continue
             if entry.lab_areas is None:
                 high.update(all_areas)
-                missing.append(f"work_experience[{j}].lab_areas")
+                missing.append(api_path("work_experience", j, "lab_areas"))
             else:
                 areas = {a.value for a in entry.lab_areas}
                 low |= areas
@@ -785,13 +789,13 @@ def _certifications(m: CertificationsMeasure) -> CompiledMeasure:
             if active_only:
                 if cert.status is None:
                     certain = False
-                    missing.append(f"certifications[{j}].status")
+                    missing.append(api_path("certifications", j, "status"))
                 elif cert.status != "active":
                     continue
             if window_start is not None:
                 if cert.earned_date is None:
                     certain = False
-                    missing.append(f"certifications[{j}].earned_date")
+                    missing.append(api_path("certifications", j, "earned_date"))
                 elif not window_start <= cert.earned_date <= as_of:
                     continue
             credential = cert.credential.value
@@ -810,7 +814,7 @@ def _certifications(m: CertificationsMeasure) -> CompiledMeasure:
         vocabulary="credential",
         inputs=("certifications",),
         read=read,
-        window=_within_window(m.earned_within, "certifications[].earned_date"),
+        window=_within_window(m.earned_within, FieldPath.of("certifications", FieldPath.ANY, "earned_date").api()),
         facts=_list_facts("certifications"),
         source="certifications",
         events=_earned_events(m.earned_within),

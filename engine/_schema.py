@@ -24,6 +24,8 @@ from pydantic import (
     model_validator,
 )
 
+from ._paths import RULE_PATH_PATTERN
+
 __all__ = [
     "AnyGroup",
     "CatalogueFact",
@@ -57,7 +59,7 @@ CredentialId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+\.[a-z0-9]+(
 Text = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
 Url = Annotated[str, StringConstraints(pattern=r"^https?://\S+$")]
 SemVer = Annotated[str, StringConstraints(pattern=r"^\d+\.\d+\.\d+$")]
-FieldPath = Annotated[str, StringConstraints(pattern=r"^[a-z_]+(?:\.[a-z_]+)?$")]
+RulePath = Annotated[str, StringConstraints(pattern=RULE_PATH_PATTERN)]  # program.clock_hours: see engine._paths
 
 
 class SourceKind(enum.StrEnum):
@@ -291,7 +293,7 @@ class FieldMeasure(_Strict):
     """The value of one applicant field, e.g. ``program.clock_hours`` or ``high_school.credential``."""
 
     kind: Literal["field"]
-    path: FieldPath
+    path: RulePath
 
 
 class AgeMeasure(_Strict):
@@ -304,14 +306,14 @@ class TimeSinceMeasure(_Strict):
     """Time from a date to the evaluation date (negative when the date is still ahead)."""
 
     kind: Literal["time_since"]
-    date: FieldPath
+    date: RulePath
 
 
 class TimeUntilMeasure(_Strict):
     """Time from the evaluation date to a date (negative when the date has passed)."""
 
     kind: Literal["time_until"]
-    date: FieldPath
+    date: RulePath
 
 
 class TimeBetweenMeasure(_Strict):
@@ -322,8 +324,8 @@ class TimeBetweenMeasure(_Strict):
     """
 
     kind: Literal["time_between"]
-    start: FieldPath
-    end: FieldPath
+    start: RulePath
+    end: RulePath
     end_absent: Literal["unknown", "zero"] = "unknown"
 
 
@@ -331,7 +333,7 @@ class SumMeasure(_Strict):
     """The sum of several numeric fields of the same record."""
 
     kind: Literal["sum"]
-    paths: list[FieldPath] = Field(min_length=2)
+    paths: list[RulePath] = Field(min_length=2)
 
 
 ExperienceTotal = Literal[
@@ -353,7 +355,7 @@ class ExperienceMeasure(_Strict):
     roles: list[Annotated[str, StringConstraints(min_length=1)]] = Field(min_length=1)
     total: ExperienceTotal
     within: Duration | None = None
-    since: FieldPath | None = None
+    since: RulePath | None = None
     supervised: StrictBool | None = None
     min_hours_per_week: Annotated[float, Field(gt=0, le=168)] | None = None
     settings: list[Annotated[str, StringConstraints(min_length=1)]] | None = Field(None, min_length=1)
@@ -554,7 +556,7 @@ class StateFile(_Strict):
 class FieldCondition(_Strict):
     """An enumerated applicant field and the values it takes (or may take)."""
 
-    path: FieldPath
+    path: RulePath
     one_of: list[Annotated[str, StringConstraints(min_length=1)]] = Field(min_length=1, max_length=8)
 
 

@@ -15,7 +15,6 @@ must be ``true``/``false``, and unknown keys are rejected.
 import datetime as dt
 import enum
 import math
-import re
 from dataclasses import dataclass
 from typing import Annotated, Any, Self
 
@@ -30,12 +29,12 @@ from pydantic import (
     model_validator,
 )
 
+from ._paths import FieldPath
 from ._vocab import REQUIRED_VOCABULARIES, Vocabulary, make_enum
 
 __all__ = [
     "ApplicantModels",
     "field_errors",
-    "field_path",
     "Count",
     "Hours",
     "IsoDate",
@@ -368,30 +367,13 @@ def build_models(vocabularies: dict[str, Vocabulary], credential_ids: list[str])
     )
 
 
-# A key a client sent that names no field is quoted back in the error only if it looks like a field name
-# (a typo such as `discpline` helps; a key holding a name or a number could be personal data).
-_FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,63}")
-WITHHELD = "<unknown key>"
-
-
-def field_path(loc: tuple[object, ...]) -> str:
-    """A pydantic error location as the API names fields: ``programs[0].clock_hours``."""
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif isinstance(part, str) and not any(c in part for c in "[]()"):
-            name = part if _FIELD_NAME.fullmatch(part) else WITHHELD
-            out += f".{name}" if out else name
-    return out
-
-
 def field_errors(exc: ValidationError, prefix: str = "") -> list[dict[str, str]]:
-    """Field errors of a validation failure, without the input values (they are personal data)."""
+    """Field errors of a validation failure, without the input values (they are personal data), each field
+    named as the API names it (under ``prefix``): ``applicant.programs[0].clock_hours``."""
+    under = FieldPath.of(prefix) if prefix else FieldPath()
     errors = []
     for error in exc.errors(include_url=False, include_input=False):
-        path = field_path(tuple(error.get("loc", ())))
-        field = f"{prefix}.{path}" if prefix and path else prefix or path or "body"
+        field = (under / FieldPath.from_loc(error.get("loc", ()))).api() or "body"
         message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
         errors.append({"field": field, "message": message, "type": str(error.get("type", "invalid"))})
     return errors

@@ -221,6 +221,14 @@ def test_structural_mistakes_and_duplicates_are_named(tmp_path: Path) -> None:
     assert problems[-1] == batch_io.NOTE_HINT
 
 
+def test_a_header_numbering_an_item_with_a_digit_that_is_no_number_is_named() -> None:
+    # `²` is a digit to str.isdigit but no number to int(): it used to crash the reader (ValueError)
+    with pytest.raises(BatchFileError) as caught:
+        read_csv_text("programs.²,birth_date\nx,1999-01-01\n")
+    assert any(p.startswith("`programs.²`: `programs` is a list: name one of its items") for p in caught.value.problems)
+    assert read_csv_text("programs.٣.discipline\nekg\n").rows[0].applicant == {"programs": [{"discipline": "ekg"}]}
+
+
 def test_a_file_with_no_field_column_is_refused() -> None:
     with pytest.raises(BatchFileError, match="no column names an applicant field"):
         read_csv_text("Student name,Cohort\nMaria,Fall\n")

@@ -21,8 +21,10 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
+from engine import FieldPath
+
 __all__ = [
-    "FIELDS_BY_PATH",
+    "FIELDS_BY_NAME",
     "SECTIONS",
     "Field",
     "FormState",
@@ -325,8 +327,8 @@ SECTIONS: tuple[Section, ...] = (
 )
 
 SECTIONS_BY_KEY = {s.key: s for s in SECTIONS}
-# "programs.clock_hours" -> its field, for labeling the inputs an answer asks for.
-FIELDS_BY_PATH: dict[str, Field] = {f"{s.key}.{f.name}": f for s in SECTIONS for f in s.fields}
+# (section, name) -> its field, for labeling the inputs an answer asks for: ("programs", "clock_hours").
+FIELDS_BY_NAME: dict[tuple[str, str], Field] = {(s.key, f.name): f for s in SECTIONS for f in s.fields}
 
 YES_NO = ("yes", "no", "unknown")
 _NUMBER = re.compile(r"^-?(\d{1,9}(\.\d{0,6})?|\.\d{1,6})$")
@@ -344,17 +346,20 @@ def field_name(section: Section, row: int | None, name: str) -> str:
 def anchor(path: str) -> str | None:
     """The form element an applicant path points at: ``programs[0].approvals`` -> ``f-programs-0-approvals``;
     a whole section (``work_experience``) -> ``sec-work_experience``. ``None`` when the form has no such field."""
-    parts = [p for p in re.split(r"[.\[\]]+", path) if p]
-    if len(parts) == 1 and f"about.{parts[0]}" in FIELDS_BY_PATH:
-        return "f-" + parts[0]
-    if not parts or parts[0] not in SECTIONS_BY_KEY:
+    try:
+        parts = FieldPath.parse_api(path).parts
+    except ValueError:
+        return None
+    if len(parts) == 1 and ("about", parts[0]) in FIELDS_BY_NAME:
+        return f"f-{parts[0]}"
+    if not parts or not isinstance(parts[0], str) or parts[0] not in SECTIONS_BY_KEY:
         return None
     section = SECTIONS_BY_KEY[parts[0]]
     if len(parts) == 1:
         return f"sec-{section.key}"
-    row = int(parts[1]) if section.repeated and parts[1].isdigit() else None
+    row = parts[1] if section.repeated and isinstance(parts[1], int) else None
     name = parts[-1]
-    if f"{section.key}.{name}" not in FIELDS_BY_PATH:
+    if (section.key, name) not in FIELDS_BY_NAME:
         return f"sec-{section.key}"
     if section.repeated and row is None:
         return f"sec-{section.key}"
@@ -562,16 +567,16 @@ def _validate(form: FormState, applicant_model: Any) -> None:
         applicant_model.model_validate(form.applicant)
     except ValidationError as exc:
         for error in exc.errors(include_url=False, include_input=False):
-            loc = tuple(error.get("loc", ()))
-            name, f = _locate(loc, str(error.get("msg", "")))
+            name, f = _locate(FieldPath.from_loc(error.get("loc", ())), str(error.get("msg", "")))
             if name in already:  # a value that could not be read is reported once, as unreadable
                 continue
             message, params = _message(error, f)
             form.error(name, message, **params)
 
 
-def _locate(loc: tuple[Any, ...], msg: str) -> tuple[str, Field | None]:
-    """The form field (name) a pydantic error location points at, and its question."""
+def _locate(path: FieldPath, msg: str) -> tuple[str, Field | None]:
+    """The form field (name) a validation error's path points at, and its question."""
+    loc = path.parts
     if not loc or loc[0] not in SECTIONS_BY_KEY:
         section = SECTIONS_BY_KEY["about"]
         name = str(loc[0]) if loc else ""

@@ -25,8 +25,9 @@ from api.i18n import LANGUAGES, catalogue
 from api.rules_text import RuleText
 from api.schemas import Detail
 from api.serialize import serializer
+from engine import FieldPath
 
-from .form import FIELDS_BY_PATH, N_, SECTIONS_BY_KEY, anchor
+from .form import FIELDS_BY_NAME, N_, SECTIONS_BY_KEY, anchor
 
 __all__ = ["answer_view", "options", "rule_text", "verification_view", "vocab_label"]
 
@@ -172,18 +173,22 @@ _VERDICT = {
 def input_view(path: str, language: str) -> dict[str, Any]:
     """An input an answer asks for (``programs[0].approvals``), as the form's question and a link to it."""
     page = _page(language)
-    parts = [p for p in path.replace("[", ".").replace("]", "").split(".") if p]
-    if len(parts) == 1 and f"about.{parts[0]}" in FIELDS_BY_PATH:  # a top-level fact: birth_date
-        return {"path": path, "label": page.gettext(FIELDS_BY_PATH[f"about.{parts[0]}"].label), "anchor": anchor(path)}
-    section = SECTIONS_BY_KEY.get(parts[0]) if parts else None
+    try:
+        parts = FieldPath.parse_api(path).parts
+    except ValueError:
+        parts = ()
+    if len(parts) == 1 and ("about", parts[0]) in FIELDS_BY_NAME:  # a top-level fact: birth_date
+        return {"path": path, "label": page.gettext(FIELDS_BY_NAME["about", parts[0]].label), "anchor": anchor(path)}
+    section = SECTIONS_BY_KEY.get(parts[0]) if parts and isinstance(parts[0], str) else None
     if section is None:
         return {"path": path, "label": path, "anchor": None}
     label = page.gettext(section.title)
-    f = FIELDS_BY_PATH.get(f"{section.key}.{parts[-1]}") if len(parts) > 1 else None
+    f = FIELDS_BY_NAME.get((section.key, parts[-1])) if len(parts) > 1 else None
     if f is not None:
         label = f"{label}: {page.gettext(f.label)}"
-        if section.repeated and len(parts) > 2 and parts[1].isdigit() and section.row_title:
-            label += f" ({page.gettext(section.row_title) % {'number': int(parts[1]) + 1}})"
+        row = parts[1]
+        if section.repeated and len(parts) > 2 and isinstance(row, int) and section.row_title:
+            label += f" ({page.gettext(section.row_title) % {'number': row + 1}})"
     return {"path": path, "label": label, "anchor": anchor(path)}
 
 

@@ -466,3 +466,34 @@ def test_whatever_is_posted_the_page_answers_or_names_the_fields(client: TestCli
     if r.status_code == 422:
         page = Page(r.text)
         assert any(i.endswith("-error") for i in page.ids)  # an error is shown next to something
+
+
+@pytest.mark.parametrize(
+    ("path", "element", "label"),
+    [
+        ("birth_date", "f-birth_date", "Date of birth"),
+        (
+            "programs[0].clock_hours",
+            "f-programs-0-clock_hours",
+            "Training programs: Total hours of the program (Program 1)",
+        ),
+        ("programs[1].approvals", "f-programs-1-approvals", None),
+        ("programs[].clock_hours", "sec-programs", "Training programs: Total hours of the program"),
+        ("programs[0]", "sec-programs", "Training programs"),
+        ("programs", "sec-programs", "Training programs"),
+        ("high_school.credential", "f-high_school-credential", None),
+        ("work_experience", "sec-work_experience", None),
+        ("programs[0].nonsense", "sec-programs", "Training programs"),
+        ("nonsense", None, "nonsense"),
+        ("not a path[", None, "not a path["),
+    ],
+)
+def test_an_input_an_answer_asks_for_links_to_its_question(path: str, element: str | None, label: str | None) -> None:
+    from api.web.form import anchor
+    from api.web.view import input_view
+
+    assert anchor(path) == element
+    view = input_view(path, "en")
+    assert view["anchor"] == element and view["path"] == path
+    if label is not None:
+        assert view["label"] == label
