@@ -875,9 +875,22 @@ class _Table:
                 needed += [text("reason", r) for r in outcome.get("undetermined_reasons") or () if r in REASONS]
             needed = "; ".join(dict.fromkeys(needed))
             steps = outcome.get("next_steps") or ()
-            step = steps[0]["text"] if steps else ""  # written in the batch's language
+            step = self.step_text(row, outcome, steps[0]) if steps else ""  # written in the batch's language
             out += [text("status", outcome["status"]), missing, needed, _date_text(outcome.get("eligible_from")), step]
         return [*out, *self.provenance]
+
+    def step_text(self, row: BatchRow, outcome: dict[str, Any], step: dict[str, Any]) -> str:
+        """A next step's sentence, naming the facts it asks for by the file's columns (``programs.1.approvals``,
+        as the ``inputs needed`` column does) instead of the API's paths (``programs[0].approvals``)."""
+        sentence = str(step["text"])
+        if step["action"] != "give":
+            return sentence
+        settles = set(step["criteria"])
+        shortfalls = [s for s in outcome.get("shortfalls") or () if s["criterion"] in settles]
+        inputs = {path for s in shortfalls for path in s.get("inputs") or ()}
+        for path in sorted(inputs, key=len, reverse=True):  # `programs[0].approvals` before `programs`
+            sentence = sentence.replace(path, self.batch.column(row, path))
+        return sentence
 
 
 def _date_text(value: Any) -> str:

@@ -474,7 +474,8 @@ def test_csv_results_are_grouped_per_credential_with_designations_and_missing_in
             assert row[f"{title(cid)} missing"] == "; ".join(labels)
             assert all(label and "." not in label.split(" ")[0] for label in labels)  # words, not ids
             assert row[f"{title(cid)} eligible from"] == (outcome["eligible_from"] or "")
-            assert row[f"{title(cid)} next step"] == outcome["next_steps"][0]["text"]  # every credential has one
+            step = outcome["next_steps"][0]  # every credential has one; a fact to give is named by its column
+            assert row[f"{title(cid)} next step"] == re.sub(r"\[(\d+)\]", r".\1", step["text"])
             columns = [re.sub(r"\[(\d+)\]", r".\1", f) for f in outcome["inputs_needed"]]  # programs[0].x: programs.0.x
             reasons = [batch_io.REASONS[r] for r in outcome["undetermined_reasons"] if r != "missing-inputs"]
             assert row[f"{title(cid)} inputs needed"] == "; ".join(columns + reasons)
@@ -700,3 +701,17 @@ def test_the_sample_cohort_shows_what_a_registrar_file_has() -> None:
     assert re.search(r",\d{1,2}/\d{1,2}/\d{4},", text) and "Medical Assisting" in text and "caahep" in text
     assert any(r.applicant is None for r in batch.rows)  # one row shows how an unreadable value is reported
     assert sum(r.applicant is not None for r in batch.rows) >= 4
+
+
+def test_a_next_step_asking_for_a_fact_names_the_files_column(tmp_path: Path) -> None:
+    """The file numbers its programs from 1: a step asking for the first program's approvals names the column
+    `programs.1.approvals` (as `inputs needed` does), not the API's `programs[0].approvals`."""
+    content = "id,programs.1.discipline,programs.1.completion_date\na,medical-assisting,2026-06-01\n"
+    row = csv_rows(run(tmp_path, content))[0]
+    result = json.loads(run(tmp_path, content, "out.jsonl").read_text().splitlines()[0])
+    ncma = next(c for c in result["credentials"] if c["id"] == "ncct.ncma")
+    give = [s for s in ncma["next_steps"] if s["action"] == "give"]
+    assert give and "programs[0]." in give[0]["text"]  # the API's spelling in the JSON result
+    first = ncma["next_steps"][0]["text"]
+    cell = row[f"{title('ncct.ncma')} next step"]
+    assert "programs[0]" not in cell and cell == first.replace("programs[0].", "programs.1.")
