@@ -116,6 +116,27 @@ from .i18n import catalogue
 from .render import _  # marks messages of the `messages` catalogue for extraction
 from .rules_text import RuleText
 
+Say = Callable[..., str]
+
+EMPTY_FILE = _("the file holds no applicants")
+
+
+def _sayer(language: str) -> Say:
+    """``say(message, **values)``: a message of the `messages` catalogue in ``language``, its numbers formatted
+    as the language writes them (the file's problems are read by registrars in the page's language)."""
+    messages = catalogue(language, "messages")
+
+    def say(message: str, **values: Any) -> str:
+        shown = {k: messages.number(v) if type(v) is int else v for k, v in values.items()}
+        return messages.gettext(message).format(**shown)
+
+    return say
+
+
+def worded(language: str, message: str, **values: Any) -> str:
+    """A file problem of this module (``EMPTY_FILE``...) in ``language``."""
+    return _sayer(language)(message, **values)
+
 __all__ = [
     "FORMATS",
     "INPUT_FORMATS",
@@ -267,35 +288,38 @@ _APPLICANT = FieldPath.of("applicant")  # a batch item's error fields are under 
 _ANY_FIELD = "<field>"  # how a suggestion writes "one of the record's fields"
 
 
-def _resolve(header: str, model: type[BaseModel]) -> tuple[FieldPath, _Kind] | str:
-    """A header's path and value kind, or why it names no field: ``programs.0.discipline`` names one;
-    ``programs.discipline`` (which program?), ``birth_date.0`` and ``high_school`` (a record) do not."""
+def _resolve(header: str, model: type[BaseModel], say: Say | None = None) -> tuple[FieldPath, _Kind] | str:
+    """A header's path and value kind, or why it names no field (in ``say``'s language, default English):
+    ``programs.0.discipline`` names one; ``programs.discipline`` (which program?), ``birth_date.0`` and
+    ``high_school`` (a record) do not."""
+    say = say or _sayer("en")
     written = FieldPath.parse_column(header)
     parts = written.parts
     current: type[BaseModel] | None = model
-    where, out, kind, i = "the applicant", [], None, 0
+    where, out, kind, i = say(_("the applicant")), [], None, 0
     while i < len(parts):
         part = parts[i]
         if current is None:
-            return f"{where} has no parts"
+            return say(_("{where} has no parts"), where=where)
         field = current.model_fields.get(part) if isinstance(part, str) else None
         if field is None:
             if isinstance(part, int):
-                return f"{where} is not a list"
-            return f"{where} has no field `{FieldPath.of(part).column()}`"
+                return say(_("{where} is not a list"), where=where)
+            return say(_("{where} has no field `{field}`"), where=where, field=FieldPath.of(part).column())
         nested = _model_of(field.annotation)
         out.append(part)
         i += 1
         if nested is not None and _is_list(field.annotation):
             if i == len(parts) or not isinstance(parts[i], int):
                 example = FieldPath.of(part, 0, _ANY_FIELD).column()
-                return f"`{part}` is a list: name one of its items, e.g. `{example}`"
+                return say(_("`{list}` is a list: name one of its items, e.g. `{example}`"), list=part, example=example)
             out.append(parts[i])
             i += 1
         where, current = f"`{part}`", nested
         kind = None if nested is not None else _kind(field.annotation)
     if kind is None:
-        return f"{where} is a record: name one of its fields (e.g. `{(written / _ANY_FIELD).column()}`)"
+        example = (written / _ANY_FIELD).column()
+        return say(_("{where} is a record: name one of its fields (e.g. `{example}`)"), where=where, example=example)
     return FieldPath(tuple(out)), kind
 
 
@@ -538,20 +562,21 @@ def _date(text: str, slash: list[tuple[int, int]]) -> str:
     return iso
 
 
-def _header_problem(header: str, vocab: _Vocabulary, reason: str | None) -> str | None:
+def _header_problem(header: str, vocab: _Vocabulary, reason: str | None, say: Say) -> str | None:
     """Why a header that names no field looks like a typo (None: a note column)."""
     if header.casefold().startswith(NOTE_PREFIX):
         return None
     suggestions = vocab.suggest(header)
     if reason is None and not suggestions and not _PATH_SHAPE.fullmatch(header):
         return None
-    said = reason or "names no applicant field"
+    said = reason or say(_("names no applicant field"))
     if suggestions:
-        said += "; did you mean " + " or ".join(f"`{s}`" for s in suggestions) + "?"
+        options = say(_(" or ")).join(f"`{s}`" for s in suggestions)  # between two suggested columns
+        said = say(_("{problem}; did you mean {options}?"), problem=said, options=options)
     return f"`{header}`: {said}"
 
 
-NOTE_HINT = f"a column that holds notes, not facts, is kept as written by starting its header with `{NOTE_PREFIX}`"
+NOTE_HINT = _("a column that holds notes, not facts, is kept as written by starting its header with `{prefix}`")
 
 
 def _decode(data: bytes) -> str:
@@ -561,7 +586,7 @@ def _decode(data: bytes) -> str:
         return data.decode("cp1252", errors="replace")
 
 
-def _read_csv(text: str, name: str, model: type[BaseModel], max_rows: int | None) -> BatchInput:
+def _read_csv(text: str, name: str, model: type[BaseModel], max_rows: int | None, say: Say) -> BatchInput:
     first_line = text.split("\n", 1)[0]
     delimiter = ","
     if "," not in first_line:
@@ -579,12 +604,12 @@ def _read_csv(text: str, name: str, model: type[BaseModel], max_rows: int | None
                 header = record
                 continue
             if max_rows is not None and len(records) >= max_rows:
-                raise BatchFileError(name, [f"more than {max_rows:,} applicants: split the file"])
+                raise BatchFileError(name, [say(_("more than {count} applicants: split the file"), count=max_rows)])
             records.append((line, record))
     except csv.Error as exc:  # a NUL byte, a cell beyond the csv module's size limit: the message holds no data
-        raise BatchFileError(name, [f"line {start}: not readable as CSV ({exc})"]) from None
+        raise BatchFileError(name, [say(_("line {line}: not readable as CSV ({why})"), line=start, why=exc)]) from None
     if header is None:
-        raise BatchFileError(name, ["no header row"])
+        raise BatchFileError(name, [say(_("no header row"))])
 
     vocab = _Vocabulary(model)
     problems, columns, notes = [], [], []
@@ -596,13 +621,13 @@ def _read_csv(text: str, name: str, model: type[BaseModel], max_rows: int | None
             continue
         if title.casefold() == "id":
             if id_column is not None:
-                problems.append(f"`{title}`: the id column appears twice")
+                problems.append(say(_("`{header}`: the id column appears twice"), header=title))
             id_column = index
             continue
-        resolved = _resolve(title, model)
+        resolved = _resolve(title, model, say)
         if isinstance(resolved, str):
             reason = resolved if title.split(".", 1)[0] in model.model_fields else None
-            problem = _header_problem(title, vocab, reason)
+            problem = _header_problem(title, vocab, reason, say)
             if problem:
                 problems.append(problem)
             else:
@@ -610,14 +635,15 @@ def _read_csv(text: str, name: str, model: type[BaseModel], max_rows: int | None
             continue
         path, kind = resolved
         if path in seen:
-            problems.append(f"`{seen[path]}` and `{title}` name the same field")
+            problems.append(say(_("`{first}` and `{second}` name the same field"), first=seen[path], second=title))
             continue
         seen[path] = title
         columns.append(_Column(index, title, path, kind))
     if problems:
-        raise BatchFileError(name, [*problems, NOTE_HINT])
+        raise BatchFileError(name, [*problems, say(NOTE_HINT, prefix=NOTE_PREFIX)])
     if not columns:
-        raise BatchFileError(name, ["no column names an applicant field (e.g. `birth_date`, `programs.0.discipline`)"])
+        message = _("no column names an applicant field (e.g. `birth_date`, `programs.0.discipline`)")
+        raise BatchFileError(name, [say(message)])
 
     read: list[_Read] = []
     slashes: list[_SlashDate] = []
@@ -703,17 +729,17 @@ def _to_api(path: FieldPath, lists: dict[FieldPath, tuple[int, ...]]) -> FieldPa
     )
 
 
-def _read_jsonl(text: str, name: str, max_rows: int | None) -> BatchInput:
+def _read_jsonl(text: str, name: str, max_rows: int | None, say: Say) -> BatchInput:
     rows = []
     for number, line in enumerate(text.split("\n"), 1):  # not splitlines(): U+2028 may be inside a JSON string
         if not line.strip():
             continue
         if max_rows is not None and len(rows) >= max_rows:
-            raise BatchFileError(name, [f"more than {max_rows:,} applicants: split the file"])
+            raise BatchFileError(name, [say(_("more than {count} applicants: split the file"), count=max_rows)])
         try:
             data = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise BatchFileError(name, [f"line {number}: not JSON ({exc.msg})"]) from None
+            raise BatchFileError(name, [say(_("line {line}: not JSON ({why})"), line=number, why=exc.msg)]) from None
         if isinstance(data, dict) and "applicant" in data:
             rows.append(BatchRow(str(data.get("id", number)), number, (), data["applicant"]))
         else:
@@ -727,8 +753,10 @@ def read_items(
     *,
     name: str | None = None,
     max_rows: int | None = None,
+    language: str = "en",
 ) -> BatchInput:
-    """Read a batch file (a path, or an uploaded file's bytes with its ``name``), checking its header.
+    """Read a batch file (a path, or an uploaded file's bytes with its ``name``), checking its header. The
+    problems of a file that cannot be read are worded in ``language``.
 
     Raises:
         BatchFileError: the file cannot be read as a batch (not UTF-8 JSON, a likely typo in a header, more
@@ -745,13 +773,14 @@ def read_items(
         name = name or Path(source).name
         data = Path(source).read_bytes()
     kind = format_of(name, INPUT_FORMATS)
+    say = _sayer(language)
     if kind == "jsonl":
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise BatchFileError(name, ["not UTF-8 text"]) from None
-        return _read_jsonl(text, name, max_rows)
-    return _read_csv(_decode(data), name, applicant_model, max_rows)
+            raise BatchFileError(name, [say(_("not UTF-8 text"))]) from None
+        return _read_jsonl(text, name, max_rows, say)
+    return _read_csv(_decode(data), name, applicant_model, max_rows, say)
 
 
 # ============================================================================================ writing

@@ -275,6 +275,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
     from engine import BatchRunner, available_cpus
 
     from .batch_io import BatchFileError, format_of, read_items, write_results
+    from .i18n import catalogue
+    from .render import _
     from .schemas import Detail
     from .serialize import batch_item, encoded_item
 
@@ -301,9 +303,10 @@ def cmd_batch(args: argparse.Namespace) -> int:
             print(f"credcheck: unknown credential `{cid}`", file=sys.stderr)
             return 2
     try:
-        batch = read_items(source, book.models.Applicant)
+        batch = read_items(source, book.models.Applicant, language=args.lang)
     except BatchFileError as exc:
-        print(f"credcheck: {exc.name}: no row was evaluated:", file=sys.stderr)  # the problems, one a line
+        said = catalogue(args.lang, "messages").gettext(_("credcheck: {file}: no row was evaluated:"))
+        print(said.format(file=exc.name), file=sys.stderr)  # then the problems, in that language, one a line
         for problem in exc.problems:
             print(f"  - {problem}", file=sys.stderr)
         return 2

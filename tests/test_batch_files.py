@@ -218,7 +218,7 @@ def test_structural_mistakes_and_duplicates_are_named(tmp_path: Path) -> None:
     assert any(p.startswith("`high_school`: `high_school` is a record") for p in problems)
     assert any(p.startswith("`birth_date.0`: `birth_date` has no parts") for p in problems)
     assert any(p.startswith("`high_school.0.credential`: `high_school` is not a list") for p in problems)
-    assert problems[-1] == batch_io.NOTE_HINT
+    assert problems[-1] == batch_io.NOTE_HINT.format(prefix=batch_io.NOTE_PREFIX)
 
 
 def test_a_header_numbering_an_item_with_a_digit_that_is_no_number_is_named() -> None:

@@ -137,3 +137,20 @@ def test_check_text_speaks_the_language_asked_for_and_ends_with_the_next_steps(
     # every verdict word is followed by a space, however long it is in the language
     assert main([*args[:-2], "--credential", "nha.ccma", "--lang", "es"]) == 0
     assert "SIN DETERMINAR  CCMA (NHA)" in capsys.readouterr().out
+
+
+def test_batch_file_problems_are_said_in_the_language_asked_for(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A file that cannot be read is explained in `--lang`'s language, as its results would be written."""
+    source = tmp_path / "cohort.csv"
+    source.write_text("id,progams.0.discipline,id\n1,x,2\n")
+    out = tmp_path / "out.csv"
+    assert main(["batch", str(source), "-o", str(out)]) == 2
+    english = capsys.readouterr().err
+    assert main(["batch", str(source), "-o", str(out), "--lang", "es"]) == 2
+    spanish = capsys.readouterr().err
+    assert "no row was evaluated" in english and "did you mean `programs.0.discipline`?" in english
+    assert "cohort.csv: no se evaluó ninguna fila:" in spanish
+    assert "`id`: la columna id aparece dos veces" in spanish and "¿quiso decir `programs.0.discipline`?" in spanish
+    assert "did you mean" not in spanish and not out.exists()

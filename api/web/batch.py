@@ -13,7 +13,7 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
-from api.batch_io import MEDIA_TYPES, BatchFileError, format_of, read_items, write_results
+from api.batch_io import EMPTY_FILE, MEDIA_TYPES, BatchFileError, format_of, read_items, worded, write_results
 from api.serialize import batch_item, encoded_item
 
 __all__ = ["FORMATS", "BatchFileError", "Results", "format_of", "run_file"]
@@ -49,9 +49,9 @@ def run_file(
 ) -> Results:
     """Evaluate every applicant of an uploaded ``.csv`` or ``.jsonl`` file; the results as ``output``
     (``.csv``, ``.jsonl`` or ``.xlsx``). Raises :class:`BatchFileError` naming what is wrong with the file."""
-    batch = read_items(data, book.models.Applicant, name=filename, max_rows=limit)
+    batch = read_items(data, book.models.Applicant, name=filename, max_rows=limit, language=language)
     if not batch.rows:
-        raise BatchFileError(filename, ["the file holds no applicants"])
+        raise BatchFileError(filename, [worded(language, EMPTY_FILE)])
     encode = functools.partial(encoded_item, item=batch_item, language=language)  # steps in the page's language
     evaluated = (r.data() for r in runner.run(batch.items, as_of=as_of, credentials=None, encode=encode))
     stream = io.BytesIO()

@@ -233,7 +233,7 @@ def _router(app: FastAPI, today: Callable[[], dt.date]) -> APIRouter:
         try:
             results = await run_in_threadpool(run)
         except batch.BatchFileError as exc:
-            return refuse("; ".join(exc.problems), lang="en")  # batch_io's messages are English for now
+            return refuse("; ".join(exc.problems))  # worded in the page's language
         return Response(
             results.data,
             media_type=results.media_type,

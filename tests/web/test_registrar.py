@@ -93,6 +93,17 @@ def test_a_file_that_cannot_be_checked_is_explained_next_to_the_upload(client: T
     assert missing.status_code == 422 and "Choose a file to upload." in missing.text
     spanish = upload(client, "cohort.txt", b"x", language="es")
     assert "El archivo debe ser .csv o .jsonl." in spanish.text
+    # what is wrong with the file's content is said in the page's language too (it was English on /es/)
+    spanish_cases = [
+        (b"id,progams.0.discipline\n1,x\n", "¿quiso decir `programs.0.discipline`?"),
+        (b"id,student_name\n1,x\n", "ninguna columna corresponde a un campo del solicitante"),
+        (b"id,programs.discipline\n1,x\n", "`programs` es una lista: indique uno de sus elementos"),
+        (b"id,birth_date\n", "el archivo no contiene solicitantes"),
+    ]
+    for data, message in spanish_cases:
+        r = upload(client, "cohort.csv", data, language="es")
+        assert r.status_code == 422 and message in r.text, r.text[-2000:]
+        assert 'lang="en"' not in r.text.split('id="f-cohort-error"', 1)[1][:400]  # marked as Spanish
 
 
 def client_page(rulebook: Rulebook) -> str:
