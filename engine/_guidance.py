@@ -117,6 +117,8 @@ class Guide:
         self._flips: dict[tuple[str, int | None], list[dt.date]] = {}
         self._live: dict[str, list[Any]] = {}  # per credential, the routes an unchanging fact does not keep unmet
         self._shortfalls: dict[tuple[Any, ...], Shortfall] = {}  # a criterion shared by routes: worked out once
+        self._fixed: dict[tuple[int, str, int], bool] = {}  # (criterion, scope, pick): its reading never changes
+        self._constant: dict[int, bool] = {}  # id(planned route): none of its criteria can change
         programs = self.applicant.programs or ()
         self.ending = {  # program index -> expected completion date, for programs in progress that end ahead
             j: p.completion_date
@@ -488,27 +490,49 @@ class Guide:
                                 found.update(self.flips(crit, record))
         return sorted(found | edges)[:MAX_DATES], edges
 
+    def _unchanging(self, i: int, scope: str, pick: int) -> bool:
+        """Whether criterion ``i`` reads the same on the record ``pick`` of ``scope`` every day ahead (a
+        record-level criterion of an absent or empty list, or a reading that never changes)."""
+        key = (i, scope, pick)
+        found = self._fixed.get(key)
+        if found is None:
+            crit = self.c.plan.actives[i].criterion
+            record_level = crit.measure.scope != "applicant"
+            absent = record_level and pick < 0
+            found = absent or self._dynamic(crit, pick if record_level else None) is None
+            self._fixed[key] = found
+        return found
+
     def _dead(self, entries: list[Any], scope: str, pick: int) -> bool:
         """An entry unmet on this record for good: every member unmet and unchanging."""
         row = self.c.status_rows[(scope, 0 if scope == "applicant" else pick)]  # type: ignore[index]
-        record = None if scope == "applicant" or pick < 0 else pick
         for entry in entries:
             members = (entry,) if isinstance(entry, int) else entry[1]
-            if all(
-                row[i] == UNMET
-                and (
-                    (pick < 0 and self.c.plan.actives[i].criterion.measure.scope != "applicant")
-                    or self._dynamic(self.c.plan.actives[i].criterion, record) is None
-                )
-                for i in members
-            ):
+            if all(row[i] == UNMET and self._unchanging(i, scope, pick) for i in members):
                 return True
         return False
+
+    def _is_constant(self, pr: _PlannedRoute, outcome: _RouteOutcome) -> bool:
+        """Whether no criterion the route reads on any record can change: its status ahead is today's."""
+        key = id(pr)
+        found = self._constant.get(key)
+        if found is None:
+            found = self._constant[key] = all(
+                self._unchanging(i, scope, pick)
+                for scope, entries in pr.scoped
+                for pick in self._picks(scope, outcome)
+                for entry in entries
+                for i in ((entry,) if isinstance(entry, int) else entry[1])
+            )
+        return found
 
     def _predict(self, routes: list[tuple[_PlannedRoute, _RouteOutcome]], day: dt.date) -> int:
         """The verdict guidance's own reading gives on a day ahead (the routes in effect today)."""
         verdict = UNMET
         for pr, outcome in routes:
+            if self._is_constant(pr, outcome):
+                verdict = max(verdict, outcome.status)  # the engine's decision today holds every day
+                continue
             status = MET
             for scope, entries in pr.scoped:
                 best = UNMET
