@@ -117,6 +117,7 @@ class Guide:
         self._flips: dict[tuple[str, int | None], list[dt.date]] = {}
         self._live: dict[str, list[Any]] = {}  # per credential, the routes an unchanging fact does not keep unmet
         self._shortfalls: dict[tuple[Any, ...], Shortfall] = {}  # a criterion shared by routes: worked out once
+        self._events: dict[tuple[str, int | None], Any] = {}
         self._fixed: dict[tuple[int, str, int], bool] = {}  # (criterion, scope, pick): its reading never changes
         self._constant: dict[int, bool] = {}  # id(planned route): none of its criteria can change
         programs = self.applicant.programs or ()
@@ -189,7 +190,10 @@ class Guide:
 
     def _find_bounds(self, crit: CriterionDef, record: int | None) -> tuple[dt.date, ...] | None:
         measure = crit.measure
-        events = measure.events(self.applicant, record, self.as_of)
+        key = (measure.signature, record)  # criteria with the same measure share its events
+        events = self._events.get(key, self)
+        if events is self:
+            events = self._events[key] = measure.events(self.applicant, record, self.as_of)
         edges = self._edges(crit)
         ends: set[dt.date] = set()
         if measure.scope == "program" and record is not None and record in self.ending:
@@ -213,9 +217,7 @@ class Guide:
         bounds = self._dynamic(crit, record)
         if bounds is None:
             return []
-        versions = list(crit.versions)
-        tests = [[(op, v)] for version in versions for op, v in version.ops]
-        tests += [list(version.undecided) for version in versions if version.undecided]
+        tests = crit.signal_tests
 
         def signals(day: dt.date) -> tuple[Any, ...]:
             lo, hi, _ = self._read(crit, record, day)

@@ -82,6 +82,14 @@ class CriterionDef:
         return self.measure.scope
 
     @functools.cached_property
+    def signal_tests(self) -> tuple[tuple[tuple[Op, Any], ...], ...]:
+        """Each bound of each version's test alone, then each version's ``unknown_for`` test: the signals whose
+        change over time guidance looks for (each is monotone between a measure's events)."""
+        tests = [((op, v),) for version in self.versions for op, v in version.ops]
+        tests += [tuple(version.undecided) for version in self.versions if version.undecided]
+        return tuple(tests)
+
+    @functools.cached_property
     def edge_days(self) -> tuple[dt.date, ...]:
         """The days on which its test or its being in effect changes (a version or ``effective`` starts, or
         the day after one ends), sorted; empty for the usual one test always in effect."""
