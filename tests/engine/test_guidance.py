@@ -18,14 +18,16 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, given, note, settings
 from hypothesis import strategies as st
 
-from engine import Action, Assumption, Cause, Effort, Feasibility, Need, Rulebook, Verdict
+from engine import Action, Assumption, Cause, Effort, Feasibility, Need, Rulebook, Verdict, load_rulebook
 from tests.engine.test_oracle import cases
 from tests.fixtures import project
+from tests.helpers import credential, make_rule_set
 
 AS_OF = dt.date(2026, 11, 23)
 PROPERTY = settings(
@@ -282,3 +284,123 @@ def test_summaries_name_the_same_nearest_route_with_or_without_guidance_computed
     assert {s.id: s.nearest_route for s in alone if s.status != Verdict.ELIGIBLE} == {
         cid: route for cid, route in nearest.items() if cid in {s.id for s in alone if s.status != Verdict.ELIGIBLE}
     }
+
+
+AFTER_A_WINDOW = """\
+criteria:
+  completed:
+    label: Has completed a program
+    measure: {kind: time_since, date: program.completion_date}
+    test: {at_least: {days: 0}}
+    cite: {source: doc}
+  within-a-year:
+    label: Completed it no more than a year ago
+    measure: {kind: time_since, date: program.completion_date}
+    test: {at_most: {years: 1}}
+    cite: {source: doc}
+  bachelor:
+    label: Holds a bachelor's degree or higher
+    measure: degree.level
+    test: {at_least: bachelor}
+    cite: {source: doc}
+  high-school:
+    label: Has a diploma
+    measure: high_school.credential
+    test: {one_of: [diploma]}
+    cite: {source: doc}
+routes:
+  - {id: recent-program, label: A program completed within a year, criteria: [completed, within-a-year]}
+  - {id: degree, label: A bachelor's degree, criteria: [bachelor]}
+  - {id: diploma, label: A diploma, criteria: [high-school]}
+"""
+
+
+def test_the_route_after_an_eligibility_ends_weighs_every_route_on_that_day(tmp_path: Path) -> None:
+    # Eligible now by a program completed within a year; from the day the year is over, the degree route is
+    # precluded (an associate degree stays one: its shortfall lists the levels that would do) and the diploma
+    # route, its fact not given, is the one left to name.
+    book = load_rulebook(make_rule_set(tmp_path, credential(AFTER_A_WINDOW)))
+    applicant = {
+        "programs": [{"discipline": "medical-assisting", "status": "completed", "completion_date": "2026-06-01"}],
+        "degrees": [{"level": "associate", "field": "medical-assisting"}],
+    }
+    found = guidance_of(book, applicant, AS_OF, "test.cred")
+    assert found.status == Verdict.ELIGIBLE
+    assert found.eligible_until == dt.date(2027, 6, 1)
+    assert found.after_until == "test.cred.diploma"
+    later = guidance_of(book, applicant, dt.date(2027, 6, 2), "test.cred")
+    degree = next(r for r in later.routes if r.id == "test.cred.degree")
+    assert degree.feasibility == Feasibility.PRECLUDED
+    assert [s.values for s in degree.shortfalls] == [("bachelor", "master", "doctorate")]
+    assert later.nearest_route == found.after_until
+
+
+COMPLETED_STATUS = """\
+criteria:
+  graduated:
+    label: The program is completed
+    measure: program.status
+    test: {one_of: [completed]}
+    cite: {source: doc}
+routes:
+  - {id: graduate, label: A completed program, criteria: [graduated]}
+"""
+
+
+def test_a_program_in_progress_counts_as_completed_from_its_expected_date(tmp_path: Path) -> None:
+    # A rule asking for the program's status (not its date): guidance projects the program as completed on its
+    # completion date, so that is the first eligible day.
+    book = load_rulebook(make_rule_set(tmp_path, credential(COMPLETED_STATUS)))
+    program = {"discipline": "medical-assisting", "status": "in-progress", "completion_date": "2027-03-01"}
+    applicant = {"programs": [program]}
+    found = guidance_of(book, applicant, AS_OF, "test.cred")
+    assert found.status == Verdict.INELIGIBLE
+    assert found.eligible_from == dt.date(2027, 3, 1)
+    assert [(c.on, c.status, c.assumptions) for c in found.timeline] == [
+        (dt.date(2027, 3, 1), Verdict.ELIGIBLE, (Assumption.PROGRAM_COMPLETES,))
+    ]
+
+
+GROUP_THEN_WINDOW = """\
+criteria:
+  completed:
+    label: Has completed the program
+    measure: {kind: time_since, date: program.completion_date}
+    test: {at_least: {days: 0}}
+    cite: {source: doc}
+  diploma:
+    label: Has a diploma
+    measure: high_school.credential
+    test: {one_of: [diploma]}
+    cite: {source: doc}
+  within-2-years:
+    label: Completed the program no more than 2 years ago
+    measure: {kind: time_since, date: program.completion_date}
+    test: {at_most: {years: 2}}
+    cite: {source: doc}
+routes:
+  - id: graduate
+    label: A program or a diploma, and a program within 2 years
+    criteria:
+      - id: program-or-diploma
+        label: A completed program or a diploma
+        any: [completed, diploma]
+      - within-2-years
+"""
+
+
+def test_an_eligibility_a_group_opens_is_seen_to_end_when_a_window_closes(tmp_path: Path) -> None:
+    # The group is met from the completion date (its `completed` member), the 2-year window closes later: the
+    # timeline shows both days although the group stays met in between.
+    book = load_rulebook(make_rule_set(tmp_path, credential(GROUP_THEN_WINDOW)))
+    applicant = {
+        "high_school": {"credential": "none"},
+        "programs": [{"discipline": "medical-assisting", "status": "in-progress", "completion_date": "2027-03-01"}],
+    }
+    found = guidance_of(book, applicant, AS_OF, "test.cred")
+    assert found.eligible_from == dt.date(2027, 3, 1)
+    assert found.eligible_until == dt.date(2029, 3, 1)
+    assert [(c.on, c.status) for c in found.timeline] == [
+        (dt.date(2027, 3, 1), Verdict.ELIGIBLE),
+        (dt.date(2029, 3, 2), Verdict.INELIGIBLE),
+    ]
