@@ -404,3 +404,28 @@ def test_an_eligibility_a_group_opens_is_seen_to_end_when_a_window_closes(tmp_pa
         (dt.date(2027, 3, 1), Verdict.ELIGIBLE),
         (dt.date(2029, 3, 2), Verdict.INELIGIBLE),
     ]
+
+
+TWO_BOUNDS = """\
+criteria:
+  some-work:
+    label: Some work, 24 months at most
+    measure: {kind: experience, roles: [clinical-laboratory], total: months}
+    test: {more_than: 0, at_most: 24}
+    cite: {source: doc}
+routes:
+  - {id: junior, label: Junior, criteria: [some-work]}
+"""
+
+
+def test_the_day_the_second_bound_of_a_test_fails_is_on_the_timeline(tmp_path: Path) -> None:
+    # An ongoing job: `more_than: 0` stays met, `at_most: 24` fails one day (found by bisection on that bound).
+    book = load_rulebook(make_rule_set(tmp_path, credential(TWO_BOUNDS)))
+    applicant = {"work_experience": [{"role": "clinical-laboratory", "start_date": "2026-01-01", "hours_per_week": 40}]}
+    found = guidance_of(book, applicant, AS_OF, "test.cred")
+    assert found.status == Verdict.ELIGIBLE
+    last = found.eligible_until
+    assert last is not None and dt.date(2027, 12, 1) < last < dt.date(2028, 2, 1)
+    assert verdict_on(book, applicant, AS_OF, last, "test.cred") == Verdict.ELIGIBLE
+    assert verdict_on(book, applicant, AS_OF, last + dt.timedelta(days=1), "test.cred") == Verdict.INELIGIBLE
+    assert [c.on for c in found.timeline] == [last + dt.timedelta(days=1)]
