@@ -429,3 +429,67 @@ def test_the_day_the_second_bound_of_a_test_fails_is_on_the_timeline(tmp_path: P
     assert verdict_on(book, applicant, AS_OF, last, "test.cred") == Verdict.ELIGIBLE
     assert verdict_on(book, applicant, AS_OF, last + dt.timedelta(days=1), "test.cred") == Verdict.INELIGIBLE
     assert [c.on for c in found.timeline] == [last + dt.timedelta(days=1)]
+
+
+ROUTE_ENDS = """\
+criteria:
+  diploma:
+    label: Has a diploma
+    measure: high_school.credential
+    test: {one_of: [diploma]}
+    cite: {source: doc}
+  within-a-year:
+    label: Completed a program no more than a year ago
+    measure: {kind: time_since, date: program.completion_date}
+    test: {at_most: {years: 1}}
+    cite: {source: doc}
+routes:
+  - {id: by-diploma, label: A diploma, criteria: [diploma]}
+  - id: recent
+    label: A recent program
+    effective: {to: 2027-03-31}
+    criteria: [within-a-year]
+"""
+
+
+def test_the_timeline_lists_only_days_the_verdict_changes(tmp_path: Path) -> None:
+    # The route `recent` goes out of effect and its window closes ahead; the diploma route stays met, so the
+    # verdict never changes: nothing on the timeline, no end to the eligibility.
+    book = load_rulebook(make_rule_set(tmp_path, credential(ROUTE_ENDS)))
+    program = {"discipline": "medical-assisting", "status": "completed", "completion_date": "2026-06-01"}
+    applicant = {"high_school": {"credential": "diploma"}, "programs": [program]}
+    found = guidance_of(book, applicant, AS_OF, "test.cred")
+    assert found.status == Verdict.ELIGIBLE
+    assert found.timeline == ()
+    assert found.eligible_until is None
+
+
+PROGRAM_OR_AGE = """\
+criteria:
+  completed:
+    label: Has completed a program
+    measure: {kind: time_since, date: program.completion_date}
+    test: {at_least: {days: 0}}
+    cite: {source: doc}
+  adult:
+    label: Is at least 21
+    measure: age
+    test: {at_least: 21}
+    cite: {source: doc}
+routes:
+  - id: program-or-age
+    label: A program, or 21 years of age
+    criteria:
+      - {id: program-or-adult, label: A program or 21 years, any: [completed, adult]}
+"""
+
+
+def test_with_no_program_listed_an_applicant_member_of_a_program_group_still_dates_the_eligibility(
+    tmp_path: Path,
+) -> None:
+    # No program given: the group's program member cannot be read, its age member is met on the 21st birthday.
+    book = load_rulebook(make_rule_set(tmp_path, credential(PROGRAM_OR_AGE)))
+    found = guidance_of(book, {"birth_date": "2006-01-10", "programs": []}, AS_OF, "test.cred")
+    assert found.status == Verdict.INELIGIBLE
+    assert found.eligible_from == dt.date(2027, 1, 10)
+    assert found.next_steps[0].action == Action.WAIT
