@@ -21,6 +21,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, Phase, given, note, settings
 from hypothesis import strategies as st
 
@@ -493,3 +494,66 @@ def test_with_no_program_listed_an_applicant_member_of_a_program_group_still_dat
     assert found.status == Verdict.INELIGIBLE
     assert found.eligible_from == dt.date(2027, 1, 10)
     assert found.next_steps[0].action == Action.WAIT
+
+
+def _hours_credential(test: str) -> dict[str, str]:
+    return credential(f"""\
+criteria:
+  hours:
+    label: Semester hours
+    measure: semester_hours.total
+    test: {test}
+    cite: {{source: doc}}
+routes:
+  - {{id: college, label: College credit, criteria: [hours]}}
+""")
+
+
+@pytest.mark.parametrize(
+    ("test", "given", "need", "amount", "strict"),
+    [
+        ("{at_least: 60}", 58, Need.MORE, 2, False),
+        ("{more_than: 60}", 58, Need.MORE, 2, True),  # more than 2 more
+        ("{more_than: 60}", 60, Need.MORE, 0, True),  # exactly the bound: any more will do
+        ("{at_most: 10}", 12, Need.LESS, 2, False),
+        ("{less_than: 10}", 12, Need.LESS, 2, True),
+        ("{less_than: 10}", 10, Need.LESS, 0, True),
+        ("{at_least: 0, at_most: 10}", 12.5, Need.LESS, 2.5, False),  # the bound that fails, not the first one
+    ],
+)
+def test_a_numeric_shortfall_states_the_bound_that_fails_and_how_far(
+    tmp_path: Path, test: str, given: float, need: Need, amount: float, strict: bool
+) -> None:
+    book = load_rulebook(make_rule_set(tmp_path, _hours_credential(test)))
+    found = guidance_of(book, {"semester_hours": {"total": given}}, AS_OF, "test.cred")
+    (shortfall,) = found.routes[0].shortfalls
+    assert (shortfall.need, shortfall.amount, shortfall.strict) == (need, amount, strict)
+    assert shortfall.effort == Effort.COURSEWORK and shortfall.unit.value == "semester-hours"
+
+
+DEGREE_AND_PROGRAM = """\
+criteria:
+  bachelor-or-master:
+    label: Holds a bachelor's or a master's degree
+    measure: degree.level
+    test: {one_of: [bachelor, master]}
+    cite: {source: doc}
+  program:
+    label: A medical-assisting program
+    measure: program.discipline
+    test: {one_of: [medical-assisting]}
+    cite: {source: doc}
+routes:
+  - {id: degree, label: A degree, criteria: [bachelor-or-master]}
+  - {id: program-route, label: A program, criteria: [program]}
+"""
+
+
+def test_shortfalls_name_levels_by_their_codes_and_no_record_when_none_is_listed(tmp_path: Path) -> None:
+    book = load_rulebook(make_rule_set(tmp_path, credential(DEGREE_AND_PROGRAM)))
+    applicant = {"degrees": [{"level": "associate", "field": "medical-assisting"}], "programs": []}
+    routes = {r.id: r for r in guidance_of(book, applicant, AS_OF, "test.cred").routes}
+    (degree,) = routes["test.cred.degree"].shortfalls
+    assert (degree.need, degree.values, degree.record) == (Need.ONE_OF, ("bachelor", "master"), "degrees[0]")
+    (program,) = routes["test.cred.program-route"].shortfalls
+    assert (program.need, program.record, program.effort) == (Need.RECORD, None, Effort.PROGRAM)
