@@ -139,6 +139,7 @@ def test_a_closed_window_is_precluded_and_the_route_she_can_act_on_is_the_neares
     assert (areas.need, areas.values) == (Need.ALL_OF, ("immunology",))  # what is missing, not the whole list
     work = gaps["ascp.mlt.lab-work-3-of-10-years"]
     assert work.need == Need.MORE and work.unit.value == "months" and 5.5 < work.amount < 6.5
+    assert work.strict is False  # at least 36 months: the amount itself will do
     assert work.on is not None and work.on > AS_OF  # the job goes on: the months come by themselves
     # the steps follow the effort order: work that accrues before coursework
     assert [s.criteria[0] for s in mlt.next_steps][-1] == "ascp.mlt.biology-6"
@@ -557,3 +558,46 @@ def test_shortfalls_name_levels_by_their_codes_and_no_record_when_none_is_listed
     assert (degree.need, degree.values, degree.record) == (Need.ONE_OF, ("bachelor", "master"), "degrees[0]")
     (program,) = routes["test.cred.program-route"].shortfalls
     assert (program.need, program.record, program.effort) == (Need.RECORD, None, Effort.PROGRAM)
+
+
+TWO_PROGRAMS = """\
+criteria:
+  diploma:
+    label: Has a diploma or a GED
+    measure: high_school.credential
+    test: {one_of: [diploma, ged]}
+    cite: {source: doc}
+  hours-900:
+    label: A program of 900 clock hours
+    measure: program.clock_hours
+    test: {at_least: 900}
+    cite: {source: doc}
+  weeks-20:
+    label: A program of 20 weeks
+    measure: program.duration_weeks
+    test: {at_least: 20}
+    cite: {source: doc}
+routes:
+  - {id: school, label: School, criteria: [diploma]}
+  - {id: program-route, label: Program, criteria: [hours-900, weeks-20]}
+"""
+
+
+def test_shortfalls_are_those_of_the_record_the_route_read_and_a_missing_diploma_can_be_made_up(
+    tmp_path: Path,
+) -> None:
+    # Two programs in progress, both able to make the route: the second meets more of it (the route reads it),
+    # so its one shortfall is given, not the first program's two. No diploma: a fact that can still change.
+    book = load_rulebook(make_rule_set(tmp_path, credential(TWO_PROGRAMS)))
+    programs = [
+        {"discipline": "medical-assisting", "status": "in-progress", "clock_hours": 100, "duration_weeks": 10},
+        {"discipline": "medical-assisting", "status": "in-progress", "clock_hours": 800, "duration_weeks": 30},
+    ]
+    routes = {r.id: r for r in guidance_of(book, {"high_school": {"credential": "none"}, "programs": programs},
+                                           AS_OF, "test.cred").routes}
+    program = routes["test.cred.program-route"]
+    assert [(s.criterion, s.record, s.amount) for s in program.shortfalls] == [
+        ("test.cred.hours-900", "programs[1]", 100)
+    ]
+    school = routes["test.cred.school"]
+    assert school.feasibility == Feasibility.POSSIBLE and school.shortfalls[0].cause is None
