@@ -302,3 +302,33 @@ def test_provisional_rules_say_so(tmp_path: Path) -> None:
     rules = CAUTION.replace("    cite: {source: doc}\n", "    cite: {source: doc}\n" + provisional, 1)
     criterion = answer(book_with(tmp_path, rules), {}).routes[0].criteria[0]
     assert criterion.definition.verification.provisional is True
+
+
+TRACED = """\
+criteria:
+  diploma:
+    label: Has a diploma or GED
+    measure: high_school.credential
+    test: {one_of: [diploma, ged], unknown_for: [foreign-equivalent]}
+    cite: {source: doc}
+  credits:
+    label: Has the semester hours asked for on the day
+    measure: semester_hours.total
+    test: {at_least: [{value: 60, to: 2026-06-30}, {value: 64, from: 2026-07-01}]}
+    cite: {source: doc}
+routes:
+  - id: school
+    label: School
+    criteria: [diploma, credits]
+"""
+
+
+def test_a_trace_names_the_dated_test_in_effect_and_the_rule_of_undecided_values(tmp_path: Path) -> None:
+    book = book_with(tmp_path, TRACED)
+    applicant = {"high_school": {"credential": "foreign-equivalent"}, "semester_hours": {"total": 62}}
+    cred = book.evaluate(applicant, as_of=AS_OF, trace=True).credentials[0]
+    diploma, credits = cred.routes[0].criteria
+    assert diploma.status == "unknown" and diploma.trace.undecided_rule
+    assert credits.status == "unmet" and credits.trace.undecided_rule is None
+    assert (credits.trace.version_from, credits.trace.version_to) == (dt.date(2026, 7, 1), None)
+    assert credits.trace.inputs == (("semester_hours.total", 62),)
