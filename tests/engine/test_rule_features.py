@@ -261,6 +261,11 @@ def test_a_derived_fact_decides_when_every_value_it_allows_agrees(
     assert criterion.status == status
     if status == "unknown" and "accreditor" in program and program["accreditor"] == "other":
         assert criterion.missing == ("programs[0].institution_accreditation",)
+    if status == "met":  # the answer shows the values the derivation allows, and which derivation it was
+        assert (criterion.measured.alternatives, criterion.measured.derived_by) == (
+            ("usde", "chea"),
+            "programmatic-implies-institutional",
+        )
 
 
 def test_a_derivation_must_name_enumerated_fields_of_one_record(tmp_path: Path) -> None:
