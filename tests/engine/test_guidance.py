@@ -601,3 +601,30 @@ def test_shortfalls_are_those_of_the_record_the_route_read_and_a_missing_diploma
     ]
     school = routes["test.cred.school"]
     assert school.feasibility == Feasibility.POSSIBLE and school.shortfalls[0].cause is None
+
+
+UNTIL_MARCH = """\
+criteria:
+  adult:
+    label: Is at least 21
+    measure: age
+    test: {at_least: 21}
+    cite: {source: doc}
+routes:
+  - id: until-march
+    label: Open until the end of March 2027
+    effective: {to: 2027-03-31}
+    criteria: [adult]
+"""
+
+
+def test_a_route_going_out_of_effect_ends_an_eligibility_that_began_the_day_before_its_last(tmp_path: Path) -> None:
+    # The days ahead are evaluated with the plan of their period (between days a rule starts or stops
+    # applying): 2027-03-30 and 2027-03-31 are in the route's last period, 2027-04-01 is not.
+    book = load_rulebook(make_rule_set(tmp_path, credential(UNTIL_MARCH)))
+    found = guidance_of(book, {"birth_date": "2006-03-30"}, AS_OF, "test.cred")
+    assert (found.eligible_from, found.eligible_until) == (dt.date(2027, 3, 30), dt.date(2027, 3, 31))
+    assert [(c.on, c.status) for c in found.timeline] == [
+        (dt.date(2027, 3, 30), Verdict.ELIGIBLE),
+        (dt.date(2027, 4, 1), Verdict.INELIGIBLE),
+    ]

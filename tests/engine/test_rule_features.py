@@ -337,3 +337,27 @@ def test_a_trace_names_the_dated_test_in_effect_and_the_rule_of_undecided_values
     assert credits.status == "unmet" and credits.trace.undecided_rule is None
     assert (credits.trace.version_from, credits.trace.version_to) == (dt.date(2026, 7, 1), None)
     assert credits.trace.inputs == (("semester_hours.total", 62),)
+
+
+MET_THEN_MISSING = """\
+criteria:
+  diploma:
+    label: Has a diploma
+    measure: high_school.credential
+    test: {one_of: [diploma]}
+    cite: {source: doc}
+  credits:
+    label: Has 60 semester hours
+    measure: semester_hours.total
+    test: {at_least: 60}
+    cite: {source: doc}
+routes:
+  - {id: school, label: School, criteria: [diploma, credits]}
+"""
+
+
+def test_an_undetermined_credential_says_why_when_an_entry_after_a_met_one_lacks_its_fact(tmp_path: Path) -> None:
+    cred = answer(book_with(tmp_path, MET_THEN_MISSING), {"high_school": {"credential": "diploma"}})
+    assert cred.status == "undetermined"
+    assert cred.reasons == ("missing-inputs",)
+    assert cred.inputs_needed == ("semester_hours.total",)
