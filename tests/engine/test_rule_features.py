@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from api.render import renderer
-from engine import RuleSetError, load_rulebook
+from engine import RuleSetError, TimeSpan, load_rulebook
 from tests.helpers import credential, make_rule_set
 
 AS_OF = dt.date(2026, 12, 1)
@@ -361,3 +361,67 @@ def test_an_undetermined_credential_says_why_when_an_entry_after_a_met_one_lacks
     assert cred.status == "undetermined"
     assert cred.reasons == ("missing-inputs",)
     assert cred.inputs_needed == ("semester_hours.total",)
+
+
+@pytest.mark.parametrize(
+    ("kind", "test", "start", "end"),
+    [
+        # time since a date: a larger time is an earlier date (AS_OF is 2026-12-01)
+        ("time_since", "{at_most: {years: 4}}", "2022-12-01", None),
+        ("time_since", "{less_than: {years: 4}}", "2022-12-02", None),
+        ("time_since", "{at_least: {years: 1}}", None, "2025-12-01"),
+        ("time_since", "{more_than: {years: 1}}", None, "2025-11-30"),
+        # time until a date: a larger time is a later date
+        ("time_until", "{at_most: {days: 30}}", None, "2026-12-31"),
+        ("time_until", "{less_than: {days: 30}}", None, "2026-12-30"),
+        ("time_until", "{at_least: {days: 30}}", "2026-12-31", None),
+        ("time_until", "{more_than: {days: 30}}", "2027-01-01", None),
+    ],
+)
+def test_a_time_requirement_states_the_dates_its_date_must_fall_in(
+    tmp_path: Path, kind: str, test: str, start: str | None, end: str | None
+) -> None:
+    rules = f"""\
+criteria:
+  timed:
+    label: A program completed (or completing) in time
+    measure: {{kind: {kind}, date: program.completion_date}}
+    test: {test}
+    cite: {{source: doc}}
+routes:
+  - {{id: only, label: Only, criteria: [timed]}}
+"""
+    program = {"discipline": "medical-assisting", "completion_date": "2026-01-15"}
+    criterion = answer(book_with(tmp_path, rules), {"programs": [program]}).routes[0].criteria[0]
+    window = criterion.requirement.window
+    assert window.field == "programs[].completion_date"
+    day = dt.date.fromisoformat
+    assert (window.start, window.end) == (start and day(start), end and day(end))
+
+
+@pytest.mark.parametrize(
+    ("kind", "test", "completion", "measured"),
+    [
+        # counted back from the evaluation date: 2026-12-01 less 1 year 10 months is 2025-02-01, 17 days on
+        ("time_since", "{at_most: {years: 4}}", "2025-01-15", TimeSpan(1, 10, 17)),
+        ("time_until", "{at_most: {days: 30}}", "2026-12-11", TimeSpan(days=10)),
+        ("time_until", "{at_most: {days: 30}}", "2026-12-01", TimeSpan(days=0)),  # today: not "ahead"
+        ("time_until", "{at_most: {days: 30}}", "2026-11-21", TimeSpan(days=10, negative=True)),
+    ],
+)
+def test_a_time_measure_shows_the_time_in_the_tests_unit(
+    tmp_path: Path, kind: str, test: str, completion: str, measured: TimeSpan
+) -> None:
+    rules = f"""\
+criteria:
+  timed:
+    label: A program completed (or completing) in time
+    measure: {{kind: {kind}, date: program.completion_date}}
+    test: {test}
+    cite: {{source: doc}}
+routes:
+  - {{id: only, label: Only, criteria: [timed]}}
+"""
+    program = {"discipline": "medical-assisting", "completion_date": completion}
+    criterion = answer(book_with(tmp_path, rules), {"programs": [program]}).routes[0].criteria[0]
+    assert criterion.measured.low == criterion.measured.high == measured
