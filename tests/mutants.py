@@ -4,6 +4,7 @@
     make mutants MUTANTS_PATHS=engine/_dates.py      # only the mutants of these files
     make mutants MUTANTS_PATHS=engine/_dates.py MUTANTS_TESTS=tests/engine/test_dates.py   # and only these tests
     make mutants MUTANTS_PATHS=engine/_guidance.py MUTANTS_SAMPLE=10  # about 1 mutant in 10 (a bounded run)
+    make mutants MUTANTS_PATHS="NAME ..."            # these mutants again (say, after adding the tests that kill them)
 
 mutmut copies the project into ``mutants/``, runs the selected tests once to learn which tests reach which
 function (they must pass), then runs, for each mutant, the tests that reach the mutated function. This
@@ -33,6 +34,8 @@ def mutant_glob(path: str, sample: int | None = None) -> str:
     """mutmut's names for the mutants of a file: ``engine/_dates.py`` -> ``engine._dates.*``; with a sample,
     ``engine._dates.*__mutmut_*1`` (1 in 10; a function's first mutant is always in, so small functions weigh
     a little more than in a full run)."""
+    if "__mutmut_" in path:  # a mutant's name (as listed among the survivors): tried again
+        return path
     rel = Path(path).with_suffix("").as_posix()
     if not rel.startswith(tuple(m.removesuffix(".py") for m in MUTATED)):
         raise SystemExit(f"mutants: {path} is not mutated (only {', '.join(MUTATED)})")
@@ -45,7 +48,7 @@ def score(paths: list[str]) -> int:
 
     counts: dict[str, Counter[str]] = {}
     survivors: list[str] = []
-    wanted = [p.removesuffix(".py") for p in paths]
+    wanted = [p.rsplit(".x", 1)[0].replace(".", "/") if "__mutmut_" in p else p.removesuffix(".py") for p in paths]
     for meta in sorted((REPO / "mutants").glob("**/*.py.meta")):
         source = meta.relative_to(REPO / "mutants").as_posix().removesuffix(".meta")
         if not source.startswith(MUTATED) or (wanted and source.removesuffix(".py") not in wanted):
@@ -77,7 +80,7 @@ def _line(statuses: Counter[str]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("paths", nargs="*", help="files whose mutants to try (default: all)")
+    parser.add_argument("paths", nargs="*", help="files whose mutants to try, or mutant names (default: all)")
     parser.add_argument("--tests", default="", help="pytest arguments selecting the tests (default: pyproject)")
     parser.add_argument("--sample", type=int, choices=sorted(SAMPLE_DIGITS), help="try about 1 mutant in N")
     parser.add_argument("--max-children", type=int, help="parallel mutant runs (default: the CPU count)")

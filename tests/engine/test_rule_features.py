@@ -425,3 +425,34 @@ routes:
     program = {"discipline": "medical-assisting", "completion_date": completion}
     criterion = answer(book_with(tmp_path, rules), {"programs": [program]}).routes[0].criteria[0]
     assert criterion.measured.low == criterion.measured.high == measured
+
+
+UNMET_THEN_OPEN = """\
+criteria:
+  diploma:
+    label: Has a diploma
+    measure: high_school.credential
+    test: {one_of: [diploma]}
+    cite: {source: doc}
+  credits:
+    label: Has 60 semester hours
+    measure: semester_hours.total
+    test: {at_least: 60}
+    cite: {source: doc}
+routes:
+  - id: school-or-college
+    label: School or college
+    criteria: [{id: diploma-or-credits, label: A diploma or 60 semester hours, any: [diploma, credits]}]
+"""
+
+
+def test_the_reasons_come_from_every_open_member_of_a_group_and_nothing_is_added_unasked(tmp_path: Path) -> None:
+    # The group's first member is unmet, the second open for want of a fact: the reason and the input are still
+    # given. No state was asked for and no trace: the evaluation carries neither.
+    book = book_with(tmp_path, UNMET_THEN_OPEN)
+    evaluation = book.evaluate({"high_school": {"credential": "none"}}, as_of=AS_OF)
+    cred = evaluation.credentials[0]
+    assert cred.status == "undetermined" and cred.reasons == ("missing-inputs",)
+    assert cred.inputs_needed == ("semester_hours.total",)
+    assert evaluation.state is None
+    assert all(c.trace is None for r in cred.routes for c in r.criteria)
