@@ -456,3 +456,27 @@ def test_the_reasons_come_from_every_open_member_of_a_group_and_nothing_is_added
     assert cred.inputs_needed == ("semester_hours.total",)
     assert evaluation.state is None
     assert all(c.trace is None for r in cred.routes for c in r.criteria)
+
+
+WORK = """\
+criteria:
+  lab-work:
+    label: 12 months of laboratory work since the program
+    measure: {kind: experience, roles: [clinical-laboratory], total: months, since: program.completion_date}
+    test: {at_least: 12}
+    cite: {source: doc}
+routes:
+  - {id: work, label: Work, criteria: [lab-work]}
+"""
+
+
+@pytest.mark.parametrize(
+    ("applicant", "needed"),
+    [
+        ({"programs": [{"discipline": "phlebotomy", "completion_date": "2025-01-01"}]}, ("work_experience",)),
+        ({"programs": [{"discipline": "phlebotomy"}]}, ("programs[0].completion_date", "work_experience")),
+    ],
+)
+def test_work_experience_not_given_is_asked_for(tmp_path: Path, applicant: dict[str, Any], needed: tuple) -> None:
+    cred = answer(book_with(tmp_path, WORK), applicant)
+    assert cred.status == "undetermined" and cred.inputs_needed == needed
