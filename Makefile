@@ -81,9 +81,10 @@ audit: $(STAMP)
 #   make mutants MUTANTS_PATHS=engine/_dates.py MUTANTS_TESTS=tests/engine/test_dates.py
 MUTANTS_PATHS ?=
 MUTANTS_TESTS ?=
+MUTANTS_SAMPLE ?=
 .PHONY: mutants
 mutants: $(STAMP)
-	$(BIN)/python tests/mutants.py $(MUTANTS_PATHS) --tests "$(MUTANTS_TESTS)"
+	$(BIN)/python tests/mutants.py $(MUTANTS_PATHS) --tests "$(MUTANTS_TESTS)" $(if $(MUTANTS_SAMPLE),--sample $(MUTANTS_SAMPLE))
 
 # Regenerate the pinned versions (needs uv: pip install uv).
 constraints:

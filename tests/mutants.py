@@ -3,6 +3,8 @@
     make mutants                                     # every mutant; the tests of [tool.mutmut] in pyproject.toml
     make mutants MUTANTS_PATHS=engine/_dates.py      # only the mutants of these files
     make mutants MUTANTS_PATHS=engine/_dates.py MUTANTS_TESTS=tests/engine/test_dates.py   # and only these tests
+    make mutants MUTANTS_PATHS=engine/_guidance.py MUTANTS_SAMPLE=10  # about 1 mutant in 10 (a bounded run)
+    make mutants MUTANTS_PATHS="NAME ..."            # these mutants again (say, after adding the tests that kill them)
 
 mutmut copies the project into ``mutants/``, runs the selected tests once to learn which tests reach which
 function (they must pass), then runs, for each mutant, the tests that reach the mutated function. This
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 from collections import Counter
 from pathlib import Path
@@ -23,12 +26,21 @@ REPO = Path(__file__).resolve().parent.parent
 MUTATED = ("engine/", "api/problems.py")
 
 
-def mutant_glob(path: str) -> str:
-    """mutmut's names for the mutants of a file: ``engine/_dates.py`` -> ``engine._dates.*``."""
+# --sample N: the mutants whose number (counted per function, from 1) ends in these digits.
+SAMPLE_DIGITS = {2: "13579", 5: "16", 10: "1"}
+
+
+def mutant_glob(path: str, sample: int | None = None) -> str:
+    """mutmut's names for the mutants of a file: ``engine/_dates.py`` -> ``engine._dates.*``; with a sample,
+    ``engine._dates.*__mutmut_*1`` (1 in 10; a function's first mutant is always in, so small functions weigh
+    a little more than in a full run)."""
+    if "__mutmut_" in path:  # a mutant's name (as listed among the survivors): tried again
+        return path
     rel = Path(path).with_suffix("").as_posix()
     if not rel.startswith(tuple(m.removesuffix(".py") for m in MUTATED)):
         raise SystemExit(f"mutants: {path} is not mutated (only {', '.join(MUTATED)})")
-    return rel.removesuffix("/__init__").replace("/", ".") + ".*"
+    name = rel.removesuffix("/__init__").replace("/", ".") + ".*"
+    return name + f"__mutmut_*[{SAMPLE_DIGITS[sample]}]" if sample else name
 
 
 def score(paths: list[str]) -> int:
@@ -36,7 +48,7 @@ def score(paths: list[str]) -> int:
 
     counts: dict[str, Counter[str]] = {}
     survivors: list[str] = []
-    wanted = [p.removesuffix(".py") for p in paths]
+    wanted = [p.rsplit(".x", 1)[0].replace(".", "/") if "__mutmut_" in p else p.removesuffix(".py") for p in paths]
     for meta in sorted((REPO / "mutants").glob("**/*.py.meta")):
         source = meta.relative_to(REPO / "mutants").as_posix().removesuffix(".meta")
         if not source.startswith(MUTATED) or (wanted and source.removesuffix(".py") not in wanted):
@@ -68,17 +80,21 @@ def _line(statuses: Counter[str]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("paths", nargs="*", help="files whose mutants to try (default: all)")
+    parser.add_argument("paths", nargs="*", help="files whose mutants to try, or mutant names (default: all)")
     parser.add_argument("--tests", default="", help="pytest arguments selecting the tests (default: pyproject)")
+    parser.add_argument("--sample", type=int, choices=sorted(SAMPLE_DIGITS), help="try about 1 mutant in N")
     parser.add_argument("--max-children", type=int, help="parallel mutant runs (default: the CPU count)")
     args = parser.parse_args(argv)
-    names = [mutant_glob(p) for p in args.paths]
+    if args.sample and not args.paths:  # a sample of every mutated file
+        args.paths = [p.relative_to(REPO).as_posix() for p in sorted((REPO / "engine").glob("**/*.py"))]
+        args.paths += [m for m in MUTATED if m.endswith(".py")]
+    names = [mutant_glob(p, args.sample) for p in args.paths]
 
     from mutmut import configuration
 
     cfg = configuration.config()
     if args.tests:
-        cfg.pytest_add_cli_args_test_selection = args.tests.split()
+        cfg.pytest_add_cli_args_test_selection = shlex.split(args.tests)
 
     from mutmut.__main__ import cli
 

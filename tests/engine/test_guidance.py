@@ -18,14 +18,17 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, Phase, given, note, settings
 from hypothesis import strategies as st
 
-from engine import Action, Assumption, Cause, Effort, Feasibility, Need, Rulebook, Verdict
+from engine import Action, Assumption, Cause, Effort, Feasibility, Need, Rulebook, Verdict, load_rulebook
 from tests.engine.test_oracle import cases
 from tests.fixtures import project
+from tests.helpers import credential, make_rule_set
 
 AS_OF = dt.date(2026, 11, 23)
 PROPERTY = settings(
@@ -136,6 +139,7 @@ def test_a_closed_window_is_precluded_and_the_route_she_can_act_on_is_the_neares
     assert (areas.need, areas.values) == (Need.ALL_OF, ("immunology",))  # what is missing, not the whole list
     work = gaps["ascp.mlt.lab-work-3-of-10-years"]
     assert work.need == Need.MORE and work.unit.value == "months" and 5.5 < work.amount < 6.5
+    assert work.strict is False  # at least 36 months: the amount itself will do
     assert work.on is not None and work.on > AS_OF  # the job goes on: the months come by themselves
     # the steps follow the effort order: work that accrues before coursework
     assert [s.criteria[0] for s in mlt.next_steps][-1] == "ascp.mlt.biology-6"
@@ -282,3 +286,345 @@ def test_summaries_name_the_same_nearest_route_with_or_without_guidance_computed
     assert {s.id: s.nearest_route for s in alone if s.status != Verdict.ELIGIBLE} == {
         cid: route for cid, route in nearest.items() if cid in {s.id for s in alone if s.status != Verdict.ELIGIBLE}
     }
+
+
+AFTER_A_WINDOW = """\
+criteria:
+  completed:
+    label: Has completed a program
+    measure: {kind: time_since, date: program.completion_date}
+    test: {at_least: {days: 0}}
+    cite: {source: doc}
+  within-a-year:
+    label: Completed it no more than a year ago
+    measure: {kind: time_since, date: program.completion_date}
+    test: {at_most: {years: 1}}
+    cite: {source: doc}
+  bachelor:
+    label: Holds a bachelor's degree or higher
+    measure: degree.level
+    test: {at_least: bachelor}
+    cite: {source: doc}
+  high-school:
+    label: Has a diploma
+    measure: high_school.credential
+    test: {one_of: [diploma]}
+    cite: {source: doc}
+routes:
+  - {id: recent-program, label: A program completed within a year, criteria: [completed, within-a-year]}
+  - {id: degree, label: A bachelor's degree, criteria: [bachelor]}
+  - {id: diploma, label: A diploma, criteria: [high-school]}
+"""
+
+
+def test_the_route_after_an_eligibility_ends_weighs_every_route_on_that_day(tmp_path: Path) -> None:
+    # Eligible now by a program completed within a year; from the day the year is over, the degree route is
+    # precluded (an associate degree stays one: its shortfall lists the levels that would do) and the diploma
+    # route, its fact not given, is the one left to name.
+    book = load_rulebook(make_rule_set(tmp_path, credential(AFTER_A_WINDOW)))
+    applicant = {
+        "programs": [{"discipline": "medical-assisting", "status": "completed", "completion_date": "2026-06-01"}],
+        "degrees": [{"level": "associate", "field": "medical-assisting"}],
+    }
+    found = guidance_of(book, applicant, AS_OF, "test.cred")
+    assert found.status == Verdict.ELIGIBLE
+    assert found.eligible_until == dt.date(2027, 6, 1)
+    assert found.after_until == "test.cred.diploma"
+    later = guidance_of(book, applicant, dt.date(2027, 6, 2), "test.cred")
+    degree = next(r for r in later.routes if r.id == "test.cred.degree")
+    assert degree.feasibility == Feasibility.PRECLUDED
+    assert [s.values for s in degree.shortfalls] == [("bachelor", "master", "doctorate")]
+    assert later.nearest_route == found.after_until
+
+
+COMPLETED_STATUS = """\
+criteria:
+  graduated:
+    label: The program is completed
+    measure: program.status
+    test: {one_of: [completed]}
+    cite: {source: doc}
+routes:
+  - {id: graduate, label: A completed program, criteria: [graduated]}
+"""
+
+
+def test_a_program_in_progress_counts_as_completed_from_its_expected_date(tmp_path: Path) -> None:
+    # A rule asking for the program's status (not its date): guidance projects the program as completed on its
+    # completion date, so that is the first eligible day.
+    book = load_rulebook(make_rule_set(tmp_path, credential(COMPLETED_STATUS)))
+    program = {"discipline": "medical-assisting", "status": "in-progress", "completion_date": "2027-03-01"}
+    applicant = {"programs": [program]}
+    found = guidance_of(book, applicant, AS_OF, "test.cred")
+    assert found.status == Verdict.INELIGIBLE
+    assert found.eligible_from == dt.date(2027, 3, 1)
+    assert [(c.on, c.status, c.assumptions) for c in found.timeline] == [
+        (dt.date(2027, 3, 1), Verdict.ELIGIBLE, (Assumption.PROGRAM_COMPLETES,))
+    ]
+
+
+GROUP_THEN_WINDOW = """\
+criteria:
+  completed:
+    label: Has completed the program
+    measure: {kind: time_since, date: program.completion_date}
+    test: {at_least: {days: 0}}
+    cite: {source: doc}
+  diploma:
+    label: Has a diploma
+    measure: high_school.credential
+    test: {one_of: [diploma]}
+    cite: {source: doc}
+  within-2-years:
+    label: Completed the program no more than 2 years ago
+    measure: {kind: time_since, date: program.completion_date}
+    test: {at_most: {years: 2}}
+    cite: {source: doc}
+routes:
+  - id: graduate
+    label: A program or a diploma, and a program within 2 years
+    criteria:
+      - id: program-or-diploma
+        label: A completed program or a diploma
+        any: [completed, diploma]
+      - within-2-years
+"""
+
+
+def test_an_eligibility_a_group_opens_is_seen_to_end_when_a_window_closes(tmp_path: Path) -> None:
+    # The group is met from the completion date (its `completed` member), the 2-year window closes later: the
+    # timeline shows both days although the group stays met in between.
+    book = load_rulebook(make_rule_set(tmp_path, credential(GROUP_THEN_WINDOW)))
+    applicant = {
+        "high_school": {"credential": "none"},
+        "programs": [{"discipline": "medical-assisting", "status": "in-progress", "completion_date": "2027-03-01"}],
+    }
+    found = guidance_of(book, applicant, AS_OF, "test.cred")
+    assert found.eligible_from == dt.date(2027, 3, 1)
+    assert found.eligible_until == dt.date(2029, 3, 1)
+    assert [(c.on, c.status) for c in found.timeline] == [
+        (dt.date(2027, 3, 1), Verdict.ELIGIBLE),
+        (dt.date(2029, 3, 2), Verdict.INELIGIBLE),
+    ]
+
+
+TWO_BOUNDS = """\
+criteria:
+  some-work:
+    label: Some work, 24 months at most
+    measure: {kind: experience, roles: [clinical-laboratory], total: months}
+    test: {more_than: 0, at_most: 24}
+    cite: {source: doc}
+routes:
+  - {id: junior, label: Junior, criteria: [some-work]}
+"""
+
+
+def test_the_day_the_second_bound_of_a_test_fails_is_on_the_timeline(tmp_path: Path) -> None:
+    # An ongoing job: `more_than: 0` stays met, `at_most: 24` fails one day (found by bisection on that bound).
+    book = load_rulebook(make_rule_set(tmp_path, credential(TWO_BOUNDS)))
+    applicant = {"work_experience": [{"role": "clinical-laboratory", "start_date": "2026-01-01", "hours_per_week": 40}]}
+    found = guidance_of(book, applicant, AS_OF, "test.cred")
+    assert found.status == Verdict.ELIGIBLE
+    last = found.eligible_until
+    assert last is not None and dt.date(2027, 12, 1) < last < dt.date(2028, 2, 1)
+    assert verdict_on(book, applicant, AS_OF, last, "test.cred") == Verdict.ELIGIBLE
+    assert verdict_on(book, applicant, AS_OF, last + dt.timedelta(days=1), "test.cred") == Verdict.INELIGIBLE
+    assert [c.on for c in found.timeline] == [last + dt.timedelta(days=1)]
+
+
+ROUTE_ENDS = """\
+criteria:
+  diploma:
+    label: Has a diploma
+    measure: high_school.credential
+    test: {one_of: [diploma]}
+    cite: {source: doc}
+  within-a-year:
+    label: Completed a program no more than a year ago
+    measure: {kind: time_since, date: program.completion_date}
+    test: {at_most: {years: 1}}
+    cite: {source: doc}
+routes:
+  - {id: by-diploma, label: A diploma, criteria: [diploma]}
+  - id: recent
+    label: A recent program
+    effective: {to: 2027-03-31}
+    criteria: [within-a-year]
+"""
+
+
+def test_the_timeline_lists_only_days_the_verdict_changes(tmp_path: Path) -> None:
+    # The route `recent` goes out of effect and its window closes ahead; the diploma route stays met, so the
+    # verdict never changes: nothing on the timeline, no end to the eligibility.
+    book = load_rulebook(make_rule_set(tmp_path, credential(ROUTE_ENDS)))
+    program = {"discipline": "medical-assisting", "status": "completed", "completion_date": "2026-06-01"}
+    applicant = {"high_school": {"credential": "diploma"}, "programs": [program]}
+    found = guidance_of(book, applicant, AS_OF, "test.cred")
+    assert found.status == Verdict.ELIGIBLE
+    assert found.timeline == ()
+    assert found.eligible_until is None
+
+
+PROGRAM_OR_AGE = """\
+criteria:
+  completed:
+    label: Has completed a program
+    measure: {kind: time_since, date: program.completion_date}
+    test: {at_least: {days: 0}}
+    cite: {source: doc}
+  adult:
+    label: Is at least 21
+    measure: age
+    test: {at_least: 21}
+    cite: {source: doc}
+routes:
+  - id: program-or-age
+    label: A program, or 21 years of age
+    criteria:
+      - {id: program-or-adult, label: A program or 21 years, any: [completed, adult]}
+"""
+
+
+def test_with_no_program_listed_an_applicant_member_of_a_program_group_still_dates_the_eligibility(
+    tmp_path: Path,
+) -> None:
+    # No program given: the group's program member cannot be read, its age member is met on the 21st birthday.
+    book = load_rulebook(make_rule_set(tmp_path, credential(PROGRAM_OR_AGE)))
+    found = guidance_of(book, {"birth_date": "2006-01-10", "programs": []}, AS_OF, "test.cred")
+    assert found.status == Verdict.INELIGIBLE
+    assert found.eligible_from == dt.date(2027, 1, 10)
+    assert found.next_steps[0].action == Action.WAIT
+
+
+def _hours_credential(test: str) -> dict[str, str]:
+    return credential(f"""\
+criteria:
+  hours:
+    label: Semester hours
+    measure: semester_hours.total
+    test: {test}
+    cite: {{source: doc}}
+routes:
+  - {{id: college, label: College credit, criteria: [hours]}}
+""")
+
+
+@pytest.mark.parametrize(
+    ("test", "given", "need", "amount", "strict"),
+    [
+        ("{at_least: 60}", 58, Need.MORE, 2, False),
+        ("{more_than: 60}", 58, Need.MORE, 2, True),  # more than 2 more
+        ("{more_than: 60}", 60, Need.MORE, 0, True),  # exactly the bound: any more will do
+        ("{at_most: 10}", 12, Need.LESS, 2, False),
+        ("{less_than: 10}", 12, Need.LESS, 2, True),
+        ("{less_than: 10}", 10, Need.LESS, 0, True),
+        ("{at_least: 0, at_most: 10}", 12.5, Need.LESS, 2.5, False),  # the bound that fails, not the first one
+    ],
+)
+def test_a_numeric_shortfall_states_the_bound_that_fails_and_how_far(
+    tmp_path: Path, test: str, given: float, need: Need, amount: float, strict: bool
+) -> None:
+    book = load_rulebook(make_rule_set(tmp_path, _hours_credential(test)))
+    found = guidance_of(book, {"semester_hours": {"total": given}}, AS_OF, "test.cred")
+    (shortfall,) = found.routes[0].shortfalls
+    assert (shortfall.need, shortfall.amount, shortfall.strict) == (need, amount, strict)
+    assert shortfall.effort == Effort.COURSEWORK and shortfall.unit.value == "semester-hours"
+
+
+DEGREE_AND_PROGRAM = """\
+criteria:
+  bachelor-or-master:
+    label: Holds a bachelor's or a master's degree
+    measure: degree.level
+    test: {one_of: [bachelor, master]}
+    cite: {source: doc}
+  program:
+    label: A medical-assisting program
+    measure: program.discipline
+    test: {one_of: [medical-assisting]}
+    cite: {source: doc}
+routes:
+  - {id: degree, label: A degree, criteria: [bachelor-or-master]}
+  - {id: program-route, label: A program, criteria: [program]}
+"""
+
+
+def test_shortfalls_name_levels_by_their_codes_and_no_record_when_none_is_listed(tmp_path: Path) -> None:
+    book = load_rulebook(make_rule_set(tmp_path, credential(DEGREE_AND_PROGRAM)))
+    applicant = {"degrees": [{"level": "associate", "field": "medical-assisting"}], "programs": []}
+    routes = {r.id: r for r in guidance_of(book, applicant, AS_OF, "test.cred").routes}
+    (degree,) = routes["test.cred.degree"].shortfalls
+    assert (degree.need, degree.values, degree.record) == (Need.ONE_OF, ("bachelor", "master"), "degrees[0]")
+    (program,) = routes["test.cred.program-route"].shortfalls
+    assert (program.need, program.record, program.effort) == (Need.RECORD, None, Effort.PROGRAM)
+
+
+TWO_PROGRAMS = """\
+criteria:
+  diploma:
+    label: Has a diploma or a GED
+    measure: high_school.credential
+    test: {one_of: [diploma, ged]}
+    cite: {source: doc}
+  hours-900:
+    label: A program of 900 clock hours
+    measure: program.clock_hours
+    test: {at_least: 900}
+    cite: {source: doc}
+  weeks-20:
+    label: A program of 20 weeks
+    measure: program.duration_weeks
+    test: {at_least: 20}
+    cite: {source: doc}
+routes:
+  - {id: school, label: School, criteria: [diploma]}
+  - {id: program-route, label: Program, criteria: [hours-900, weeks-20]}
+"""
+
+
+def test_shortfalls_are_those_of_the_record_the_route_read_and_a_missing_diploma_can_be_made_up(
+    tmp_path: Path,
+) -> None:
+    # Two programs in progress, both able to make the route: the second meets more of it (the route reads it),
+    # so its one shortfall is given, not the first program's two. No diploma: a fact that can still change.
+    book = load_rulebook(make_rule_set(tmp_path, credential(TWO_PROGRAMS)))
+    programs = [
+        {"discipline": "medical-assisting", "status": "in-progress", "clock_hours": 100, "duration_weeks": 10},
+        {"discipline": "medical-assisting", "status": "in-progress", "clock_hours": 800, "duration_weeks": 30},
+    ]
+    routes = {r.id: r for r in guidance_of(book, {"high_school": {"credential": "none"}, "programs": programs},
+                                           AS_OF, "test.cred").routes}
+    program = routes["test.cred.program-route"]
+    assert [(s.criterion, s.record, s.amount) for s in program.shortfalls] == [
+        ("test.cred.hours-900", "programs[1]", 100)
+    ]
+    school = routes["test.cred.school"]
+    assert school.feasibility == Feasibility.POSSIBLE and school.shortfalls[0].cause is None
+
+
+UNTIL_MARCH = """\
+criteria:
+  adult:
+    label: Is at least 21
+    measure: age
+    test: {at_least: 21}
+    cite: {source: doc}
+routes:
+  - id: until-march
+    label: Open until the end of March 2027
+    effective: {to: 2027-03-31}
+    criteria: [adult]
+"""
+
+
+def test_a_route_going_out_of_effect_ends_an_eligibility_that_began_the_day_before_its_last(tmp_path: Path) -> None:
+    # The days ahead are evaluated with the plan of their period (between days a rule starts or stops
+    # applying): 2027-03-30 and 2027-03-31 are in the route's last period, 2027-04-01 is not.
+    book = load_rulebook(make_rule_set(tmp_path, credential(UNTIL_MARCH)))
+    found = guidance_of(book, {"birth_date": "2006-03-30"}, AS_OF, "test.cred")
+    assert (found.eligible_from, found.eligible_until) == (dt.date(2027, 3, 30), dt.date(2027, 3, 31))
+    assert [(c.on, c.status) for c in found.timeline] == [
+        (dt.date(2027, 3, 30), Verdict.ELIGIBLE),
+        (dt.date(2027, 4, 1), Verdict.INELIGIBLE),
+    ]

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from api.render import renderer
-from engine import RuleSetError, load_rulebook
+from engine import RuleSetError, TimeSpan, load_rulebook
 from tests.helpers import credential, make_rule_set
 
 AS_OF = dt.date(2026, 12, 1)
@@ -261,6 +261,11 @@ def test_a_derived_fact_decides_when_every_value_it_allows_agrees(
     assert criterion.status == status
     if status == "unknown" and "accreditor" in program and program["accreditor"] == "other":
         assert criterion.missing == ("programs[0].institution_accreditation",)
+    if status == "met":  # the answer shows the values the derivation allows, and which derivation it was
+        assert (criterion.measured.alternatives, criterion.measured.derived_by) == (
+            ("usde", "chea"),
+            "programmatic-implies-institutional",
+        )
 
 
 def test_a_derivation_must_name_enumerated_fields_of_one_record(tmp_path: Path) -> None:
@@ -302,3 +307,176 @@ def test_provisional_rules_say_so(tmp_path: Path) -> None:
     rules = CAUTION.replace("    cite: {source: doc}\n", "    cite: {source: doc}\n" + provisional, 1)
     criterion = answer(book_with(tmp_path, rules), {}).routes[0].criteria[0]
     assert criterion.definition.verification.provisional is True
+
+
+TRACED = """\
+criteria:
+  diploma:
+    label: Has a diploma or GED
+    measure: high_school.credential
+    test: {one_of: [diploma, ged], unknown_for: [foreign-equivalent]}
+    cite: {source: doc}
+  credits:
+    label: Has the semester hours asked for on the day
+    measure: semester_hours.total
+    test: {at_least: [{value: 60, to: 2026-06-30}, {value: 64, from: 2026-07-01}]}
+    cite: {source: doc}
+routes:
+  - id: school
+    label: School
+    criteria: [diploma, credits]
+"""
+
+
+def test_a_trace_names_the_dated_test_in_effect_and_the_rule_of_undecided_values(tmp_path: Path) -> None:
+    book = book_with(tmp_path, TRACED)
+    applicant = {"high_school": {"credential": "foreign-equivalent"}, "semester_hours": {"total": 62}}
+    cred = book.evaluate(applicant, as_of=AS_OF, trace=True).credentials[0]
+    diploma, credits = cred.routes[0].criteria
+    assert diploma.status == "unknown" and diploma.trace.undecided_rule
+    assert credits.status == "unmet" and credits.trace.undecided_rule is None
+    assert (credits.trace.version_from, credits.trace.version_to) == (dt.date(2026, 7, 1), None)
+    assert credits.trace.inputs == (("semester_hours.total", 62),)
+
+
+MET_THEN_MISSING = """\
+criteria:
+  diploma:
+    label: Has a diploma
+    measure: high_school.credential
+    test: {one_of: [diploma]}
+    cite: {source: doc}
+  credits:
+    label: Has 60 semester hours
+    measure: semester_hours.total
+    test: {at_least: 60}
+    cite: {source: doc}
+routes:
+  - {id: school, label: School, criteria: [diploma, credits]}
+"""
+
+
+def test_an_undetermined_credential_says_why_when_an_entry_after_a_met_one_lacks_its_fact(tmp_path: Path) -> None:
+    cred = answer(book_with(tmp_path, MET_THEN_MISSING), {"high_school": {"credential": "diploma"}})
+    assert cred.status == "undetermined"
+    assert cred.reasons == ("missing-inputs",)
+    assert cred.inputs_needed == ("semester_hours.total",)
+
+
+@pytest.mark.parametrize(
+    ("kind", "test", "start", "end"),
+    [
+        # time since a date: a larger time is an earlier date (AS_OF is 2026-12-01)
+        ("time_since", "{at_most: {years: 4}}", "2022-12-01", None),
+        ("time_since", "{less_than: {years: 4}}", "2022-12-02", None),
+        ("time_since", "{at_least: {years: 1}}", None, "2025-12-01"),
+        ("time_since", "{more_than: {years: 1}}", None, "2025-11-30"),
+        # time until a date: a larger time is a later date
+        ("time_until", "{at_most: {days: 30}}", None, "2026-12-31"),
+        ("time_until", "{less_than: {days: 30}}", None, "2026-12-30"),
+        ("time_until", "{at_least: {days: 30}}", "2026-12-31", None),
+        ("time_until", "{more_than: {days: 30}}", "2027-01-01", None),
+    ],
+)
+def test_a_time_requirement_states_the_dates_its_date_must_fall_in(
+    tmp_path: Path, kind: str, test: str, start: str | None, end: str | None
+) -> None:
+    rules = f"""\
+criteria:
+  timed:
+    label: A program completed (or completing) in time
+    measure: {{kind: {kind}, date: program.completion_date}}
+    test: {test}
+    cite: {{source: doc}}
+routes:
+  - {{id: only, label: Only, criteria: [timed]}}
+"""
+    program = {"discipline": "medical-assisting", "completion_date": "2026-01-15"}
+    criterion = answer(book_with(tmp_path, rules), {"programs": [program]}).routes[0].criteria[0]
+    window = criterion.requirement.window
+    assert window.field == "programs[].completion_date"
+    day = dt.date.fromisoformat
+    assert (window.start, window.end) == (start and day(start), end and day(end))
+
+
+@pytest.mark.parametrize(
+    ("kind", "test", "completion", "measured"),
+    [
+        # counted back from the evaluation date: 2026-12-01 less 1 year 10 months is 2025-02-01, 17 days on
+        ("time_since", "{at_most: {years: 4}}", "2025-01-15", TimeSpan(1, 10, 17)),
+        ("time_until", "{at_most: {days: 30}}", "2026-12-11", TimeSpan(days=10)),
+        ("time_until", "{at_most: {days: 30}}", "2026-12-01", TimeSpan(days=0)),  # today: not "ahead"
+        ("time_until", "{at_most: {days: 30}}", "2026-11-21", TimeSpan(days=10, negative=True)),
+    ],
+)
+def test_a_time_measure_shows_the_time_in_the_tests_unit(
+    tmp_path: Path, kind: str, test: str, completion: str, measured: TimeSpan
+) -> None:
+    rules = f"""\
+criteria:
+  timed:
+    label: A program completed (or completing) in time
+    measure: {{kind: {kind}, date: program.completion_date}}
+    test: {test}
+    cite: {{source: doc}}
+routes:
+  - {{id: only, label: Only, criteria: [timed]}}
+"""
+    program = {"discipline": "medical-assisting", "completion_date": completion}
+    criterion = answer(book_with(tmp_path, rules), {"programs": [program]}).routes[0].criteria[0]
+    assert criterion.measured.low == criterion.measured.high == measured
+
+
+UNMET_THEN_OPEN = """\
+criteria:
+  diploma:
+    label: Has a diploma
+    measure: high_school.credential
+    test: {one_of: [diploma]}
+    cite: {source: doc}
+  credits:
+    label: Has 60 semester hours
+    measure: semester_hours.total
+    test: {at_least: 60}
+    cite: {source: doc}
+routes:
+  - id: school-or-college
+    label: School or college
+    criteria: [{id: diploma-or-credits, label: A diploma or 60 semester hours, any: [diploma, credits]}]
+"""
+
+
+def test_the_reasons_come_from_every_open_member_of_a_group_and_nothing_is_added_unasked(tmp_path: Path) -> None:
+    # The group's first member is unmet, the second open for want of a fact: the reason and the input are still
+    # given. No state was asked for and no trace: the evaluation carries neither.
+    book = book_with(tmp_path, UNMET_THEN_OPEN)
+    evaluation = book.evaluate({"high_school": {"credential": "none"}}, as_of=AS_OF)
+    cred = evaluation.credentials[0]
+    assert cred.status == "undetermined" and cred.reasons == ("missing-inputs",)
+    assert cred.inputs_needed == ("semester_hours.total",)
+    assert evaluation.state is None
+    assert all(c.trace is None for r in cred.routes for c in r.criteria)
+
+
+WORK = """\
+criteria:
+  lab-work:
+    label: 12 months of laboratory work since the program
+    measure: {kind: experience, roles: [clinical-laboratory], total: months, since: program.completion_date}
+    test: {at_least: 12}
+    cite: {source: doc}
+routes:
+  - {id: work, label: Work, criteria: [lab-work]}
+"""
+
+
+@pytest.mark.parametrize(
+    ("applicant", "needed"),
+    [
+        ({"programs": [{"discipline": "phlebotomy", "completion_date": "2025-01-01"}]}, ("work_experience",)),
+        ({"programs": [{"discipline": "phlebotomy"}]}, ("programs[0].completion_date", "work_experience")),
+    ],
+)
+def test_work_experience_not_given_is_asked_for(tmp_path: Path, applicant: dict[str, Any], needed: tuple) -> None:
+    cred = answer(book_with(tmp_path, WORK), applicant)
+    assert cred.status == "undetermined" and cred.inputs_needed == needed
