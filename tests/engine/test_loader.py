@@ -44,11 +44,6 @@ CASES = [
     ("overlapping_dated_values", ["criteria.hours.test.at_least", "they may not overlap"], 15),
     ("unordered_effective", ["routes.0.effective", "`from` (2026-01-01) is after `to` (2025-01-01)"], 19),
     ("id_mismatch", ["`id`", "id `test.other` does not match the file path (expected `test.bad`)"], 1),
-    (
-        "group_mixes_records",
-        ["routes.0.criteria.0.any", "a group cannot mix program and degree criteria"],
-        25,
-    ),
     ("threshold_not_a_number", ["criteria.hours.test.at_least", "`seven hundred` is not a number"], 14),
     ("missing_key", ["criteria.hours.label", "required key is missing"], 11),
     ("duplicate_route_id", ["routes.1.id", "id `only` is already used by routes.0"], 18),

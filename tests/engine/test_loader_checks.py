@@ -87,6 +87,7 @@ CHECKS: dict[str, Check] = {
     "unknown_common_entry": Check("common.0", 10, "unknown criterion `age-18`"),
     "group_id_of_a_criterion": Check("routes.0.criteria.0.id", 25, "id `hours` is already used by criteria.hours"),
     "route_id_of_a_criterion": Check("routes.0.id", 17, "id `hours` is already used by criteria.hours"),
+    "group_mixes_records": Check("routes.0.criteria.0.any", 25, "a group cannot mix program and degree criteria"),
     "group_of_one": Check("routes.0.criteria.0.any", 20, "List should have at least 2 items after validation, not 1"),
     # --- citations anywhere in a credential file
     "unknown_source_of_an_unencoded_route": Check(
@@ -337,6 +338,22 @@ def test_an_unreadable_translation_catalogue_is_a_problem_of_its_file(tmp_path: 
     assert problem.message == "cannot read the catalogue: No such file or directory", problem
 
 
+def test_an_unparsable_translation_catalogue_is_a_problem_of_its_file(tmp_path: Path) -> None:
+    """A catalogue that can be read but not parsed (Babel raises) is reported with Babel's reason."""
+    root = make_rule_set(tmp_path, {})
+    shutil.copytree(REPO / "rules" / "credentials" / "aama", root / "credentials" / "aama")
+    catalogue = root / "locale" / "es" / "credentials" / "aama" / "cma.po"
+    catalogue.parent.mkdir(parents=True)
+    catalogue.write_bytes(b"\xff\xfe not a catalogue\n")
+    assert problems_of(root) == [
+        RuleProblem(
+            "locale/es/credentials/aama/cma.po",
+            "",
+            "cannot read the catalogue: 'utf-8' codec can't decode byte 0xff in position 0: invalid start byte",
+        )
+    ]
+
+
 def _vocabulary_problems(tmp_path: Path, edit: tuple[str, str]) -> list[RuleProblem]:
     root = make_rule_set(tmp_path, {})
     shutil.copytree(REPO / "rules" / "credentials" / "aama", root / "credentials" / "aama")
@@ -389,6 +406,20 @@ def test_a_vocabulary_has_values(tmp_path: Path) -> None:
             "vocabularies.lab_area.values",
             "Dictionary should have at least 1 item after validation, not 0",
             _line_of(r"^  lab_area:") + 2,
+        )
+    ]
+
+
+def test_a_credential_with_a_rule_file_is_not_also_an_other_credential(tmp_path: Path) -> None:
+    """The problem is vocabulary.yaml's (that is where the entry must go), at the value's key path."""
+    problems = _vocabulary_problems(
+        tmp_path, (r"(  other_credential:\n(?:    .*\n)*?    values:\n)", r"\1      aama.cma: Certified Medical Assistant\n")
+    )
+    assert problems == [
+        RuleProblem(
+            "vocabulary.yaml",
+            "vocabularies.other_credential.values.aama.cma",
+            "this credential now has a rule file; remove it from other_credential",
         )
     ]
 
