@@ -7,7 +7,9 @@
 * `unknown_for`: values the source does not decide are unknown (reason `source-undecided`);
 * derived facts: a field not given but implied by another is one of a set of values;
 * `only_lab_duties`: hours counted at each job's share of laboratory duties;
-* the loader refuses a secondary-only requirement deciding on an official route.
+* the loader refuses a secondary-only requirement deciding on an official route;
+* the requirement an answer reports is what the rule file says (`unknown_for`, a second bound, a rank's
+  vocabulary, dated thresholds that come out equal merged into one).
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from typing import Any
 import pytest
 
 from api.render import renderer
-from engine import RuleSetError, TimeSpan, load_rulebook
+from engine import Op, Requirement, RuleSetError, TimeSpan, load_rulebook
+from engine.outcome import Bound, Unit
 from tests.helpers import credential, make_rule_set
 
 AS_OF = dt.date(2026, 12, 1)
@@ -480,3 +483,82 @@ routes:
 def test_work_experience_not_given_is_asked_for(tmp_path: Path, applicant: dict[str, Any], needed: tuple) -> None:
     cred = answer(book_with(tmp_path, WORK), applicant)
     assert cred.status == "undetermined" and cred.inputs_needed == needed
+
+
+@pytest.mark.parametrize(
+    ("measure", "test", "applicant", "requirement"),
+    [
+        (
+            "high_school.credential",
+            "{one_of: [diploma, ged], unknown_for: [foreign-equivalent]}",
+            {"high_school": {"credential": "diploma"}},
+            Requirement(
+                Op.ONE_OF,
+                values=("diploma", "ged"),
+                vocabulary="high_school_credential",
+                unknown_for=("foreign-equivalent",),
+            ),
+        ),
+        (
+            "semester_hours.total",
+            "{at_least: 12, less_than: 60}",
+            {"semester_hours": {"total": 30}},
+            Requirement(Op.AT_LEAST, value=12, unit=Unit.SEMESTER_HOURS, also=Bound(Op.LESS_THAN, 60)),
+        ),
+        (  # a rank: its levels named as in the file, with the vocabulary they are levels of
+            "degree.level",
+            "{at_least: associate, less_than: master}",
+            {"degrees": [{"level": "bachelor"}]},
+            Requirement(
+                Op.AT_LEAST, value="associate", vocabulary="degree_level", also=Bound(Op.LESS_THAN, "master")
+            ),
+        ),
+        (
+            "degree.level",
+            "{at_least: bachelor}",
+            {"degrees": [{"level": "bachelor"}]},
+            Requirement(Op.AT_LEAST, value="bachelor", vocabulary="degree_level"),
+        ),
+    ],
+    ids=["unknown-for", "two-bounds", "rank-two-bounds", "rank"],
+)
+def test_the_requirement_reported_is_the_rule_files(
+    tmp_path: Path, measure: str, test: str, applicant: dict[str, Any], requirement: Requirement
+) -> None:
+    rules = f"""\
+criteria:
+  tested:
+    label: The tested requirement
+    measure: {measure}
+    test: {test}
+    cite: {{source: doc}}
+routes:
+  - {{id: only, label: Only, criteria: [tested]}}
+"""
+    criterion = answer(book_with(tmp_path, rules), applicant).routes[0].criteria[0]
+    assert criterion.status == "met"
+    assert criterion.requirement == requirement
+
+
+SAME_THRESHOLD_TWICE = """\
+criteria:
+  credits:
+    label: Has 60 semester hours (restated, unchanged, from July 2025)
+    measure: semester_hours.total
+    test: {at_least: [{value: 60, to: 2025-06-30}, {value: 60, from: 2025-07-01}]}
+    cite: {source: doc}
+routes:
+  - {id: only, label: Only, criteria: [credits]}
+"""
+
+
+def test_dated_thresholds_that_are_equal_are_one_version(tmp_path: Path) -> None:
+    book = book_with(tmp_path, SAME_THRESHOLD_TWICE)
+    [version] = book.rules.credentials["test.cred"].criteria["credits"].versions
+    assert (version.start, version.end) == (None, None)
+    for day in (dt.date(2025, 6, 30), dt.date(2025, 7, 1), AS_OF):
+        cred = book.evaluate({"semester_hours": {"total": 59}}, as_of=day, trace=True).credentials[0]
+        [criterion] = cred.routes[0].criteria
+        assert criterion.status == "unmet"
+        assert criterion.requirement == Requirement(Op.AT_LEAST, value=60, unit=Unit.SEMESTER_HOURS)
+        assert (criterion.trace.version_from, criterion.trace.version_to) == (None, None)
