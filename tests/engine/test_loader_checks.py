@@ -412,9 +412,8 @@ def test_a_vocabulary_has_values(tmp_path: Path) -> None:
 
 def test_a_credential_with_a_rule_file_is_not_also_an_other_credential(tmp_path: Path) -> None:
     """The problem is vocabulary.yaml's (that is where the entry must go), at the value's key path."""
-    problems = _vocabulary_problems(
-        tmp_path, (r"(  other_credential:\n(?:    .*\n)*?    values:\n)", r"\1      aama.cma: Certified Medical Assistant\n")
-    )
+    entry = (r"(  other_credential:\n(?:    .*\n)*?    values:\n)", r"\1      aama.cma: Certified Medical Assistant\n")
+    problems = _vocabulary_problems(tmp_path, entry)
     assert problems == [
         RuleProblem(
             "vocabulary.yaml",
