@@ -442,7 +442,6 @@ class _Combiner:
             for record in range(len(records or ())):
                 self.rows[(scope, record)] = decide(scope, record, applicant_row)
         self.status_rows = {key: [d[0] for d in row] for key, row in self.rows.items()}
-        self._outcomes: dict[tuple[int, Scope, int, str | None], CriterionOutcome] = {}
 
         self.evaluated: list[tuple[CredentialDef, list[tuple[_PlannedRoute, _RouteOutcome]], int]] = []
         for cred, routes in plan.credentials:
@@ -502,16 +501,9 @@ class _Combiner:
     # ------------------------------------------------------------------ outcomes
 
     def _criterion(self, i: int, outcome: _RouteOutcome, scope: Scope, group: str | None) -> CriterionOutcome:
-        """Criterion ``i`` as decided on the record the route picked for ``scope`` (its entry's scope); routes
-        that share a criterion and a record share its outcome."""
+        """Criterion ``i`` as decided on the record the route picked for ``scope`` (its entry's scope); equal
+        decisions share one outcome (routes sharing a criterion, and evaluations of other applicants)."""
         pick = 0 if scope == "applicant" else outcome.picks[scope]
-        key = (i, scope, pick, group)
-        found = self._outcomes.get(key)
-        if found is None:
-            found = self._outcomes[key] = self._decided(i, scope, pick, group)
-        return found
-
-    def _decided(self, i: int, scope: Scope, pick: int, group: str | None) -> CriterionOutcome:
         status, lo, hi, missing = decision = self.rows[(scope, pick)][i]
         if self.trace:
             return self._build(i, scope, pick, group, decision)

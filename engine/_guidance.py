@@ -543,11 +543,11 @@ class Guide:
                     part = MET
                     for entry in entries:
                         if isinstance(entry, int):
-                            entry_status = self._status_on(entry, row, pick, day)
+                            entry_status = self._status_on(entry, row, scope, pick, day)
                         else:  # a group: its strongest member
                             entry_status = UNMET
                             for i in entry[1]:
-                                entry_status = max(entry_status, self._status_on(i, row, pick, day))
+                                entry_status = max(entry_status, self._status_on(i, row, scope, pick, day))
                                 if entry_status == MET:
                                     break
                         if entry_status < part:
@@ -561,15 +561,11 @@ class Guide:
             verdict = max(verdict, status)
         return verdict
 
-    def _status_on(self, i: int, row: list[int], pick: int, day: dt.date) -> int:
+    def _status_on(self, i: int, row: list[int], scope: str, pick: int, day: dt.date) -> int:
+        if self._unchanging(i, scope, pick):
+            return row[i]  # today's decision holds
         crit = self.c.plan.actives[i].criterion
-        record_level = crit.measure.scope != "applicant"
-        if record_level and pick < 0:
-            return row[i]
-        record = pick if record_level else None
-        if self._dynamic(crit, record) is None:
-            return row[i]
-        return self._status(crit, record, day)
+        return self._status(crit, pick if crit.measure.scope != "applicant" else None, day)
 
     def _timelines(
         self,
