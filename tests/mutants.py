@@ -27,7 +27,17 @@ MUTATED = ("engine/", "api/problems.py")
 
 
 # --sample N: the mutants whose number (counted per function, from 1) ends in these digits.
-SAMPLE_DIGITS = {2: "13579", 5: "16", 10: "1"}
+SAMPLE_DIGITS = {2: "13579", 5: "16", 10: "1", 20: "1"}
+# --sample 20: of those ending in 1, the first and those whose tens digit is even (1, 21, 41, ..., 101, ...).
+TENS_DIGITS = {20: "02468"}
+
+
+def mutant_globs(path: str, sample: int | None = None) -> list[str]:
+    """The globs of ``mutant_glob``; with ``--sample 20``, two (a function's first mutant, then 1 in 20)."""
+    if sample in TENS_DIGITS and "__mutmut_" not in path:
+        name = mutant_glob(path)
+        return [name + "__mutmut_1", name + f"__mutmut_*[{TENS_DIGITS[sample]}]1"]
+    return [mutant_glob(path, sample)]
 
 
 def mutant_glob(path: str, sample: int | None = None) -> str:
@@ -88,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.sample and not args.paths:  # a sample of every mutated file
         args.paths = [p.relative_to(REPO).as_posix() for p in sorted((REPO / "engine").glob("**/*.py"))]
         args.paths += [m for m in MUTATED if m.endswith(".py")]
-    names = [mutant_glob(p, args.sample) for p in args.paths]
+    names = [name for p in args.paths for name in mutant_globs(p, args.sample)]
 
     from mutmut import configuration
 
