@@ -562,3 +562,65 @@ def test_dated_thresholds_that_are_equal_are_one_version(tmp_path: Path) -> None
         assert criterion.status == "unmet"
         assert criterion.requirement == Requirement(Op.AT_LEAST, value=60, unit=Unit.SEMESTER_HOURS)
         assert (criterion.trace.version_from, criterion.trace.version_to) == (None, None)
+
+
+# Experience measures (issue 16, gaps the mutation sample left in engine/_measures.py).
+
+RECENT_WORK = """\
+criteria:
+  recent-months:
+    label: Six months of laboratory work in the last 2 years
+    measure: {kind: experience, roles: [laboratory-assistant], total: months, within: {years: 2}}
+    test: {at_least: 6}
+    cite: {source: doc}
+  recent-areas:
+    label: Some laboratory area in the last 2 years
+    measure: {kind: experience_areas, roles: [laboratory-assistant], within: {years: 2}}
+    test: {includes_any: [chemistry]}
+    cite: {source: doc}
+routes:
+  - id: months
+    label: Months
+    criteria: [recent-months]
+  - id: areas
+    label: Areas
+    criteria: [recent-areas]
+"""
+
+
+def test_the_experience_window_is_shown_with_the_requirement(tmp_path: Path) -> None:
+    # `within` reports the dates the work must lie in (both ends inclusive), for a total and for lab areas.
+    cred = answer(book_with(tmp_path, RECENT_WORK), {"work_experience": [LAB_JOB]})
+    for route in cred.routes:
+        window = route.criteria[0].requirement.window
+        assert window is not None, route.id
+        assert (window.field, window.start, window.end) == ("work_experience", dt.date(2024, 12, 1), AS_OF)
+
+
+TWO_JOBS = """\
+criteria:
+  months:
+    label: Laboratory months
+    measure: {kind: experience, roles: [laboratory-assistant], total: months}
+    test: {at_least: 1}
+    cite: {source: doc}
+routes:
+  - id: worked
+    label: Worked
+    criteria: [months]
+"""
+
+
+def test_jobs_a_day_apart_are_not_counted_as_one(tmp_path: Path) -> None:
+    # Jan 1-10 and Jan 12-20 are 10 + 9 = 19 days: the day between them (Jan 11) is not worked.
+    job = {"role": "laboratory-assistant", "hours_per_week": 40}
+    apart = [dict(job, start_date="2025-01-01", end_date="2025-01-10"),
+             dict(job, start_date="2025-01-12", end_date="2025-01-20")]
+    joined = [dict(job, start_date="2025-01-01", end_date="2025-01-10"),
+              dict(job, start_date="2025-01-11", end_date="2025-01-20")]
+    book = book_with(tmp_path, TWO_JOBS)
+    read = {name: answer(book, {"work_experience": jobs}).routes[0].criteria[0].measured
+            for name, jobs in (("apart", apart), ("joined", joined))}
+    assert read["apart"].low == read["apart"].high and read["joined"].low == read["joined"].high
+    assert read["joined"].low > read["apart"].low
+    assert read["apart"].low == pytest.approx(round(19 * 12 / 365, 4))
