@@ -26,31 +26,23 @@ REPO = Path(__file__).resolve().parent.parent
 MUTATED = ("engine/", "api/problems.py")
 
 
-# --sample N: the mutants whose number (counted per function, from 1) ends in these digits.
-SAMPLE_DIGITS = {2: "13579", 5: "16", 10: "1", 20: "1"}
-# --sample 20: of those ending in 1, the first and those whose tens digit is even (1, 21, 41, ..., 101, ...).
-TENS_DIGITS = {20: "02468"}
+# --sample N: the mutants whose number (counted per function, from 1) matches one of these suffixes: for
+# 2, 5 and 10 the last digit (1 always among them: a function's first mutant is always in); for 20, the
+# first mutant and those ending in 1 after an even tens digit (1, 21, 41, ..., 101, ...).
+SAMPLES = {2: ["*[13579]"], 5: ["*[16]"], 10: ["*1"], 20: ["1", "*[02468]1"]}
 
 
 def mutant_globs(path: str, sample: int | None = None) -> list[str]:
-    """The globs of ``mutant_glob``; with ``--sample 20``, two (a function's first mutant, then 1 in 20)."""
-    if sample in TENS_DIGITS and "__mutmut_" not in path:
-        name = mutant_glob(path)
-        return [name + "__mutmut_1", name + f"__mutmut_*[{TENS_DIGITS[sample]}]1"]
-    return [mutant_glob(path, sample)]
-
-
-def mutant_glob(path: str, sample: int | None = None) -> str:
     """mutmut's names for the mutants of a file: ``engine/_dates.py`` -> ``engine._dates.*``; with a sample,
-    ``engine._dates.*__mutmut_*1`` (1 in 10; a function's first mutant is always in, so small functions weigh
-    a little more than in a full run)."""
+    e.g. ``engine._dates.*__mutmut_*1`` (1 in 10; a function's first mutant is always in, so small functions
+    weigh a little more than in a full run)."""
     if "__mutmut_" in path:  # a mutant's name (as listed among the survivors): tried again
-        return path
+        return [path]
     rel = Path(path).with_suffix("").as_posix()
     if not rel.startswith(tuple(m.removesuffix(".py") for m in MUTATED)):
         raise SystemExit(f"mutants: {path} is not mutated (only {', '.join(MUTATED)})")
     name = rel.removesuffix("/__init__").replace("/", ".") + ".*"
-    return name + f"__mutmut_*[{SAMPLE_DIGITS[sample]}]" if sample else name
+    return [name + "__mutmut_" + suffix for suffix in SAMPLES[sample]] if sample else [name]
 
 
 def score(paths: list[str]) -> int:
@@ -92,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("paths", nargs="*", help="files whose mutants to try, or mutant names (default: all)")
     parser.add_argument("--tests", default="", help="pytest arguments selecting the tests (default: pyproject)")
-    parser.add_argument("--sample", type=int, choices=sorted(SAMPLE_DIGITS), help="try about 1 mutant in N")
+    parser.add_argument("--sample", type=int, choices=sorted(SAMPLES), help="try about 1 mutant in N")
     parser.add_argument("--max-children", type=int, help="parallel mutant runs (default: the CPU count)")
     args = parser.parse_args(argv)
     if args.sample and not args.paths:  # a sample of every mutated file
