@@ -106,7 +106,11 @@ def _results() -> dict[str, Any]:
             "connections": 32, "seconds": 5, "bodies": 200, "response_bytes": {"full": 40000, "subset": 6000},
             "1_worker": http_worker, "2_worker": {**http_worker, "ratio": 0.7},
         },
-        "batch": {"applicants": 2000, "request_bytes": 3_000_000, "http_first_s": 4.0, "http_s": 3.0, "cli_s": 6.0},
+        "batch": {
+            "applicants": 2000, "request_bytes": 3_000_000, "http_first_s": 4.0, "http_s": 3.0, "cli_s": 6.0,
+            "item_us": {"mean": 1000.0, "before": 900.0, "after": 1100.0, "sample": 400},
+            "service_cpu_s": {"main": 0.5, "workers": 4.5},
+        },
         "cold": {"runs_s": [1.0, 1.5], "median_s": 1.25},
         "memory": {"evaluations": 20000, "rss_before_mib": 100.0, "rss_after_mib": 105.0, "growth_pct": 5.0},
     }  # fmt: skip
@@ -130,6 +134,8 @@ def test_report_prints_every_section_with_its_figures_and_verdicts(capsys: pytes
     assert "[MISS] target: <= 5 s" in out  # the CLI took 6 s
     # the batch against the ideal: 2,000 items x 1,000 us on 2 cores = 1 s; HTTP took 3 s
     assert "[MISS] ideal on 2 cores 1.00 s (2,000 x 1000 us / 2); HTTP reaches 33% of it (target >= 80%)" in out
+    assert "mean 1000 us (every 5th applicant, 900 us just before the HTTP call, 1100 us just after)" in out
+    assert "workers 4.5 CPU-s (75% of 2 cores), the service's main process 0.5 CPU-s" in out
     assert "cold start to first answer: median 1.25 s  [ok  ] target <= 2 s" in out
     assert "RSS 100.0 -> 105.0 MiB over 20,000 evaluations (+5.0%)  [ok  ] target < 10%" in out
     # answers: sizes per detail, the languages' and guidance's costs, days ahead, each with its verdict
@@ -172,6 +178,59 @@ def test_wrk_output_is_read_in_milliseconds(monkeypatch: pytest.MonkeyPatch) -> 
     got = run.wrk("http://127.0.0.1:8000/v1/eligibility", run._bodies(2), seconds=5, connections=32)
     assert got == {"requests_per_s": 1200.2, "requests": 6001, "p50_ms": 0.85, "p99_ms": 1500.0, "errors": 7}
     assert calls[0][:4] == ["wrk", "-t2", "-c32", "-d5s"]
+
+
+def test_batch_yardstick_times_the_workers_function_on_the_batchs_own_applicants(tiny_population: None) -> None:
+    applicants = population(TINY, seed=99)
+    mean_s = run._batch_item_timer(applicants, step=3)
+    first, second = mean_s(), mean_s()
+    assert 0 < first < 5 and 0 < second < 5  # seconds per item, not a total over the sample
+
+
+BURN_THEN_WAIT = """
+import sys, time
+start = time.process_time()
+while time.process_time() - start < 0.3:
+    pass
+print(1, flush=True)
+sys.stdin.read()
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads Linux /proc")
+def test_the_service_cpu_is_read_from_its_process_tree() -> None:
+    import os
+    import sys
+    import threading
+
+    # a child that burns CPU and waits, started by a thread that stays alive (as the pool thread that starts
+    # the batch's workers does): it must be found under this process and show its CPU time
+    started: list[subprocess.Popen[bytes]] = []
+    done = threading.Event()
+
+    def start_and_stay() -> None:
+        started.append(
+            subprocess.Popen([sys.executable, "-c", BURN_THEN_WAIT], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        )
+        done.wait(30)
+
+    thread = threading.Thread(target=start_and_stay)
+    thread.start()
+    try:
+        while not started:
+            threading.Event().wait(0.01)
+        with started[0] as child:
+            try:
+                assert child.stdout is not None and child.stdout.readline().strip() == b"1"
+                tree = run._process_tree(os.getpid())
+                assert tree[0] == os.getpid() and child.pid in tree
+                assert run._cpu_s(child.pid) >= 0.25
+            finally:
+                child.kill()
+    finally:
+        done.set()
+        thread.join()
+    assert run._cpu_s(child.pid) == 0.0  # gone: nothing to read, no error
 
 
 def test_wrk_bodies_are_valid_requests() -> None:
