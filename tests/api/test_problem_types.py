@@ -174,9 +174,20 @@ def request_timeout(client: TestClient, rulebook: Rulebook) -> None:
 
     path = "/v1/eligibility"
     headers = [(b"content-type", b"application/json"), (b"host", b"testserver")]
-    scope = {"type": "http", "method": "POST", "path": path, "raw_path": path.encode(), "query_string": b"",
-             "headers": headers, "http_version": "1.1", "scheme": "http", "client": ("127.0.0.1", 1),
-             "server": ("testserver", 80), "root_path": "", "asgi": {"version": "3.0"}}
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "headers": headers,
+        "http_version": "1.1",
+        "scheme": "http",
+        "client": ("127.0.0.1", 1),
+        "server": ("testserver", 80),
+        "root_path": "",
+        "asgi": {"version": "3.0"},
+    }
     asyncio.run(asyncio.wait_for(app(scope, receive, send), 10))
     start = next(m for m in sent if m["type"] == "http.response.start")
     body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
@@ -255,19 +266,40 @@ def test_fields_are_named_without_where_the_value_came_from(test_only_client: Te
     ]
 
 
+def test_a_field_loses_only_the_part_saying_where_it_came_from() -> None:
+    """`body`, `query`... are dropped from the front of a field; a field without one keeps every part, and an
+    error with no location at all is about the body."""
+    from fastapi.exceptions import RequestValidationError
+
+    from api.problems import validation_errors
+
+    locations = [("body", "applicant", "birth_date"), ("query", "lang"), ("applicant", "programs", 0), ()]
+    malformed, errors = validation_errors(
+        RequestValidationError([{"loc": loc, "msg": "Value error, wrong", "type": "value_error"} for loc in locations])
+    )
+    assert malformed is None
+    assert [e["field"] for e in errors] == ["applicant.birth_date", "lang", "applicant.programs[0]", "body"]
+    assert {e["message"] for e in errors} == {"wrong"}
+
+
 def test_a_batch_item_problem_counts_its_fields_and_names_the_first_five(test_only_client: TestClient) -> None:
     one = {"birth_date": "x"}
     two = {"birth_date": "x", "programs": [{"discipline": "ekg", "clock_hours": -1}]}
-    six = {"programs": [{"discipline": "ekg", key: -1} for key in ("clock_hours", "didactic_hours",
-                                                                     "clinical_hours", "duration_weeks",
-                                                                     "venipunctures", "ekgs")]}
+    six = {
+        "programs": [
+            {"discipline": "ekg", key: -1}
+            for key in ("clock_hours", "didactic_hours", "clinical_hours", "duration_weeks", "venipunctures", "ekgs")
+        ]
+    }
     items = [{"id": str(n), "applicant": a} for n, a in enumerate((one, two, six))]
     r = test_only_client.post("/v1/eligibility/batch", json={"as_of": "2026-11-23", "items": items})
     details = [item["problem"]["detail"] for item in r.json()["items"]]
     assert details[0] == "1 invalid field: applicant.birth_date"
     assert details[1] == "2 invalid fields: applicant.birth_date, applicant.programs[0].clock_hours"
-    fields = [f"applicant.programs[{n}]." + key for n, key in enumerate(
-        ("clock_hours", "didactic_hours", "clinical_hours", "duration_weeks", "venipunctures"))]
+    fields = [
+        f"applicant.programs[{n}]." + key
+        for n, key in enumerate(("clock_hours", "didactic_hours", "clinical_hours", "duration_weeks", "venipunctures"))
+    ]
     assert details[2] == "6 invalid fields: " + ", ".join(fields)
     assert len(r.json()["items"][2]["problem"]["errors"]) == 6
 

@@ -9,7 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from engine import Rulebook, UnknownCredentialError, UnknownStateError, load_rulebook
+from engine import (
+    BUNDLED_RULES_DIR,
+    Rulebook,
+    UnknownCredentialError,
+    UnknownStateError,
+    default_rules_dir,
+    load_rulebook,
+)
 from tests.helpers import REPO, credential, make_rule_set
 from tests.oracle import production_statuses
 
@@ -38,6 +45,25 @@ def test_a_measure_with_more_distinct_tests_than_a_chunk_holds_is_spread_over_sl
     result = statuses(book, {"programs": [{"discipline": "other", "clock_hours": 75}]})
     for i in range(1, 151):
         assert result[f"test.cred.h{i}"] == ("met" if i <= 75 else "unmet"), i
+
+
+def test_the_rule_set_is_the_one_credcheck_rules_dir_names_else_the_bundled_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rules = (
+        "criteria:\n  h:\n    label: Hours\n    measure: program.clock_hours\n    test: {at_least: 1}\n"
+        "    cite: {source: doc}\nroutes:\n  - {id: r, label: R, criteria: [h]}\n"
+    )
+    root = make_rule_set(tmp_path, credential(rules))
+    monkeypatch.setenv("CREDCHECK_RULES_DIR", str(root))
+    assert default_rules_dir() == root
+    assert list(load_rulebook().rules.credentials) == ["test.cred"]
+    for unset in ("", None):
+        if unset is None:
+            monkeypatch.delenv("CREDCHECK_RULES_DIR")
+        else:
+            monkeypatch.setenv("CREDCHECK_RULES_DIR", unset)
+        assert default_rules_dir() == BUNDLED_RULES_DIR == REPO / "rules"
 
 
 def test_sessions_are_deleted_so_more_than_1024_evaluations_work(rulebook: Rulebook) -> None:
