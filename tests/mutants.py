@@ -32,6 +32,57 @@ MUTATED = ("engine/", "api/problems.py")
 SAMPLES = {2: ["*[13579]"], 5: ["*[16]"], 10: ["*1"], 20: ["1", "*[02468]1"]}
 
 
+# Named test selections for --tests (anything else is read as pytest arguments, split like a shell line).
+# "fast": the rule fixtures and the engine tests that reach most engine code in seconds (the whole selection
+# about 17 s); without the oracle comparison on the bundled rules (2 minutes), the plan race, the 21 s
+# shared-cache test and the slow `rules validate` check, and with 10 of the 60 generated rule sets.
+_ENGINE = "tests/engine/"
+_GENERATED = _ENGINE + "test_generated_rules.py::"
+FAST = [
+    "tests/rules",
+    *(
+        _ENGINE + name
+        for name in (
+            "test_guidance.py", "test_guidance_cases.py", "test_engine.py", "test_loader.py",
+            "test_loader_checks.py", "test_rule_features.py", "test_program.py",
+        )
+    ),
+    *(f"{_GENERATED}test_engine_agrees_with_the_oracle_on_generated_rules[{seed}]" for seed in range(10)),
+    *(
+        _GENERATED + name
+        for name in (
+            "test_earned_within_includes_both_bounds_of_its_window",
+            "test_a_group_left_with_applicant_criteria_only_does_not_choose_the_record",
+            "test_a_group_whose_only_degree_member_is_out_of_effect_can_be_evaluated",
+            "test_a_criterion_is_out_of_effect_while_a_dated_threshold_has_no_value",
+        )
+    ),
+    "--deselect", _ENGINE + "test_engine.py::test_explained_criteria_from_the_shared_cache_equal_fresh_ones",
+    "--deselect",
+    _ENGINE + "test_loader_checks.py::test_rules_validate_refuses_what_the_service_refuses_at_start[too-many-tests]",
+]  # fmt: skip
+# "wide": "fast" plus the tests that reach the rest of engine/ and api/problems.py: paths and dates, the
+# batch (inline and through workers), every problem type, the API and its languages, the committed spec
+# (the applicant model's descriptions); without the slow tests and the two 12 s worker-lifecycle tests.
+_API = "tests/api/"
+WIDE = [
+    *FAST,
+    _ENGINE + "test_paths.py",
+    _ENGINE + "test_dates.py",
+    *(
+        _API + name
+        for name in (
+            "test_batch.py", "test_batch_workers.py", "test_problem_types.py", "test_api.py", "test_languages.py",
+            "test_spec.py",
+        )
+    ),
+    "-m", "not slow",
+    "--deselect", _API + "test_batch_workers.py::test_a_reload_never_fails_a_batch_already_running",
+    "--deselect", _API + "test_batch_workers.py::test_a_retired_runner_finishes_its_batch_then_stops_its_workers",
+]  # fmt: skip
+SELECTIONS = {"fast": FAST, "wide": WIDE}
+
+
 def mutant_globs(path: str, sample: int | None = None) -> list[str]:
     """mutmut's names for the mutants of a file: ``engine/_dates.py`` -> ``engine._dates.*``; with a sample,
     e.g. ``engine._dates.*__mutmut_*1`` (1 in 10; a function's first mutant is always in, so small functions
@@ -83,7 +134,9 @@ def _line(statuses: Counter[str]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("paths", nargs="*", help="files whose mutants to try, or mutant names (default: all)")
-    parser.add_argument("--tests", default="", help="pytest arguments selecting the tests (default: pyproject)")
+    parser.add_argument(
+        "--tests", default="", help=f"pytest arguments, or one of {', '.join(SELECTIONS)} (default: pyproject)"
+    )
     parser.add_argument("--sample", type=int, choices=sorted(SAMPLES), help="try about 1 mutant in N")
     parser.add_argument("--max-children", type=int, help="parallel mutant runs (default: the CPU count)")
     args = parser.parse_args(argv)
@@ -96,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
 
     cfg = configuration.config()
     if args.tests:
-        cfg.pytest_add_cli_args_test_selection = shlex.split(args.tests)
+        cfg.pytest_add_cli_args_test_selection = SELECTIONS.get(args.tests) or shlex.split(args.tests)
 
     from mutmut.__main__ import cli
 

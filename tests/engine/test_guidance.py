@@ -628,3 +628,98 @@ def test_a_route_going_out_of_effect_ends_an_eligibility_that_began_the_day_befo
         (dt.date(2027, 3, 30), Verdict.ELIGIBLE),
         (dt.date(2027, 4, 1), Verdict.INELIGIBLE),
     ]
+
+
+RECENT_WORK = """\
+criteria:
+  recent-year:
+    label: At least 12 months of laboratory work within the last 3 years
+    measure: {kind: experience, roles: [clinical-laboratory], total: months, within: {years: 3}}
+    test: {at_least: 12}
+    cite: {source: doc}
+routes:
+  - {id: recent, label: Recent work, criteria: [recent-year]}
+"""
+
+
+def _verdict_changes(book: Rulebook, applicant: dict[str, Any], start: dt.date, end: dt.date) -> list[Any]:
+    """The days from ``start`` to ``end`` on which the verdict differs from the day before, evaluated day by
+    day (no events, no bisection): what the timeline must list."""
+    out, previous = [], verdict_on(book, applicant, start, start, "test.cred")
+    day = start
+    while day < end:
+        day += dt.timedelta(days=1)
+        verdict = verdict_on(book, applicant, start, day, "test.cred")
+        if verdict != previous:
+            out.append((day, verdict))
+        previous = verdict
+    return out
+
+
+@pytest.mark.parametrize(
+    ("jobs", "as_of"),
+    [
+        # ended: met until the window's start has passed six months into the job
+        ([("2024-01-01", "2025-06-30")], AS_OF),
+        # two jobs a month apart, each too short alone: met once the second has lasted long enough, then
+        # unmet when the window's start has left enough of the first behind
+        ([("2024-03-01", "2024-10-31"), ("2024-12-01", None)], dt.date(2025, 2, 27)),
+        # ongoing, started a month ago: met a year after its start, and stays met
+        ([("2026-10-23", None)], AS_OF),
+    ],
+)
+def test_the_days_a_windowed_experience_total_crosses_its_bound_are_the_timeline(
+    tmp_path: Path, jobs: list[tuple[str, str | None]], as_of: dt.date
+) -> None:
+    # `_job_events`: the days a job starts or ends and the days the window's start passes a job's edges; the
+    # crossings between them are found by bisection. Each is checked against a day-by-day evaluation.
+    book = load_rulebook(make_rule_set(tmp_path, credential(RECENT_WORK)))
+    applicant = {
+        "work_experience": [
+            {"role": "clinical-laboratory", "start_date": start, "end_date": end, "hours_per_week": 40}
+            for start, end in jobs
+        ]
+    }
+    found = guidance_of(book, applicant, as_of, "test.cred")
+    horizon = dt.date(as_of.year + 4, as_of.month, 1)
+    assert [(c.on, c.status) for c in found.timeline] == _verdict_changes(book, applicant, as_of, horizon)
+    assert found.timeline, "every case changes its verdict at least once"
+    eligible = [c.on for c in found.timeline if c.status == Verdict.ELIGIBLE]
+    ended = [c.on - dt.timedelta(days=1) for c in found.timeline if c.status != Verdict.ELIGIBLE]
+    assert found.eligible_from == (eligible[0] if eligible and found.status != Verdict.ELIGIBLE else None)
+    assert found.eligible_until == (ended[0] if ended else None)
+
+
+RECENT_CMA = """\
+criteria:
+  recent-cma:
+    label: Earned the MLS(ASCPi) within the last year
+    measure: {kind: certifications, earned_within: {years: 1}}
+    test: {includes_any: [ascpi.mls]}
+    cite: {source: doc}
+routes:
+  - {id: recertify, label: Recertify, criteria: [recent-cma]}
+"""
+
+
+@pytest.mark.parametrize(
+    ("earned", "as_of", "until"),
+    [
+        ("2026-03-15", AS_OF, dt.date(2027, 3, 15)),
+        # a year from 29 February: the window reaches back to 28 February, so it is the last day
+        ("2024-02-29", dt.date(2024, 11, 1), dt.date(2025, 2, 28)),
+        # earned on a month's last day, evaluated on another month's
+        ("2026-01-31", dt.date(2026, 12, 31), dt.date(2027, 1, 31)),
+    ],
+)
+def test_a_credential_earned_within_a_window_is_eligible_to_the_windows_last_day(
+    tmp_path: Path, earned: str, as_of: dt.date, until: dt.date
+) -> None:
+    # `_earned_events`: the day a credential leaves its `earned_within` window is asked about
+    book = load_rulebook(make_rule_set(tmp_path, credential(RECENT_CMA)))
+    applicant = {"certifications": [{"credential": "ascpi.mls", "earned_date": earned, "status": "active"}]}
+    found = guidance_of(book, applicant, as_of, "test.cred")
+    assert found.status == Verdict.ELIGIBLE and found.eligible_until == until
+    assert [(c.on, c.status) for c in found.timeline] == [(until + dt.timedelta(days=1), Verdict.INELIGIBLE)]
+    assert verdict_on(book, applicant, as_of, until, "test.cred") == Verdict.ELIGIBLE
+    assert verdict_on(book, applicant, as_of, until + dt.timedelta(days=1), "test.cred") != Verdict.ELIGIBLE
