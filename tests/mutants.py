@@ -61,7 +61,7 @@ FAST = [
     "--deselect",
     _ENGINE + "test_loader_checks.py::test_rules_validate_refuses_what_the_service_refuses_at_start[too-many-tests]",
 ]  # fmt: skip
-# "wide": "fast" plus the tests that reach the rest of engine/ and api/problems.py: paths and dates, the
+# "wide": "fast" plus the tests that reach the rest of engine/ and api/problems.py: paths, dates, errors, the
 # batch (inline and through workers), every problem type, the API and its languages, the committed spec
 # (the applicant model's descriptions); without the slow tests and the two 12 s worker-lifecycle tests.
 _API = "tests/api/"
@@ -69,6 +69,7 @@ WIDE = [
     *FAST,
     _ENGINE + "test_paths.py",
     _ENGINE + "test_dates.py",
+    _ENGINE + "test_errors.py",
     *(
         _API + name
         for name in (

@@ -49,6 +49,10 @@ def test_eligibility_explains_every_credential(client: Any, rulebook: Rulebook) 
     assert criterion["id"] == "aama.cma.accredited-caahep-abhes" and criterion["record"] == "programs[0]"
     assert criterion["measured"] == {"value": "CAAHEP", "vocabulary": "accreditor"}
     assert criterion["message"] == "Met: The program is accredited by CAAHEP or ABHES (yours: CAAHEP)."
+    # a time measured is ISO 8601: 2026-06-12 to 2026-11-23 is 5 months (to 12 November) and 11 days
+    cmas = next(c for c in body["credentials"] if c["id"] == "amt.cmas")
+    recent = next(k for r in cmas["routes"] for k in r["criteria"] if k["id"] == "amt.cmas.graduated-within-4-years")
+    assert recent["measured"] == {"value": "P5M11D"} and recent["status"] == "met"
     # what it requires, its sources and its level are described once, by reference
     definition = body["definitions"]["criteria"][criterion["id"]]
     assert definition["required"] == {"op": "one_of", "values": ["CAAHEP", "ABHES"], "vocabulary": "accreditor"}

@@ -18,7 +18,7 @@ from dateutil.relativedelta import relativedelta
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from engine import _dates
+from engine import TimeSpan, _dates
 from tests import oracle
 
 MIN, MAX = dt.date(1900, 3, 1), dt.date(2100, 10, 31)
@@ -190,3 +190,18 @@ def test_a_calendar_code_splits_back_into_its_years_months_and_days(a: dt.date, 
     start, end = min(a, b), max(a, b)
     rd = relativedelta(end, start)
     assert _dates.split_calendar_code(_dates.calendar_code(start, end)) == (rd.years, rd.months, rd.days)
+
+
+@pytest.mark.parametrize(
+    ("span", "iso"),
+    [
+        (TimeSpan(4, 2, 3), "P4Y2M3D"),
+        (TimeSpan(1, 0, 5), "P1Y5D"),  # a zero part is left out
+        (TimeSpan(0, 7, 0), "P7M"),
+        (TimeSpan(days=20, negative=True), "-P20D"),
+        (TimeSpan(), "P0D"),  # nothing at all is zero days, never a bare "P"
+    ],
+)
+def test_a_time_span_is_written_in_iso_8601(span: TimeSpan, iso: str) -> None:
+    # the form a measured time takes in the answer (`measured.value`)
+    assert span.iso() == iso

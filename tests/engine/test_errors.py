@@ -1,0 +1,54 @@
+"""What the engine's errors say: `credcheck rules validate`, the service's start-up log and API problems show
+these messages to people, so their wording and counts are part of the contract."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from engine import (
+    BatchStopped,
+    CredcheckError,
+    RuleProblem,
+    RuleSetError,
+    UnknownCredentialError,
+    UnknownStateError,
+    available_cpus,
+)
+
+
+def test_a_rule_problem_names_its_file_line_and_key_when_known() -> None:
+    assert str(RuleProblem("credentials/aama/cma.yaml", "routes.0", "unknown criterion", 12)) == (
+        "credentials/aama/cma.yaml:12: `routes.0` unknown criterion"
+    )
+    assert str(RuleProblem("index.yaml", "", "missing")) == "index.yaml: missing"
+
+
+def test_a_rule_set_error_counts_and_lists_every_problem() -> None:
+    one = RuleSetError([RuleProblem("a.yaml", "", "first")])
+    assert str(one) == "rule set is invalid (1 problem):\n  - a.yaml: first"
+    two = RuleSetError([RuleProblem("a.yaml", "", "first"), RuleProblem("b.yaml", "k", "second", 3)])
+    assert str(two) == "rule set is invalid (2 problems):\n  - a.yaml: first\n  - b.yaml:3: `k` second"
+    assert [p.message for p in two.problems] == ["first", "second"] and isinstance(two, CredcheckError)
+
+
+def test_unknown_ids_say_which_without_the_quotes_of_a_key_error() -> None:
+    credential = UnknownCredentialError("aama.xyz")
+    assert str(credential) == "unknown credential `aama.xyz`" and credential.credential_id == "aama.xyz"
+    state = UnknownStateError("ZZ")
+    assert str(state) == "`ZZ` is not the USPS code of a US state, the District of Columbia or a territory"
+    assert state.code == "ZZ"
+    assert isinstance(credential, KeyError) and isinstance(state, KeyError)
+
+
+def test_a_stopped_batch_says_how_many_results_were_given() -> None:
+    stopped = BatchStopped(42)
+    assert stopped.done == 42 and str(stopped) == "stopped after 42 items"
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="no CPU affinity on this platform")
+def test_the_cpus_available_are_those_the_process_may_run_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {3})
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)
+    assert available_cpus() == 1
