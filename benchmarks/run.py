@@ -1,6 +1,6 @@
 """credcheck benchmarks: figures and ratios measured in one run, on this machine.
 
-    python benchmarks/run.py                  # everything (about 6 minutes on 2 cores)
+    python benchmarks/run.py                  # everything (about 10 minutes on 2 cores)
     python benchmarks/run.py --quick          # smaller samples and shorter load runs
     python benchmarks/run.py --only engine,http
 
@@ -13,7 +13,10 @@ Sections:
           the engine evaluated per applicant
   http    POST /v1/eligibility against a trivial echo endpoint of the same app, 1 and 2 uvicorn workers,
           32 connections on 127.0.0.1 with wrk (Debian package): req/s, p50, p99, errors, ratio
-  batch   10,000 applicants through POST /v1/eligibility/batch and through `credcheck batch`: wall time
+  batch   10,000 applicants through POST /v1/eligibility/batch and through `credcheck batch`: wall time,
+          the CPU the service's workers used, and the ratio to the ideal parallel time (the mean time of a
+          batch item in this process, timed on the batch's own applicants around the HTTP call, x items /
+          cores)
   cold    process start to the first successful eligibility answer
   memory  RSS before and after 20,000 standard answers in one process
 
