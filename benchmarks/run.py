@@ -27,6 +27,7 @@ across runs. Results are also written to benchmarks/results/latest.json.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -40,6 +41,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -497,7 +499,8 @@ def bench_batch(quick: bool) -> dict[str, Any]:
         {"as_of": AS_OF.isoformat(), "items": [{"id": f"a{i}", "applicant": a} for i, a in enumerate(applicants)]}
     )
     out: dict[str, Any] = {"applicants": n, "request_bytes": len(payload)}
-    in_process = _batch_item_timer(applicants, step=5 if quick else 10)
+    step = 5 if quick else 10
+    item_mean_s = _batch_item_timer(applicants, step=step)
     server = Server(1)
     try:
         server.wait_ready()
@@ -513,9 +516,10 @@ def bench_batch(quick: bool) -> dict[str, Any]:
         # The yardstick is measured right before and after the warm call, on the batch's own applicants:
         # this machine's speed drifts by a third within minutes, so the engine section's figure (another
         # population, minutes earlier) is no yardstick for this one.
-        before = in_process()
+        before = item_mean_s()
         processes = _process_tree(server.proc.pid)
         cpu_before = {pid: _cpu_s(pid) for pid in processes}
+        client_before = time.process_time()
         start = time.perf_counter()
         r = httpx.post(
             server.base + "/v1/eligibility/batch",
@@ -524,18 +528,22 @@ def bench_batch(quick: bool) -> dict[str, Any]:
             timeout=600,
         )
         out["http_s"] = time.perf_counter() - start
-        cpu = {pid: _cpu_s(pid) - used for pid, used in cpu_before.items()}
-        after = in_process()
+        out["client_cpu_s"] = time.process_time() - client_before
+        out["response_bytes"] = len(r.content)
+        # a process that ended during the call reads as None: it is left out, never counted negative
+        cpu = {pid: max(0.0, now - used) for pid, used in cpu_before.items() if (now := _cpu_s(pid)) is not None}
+        after = item_mean_s()
         out["http_status"] = r.status_code
         out["http_failed_items"] = r.json().get("failed")
-        workers = [pid for pid in processes if pid != server.proc.pid]
-        out["service_cpu_s"] = {"main": cpu.get(server.proc.pid, 0.0), "workers": sum(cpu[p] for p in workers)}
-        out["item_us"] = {
-            "mean": (before + after) / 2 * 1e6,
-            "before": before * 1e6,
-            "after": after * 1e6,
-            "sample": len(applicants[:: 5 if quick else 10]),
-        }
+        children = [pid for pid in processes if pid != server.proc.pid]
+        # where /proc cannot list the service's children (not Linux), there is no figure rather than a zero
+        out["service_cpu_s"] = (
+            {"main": cpu.get(server.proc.pid, 0.0), "children": sum(cpu.get(p, 0.0) for p in children)}
+            if children
+            else None
+        )
+        mean = (before + after) / 2
+        out["item_us"] = {"mean": mean * 1e6, "before": before * 1e6, "after": after * 1e6, "step": step}
     finally:
         server.stop()
     with tempfile.TemporaryDirectory() as tmp:
@@ -564,7 +572,7 @@ def bench_batch(quick: bool) -> dict[str, Any]:
     return out
 
 
-def _batch_item_timer(applicants: list[dict[str, Any]], step: int) -> Any:
+def _batch_item_timer(applicants: list[dict[str, Any]], step: int) -> Callable[[], float]:
     """A function timing, in this process, what a batch worker does per item at the batch's default detail
     (parse, evaluate, guidance, summaries, JSON bytes) on every ``step``-th applicant: the mean, in seconds.
     The mean, not the median: a batch's time is the sum of its items' times."""
@@ -596,21 +604,20 @@ def _process_tree(pid: int) -> list[int]:
         current = todo.pop()
         found.append(current)
         # each thread lists the children it started (the batch's workers are started by a pool thread)
-        for task in Path(f"/proc/{current}/task").glob("*/children"):
-            try:
-                todo += [int(child) for child in task.read_text().split()]
-            except OSError:
-                pass
+        for children in Path(f"/proc/{current}/task").glob("*/children"):
+            with contextlib.suppress(OSError):
+                todo += [int(child) for child in children.read_text().split()]
     return found
 
 
-def _cpu_s(pid: int) -> float:
-    """CPU seconds (user + system) a process has used so far; 0 where ``/proc`` cannot tell."""
+def _cpu_s(pid: int) -> float | None:
+    """CPU seconds (user + system) a process has used so far; None where ``/proc`` cannot tell (the process
+    has ended, or this is not Linux)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     except (OSError, IndexError, ValueError):
-        return 0.0
+        return None
 
 
 def bench_cold(quick: bool) -> dict[str, Any]:
@@ -802,17 +809,17 @@ def report(results: dict[str, Any]) -> None:
             ideal = b["applicants"] * item["mean"] / 1e6 / cores
             ratio = ideal / b["http_s"]
             b["ideal_s"], b["ideal_ratio"] = ideal, ratio
-            every = b["applicants"] // item["sample"]
             print(
-                f"  a batch item in this process: mean {item['mean']:.0f} us (every {every}th applicant, "
+                f"  a batch item in this process: mean {item['mean']:.0f} us (every {item['step']}th applicant, "
                 f"{item['before']:.0f} us just before the HTTP call, {item['after']:.0f} us just after)"
             )
             cpu = b.get("service_cpu_s")
             if cpu and b["http_s"] > 0:
-                busy = cpu["workers"] / (cores * b["http_s"])
+                busy = cpu["children"] / (cores * b["http_s"])
                 print(
-                    f"  during the HTTP call: workers {cpu['workers']:.1f} CPU-s ({busy:.0%} of {cores} cores), "
-                    f"the service's main process {cpu['main']:.1f} CPU-s"
+                    f"  during the HTTP call ({b['response_bytes'] / 1e6:.0f} MB answer): the service's child "
+                    f"processes (its workers) {cpu['children']:.1f} CPU-s ({busy:.0%} of {cores} cores), its main "
+                    f"process {cpu['main']:.1f} CPU-s, this client {b['client_cpu_s']:.1f} CPU-s"
                 )
             print(
                 f"  [{mark(ratio >= TARGETS['batch_ideal_ratio'])}] ideal on {cores} cores {ideal:.2f} s "

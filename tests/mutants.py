@@ -61,9 +61,9 @@ FAST = [
     "--deselect",
     _ENGINE + "test_loader_checks.py::test_rules_validate_refuses_what_the_service_refuses_at_start[too-many-tests]",
 ]  # fmt: skip
-# "wide": "fast" plus the tests that reach the rest of engine/ and api/problems.py: paths, dates, errors, the
+# "wide": "fast" plus tests that reach the rest of engine/ and api/problems.py: paths, dates, errors, the
 # batch (inline and through workers), every problem type, the API and its languages, the committed spec
-# (the applicant model's descriptions); without the slow tests and the two 12 s worker-lifecycle tests.
+# (the applicant model's descriptions and bounds); without the two 12 s worker-lifecycle tests.
 _API = "tests/api/"
 WIDE = [
     *FAST,
@@ -77,7 +77,6 @@ WIDE = [
             "test_spec.py",
         )
     ),
-    "-m", "not slow",
     "--deselect", _API + "test_batch_workers.py::test_a_reload_never_fails_a_batch_already_running",
     "--deselect", _API + "test_batch_workers.py::test_a_retired_runner_finishes_its_batch_then_stops_its_workers",
 ]  # fmt: skip

@@ -108,8 +108,8 @@ def _results() -> dict[str, Any]:
         },
         "batch": {
             "applicants": 2000, "request_bytes": 3_000_000, "http_first_s": 4.0, "http_s": 3.0, "cli_s": 6.0,
-            "item_us": {"mean": 1000.0, "before": 900.0, "after": 1100.0, "sample": 400},
-            "service_cpu_s": {"main": 0.5, "workers": 4.5},
+            "item_us": {"mean": 1000.0, "before": 900.0, "after": 1100.0, "step": 5},
+            "service_cpu_s": {"main": 0.5, "children": 4.5}, "client_cpu_s": 0.25, "response_bytes": 60_000_000,
         },
         "cold": {"runs_s": [1.0, 1.5], "median_s": 1.25},
         "memory": {"evaluations": 20000, "rss_before_mib": 100.0, "rss_after_mib": 105.0, "growth_pct": 5.0},
@@ -135,7 +135,10 @@ def test_report_prints_every_section_with_its_figures_and_verdicts(capsys: pytes
     # the batch against the ideal: 2,000 items x 1,000 us on 2 cores = 1 s; HTTP took 3 s
     assert "[MISS] ideal on 2 cores 1.00 s (2,000 x 1000 us / 2); HTTP reaches 33% of it (target >= 80%)" in out
     assert "mean 1000 us (every 5th applicant, 900 us just before the HTTP call, 1100 us just after)" in out
-    assert "workers 4.5 CPU-s (75% of 2 cores), the service's main process 0.5 CPU-s" in out
+    assert (
+        "during the HTTP call (60 MB answer): the service's child processes (its workers) 4.5 CPU-s (75% of 2 "
+        "cores), its main process 0.5 CPU-s, this client 0.2 CPU-s" in out
+    )
     assert "cold start to first answer: median 1.25 s  [ok  ] target <= 2 s" in out
     assert "RSS 100.0 -> 105.0 MiB over 20,000 evaluations (+5.0%)  [ok  ] target < 10%" in out
     # answers: sizes per detail, the languages' and guidance's costs, days ahead, each with its verdict
@@ -180,11 +183,31 @@ def test_wrk_output_is_read_in_milliseconds(monkeypatch: pytest.MonkeyPatch) -> 
     assert calls[0][:4] == ["wrk", "-t2", "-c32", "-d5s"]
 
 
-def test_batch_yardstick_times_the_workers_function_on_the_batchs_own_applicants(tiny_population: None) -> None:
-    applicants = population(TINY, seed=99)
+def test_batch_yardstick_is_the_mean_time_of_the_workers_function_on_every_nth_applicant(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import engine
+
+    applicants = [{"n": i} for i in range(10)]
+    seen: list[tuple[int, Any]] = []
+    clock = [0.0]
+
+    def evaluate_item(book: Any, item_id: str, applicant: dict[str, int], **options: Any) -> None:
+        seen.append((applicant["n"], options["encode"].keywords["detail"].value))
+        clock[0] += 0.5 if applicant["n"] % 3 == 0 else 100.0  # the warm-up's items are never timed
+
+    monkeypatch.setattr(engine, "evaluate_item", evaluate_item)
+    monkeypatch.setattr(run.time, "perf_counter", lambda: clock[0])
     mean_s = run._batch_item_timer(applicants, step=3)
-    first, second = mean_s(), mean_s()
-    assert 0 < first < 5 and 0 < second < 5  # seconds per item, not a total over the sample
+    assert seen == [(1, "summary"), (4, "summary"), (7, "summary")]  # warm-up: other applicants, batch detail
+    seen.clear()
+    assert mean_s() == 0.5  # per item, not the sample's total
+    assert [n for n, _ in seen] == [0, 3, 6, 9]
+
+
+def test_batch_yardstick_runs_on_the_real_engine() -> None:
+    mean_s = run._batch_item_timer(population(6, seed=99), step=3)
+    assert 0 < mean_s() < 5
 
 
 BURN_THEN_WAIT = """
@@ -217,8 +240,11 @@ def test_the_service_cpu_is_read_from_its_process_tree() -> None:
     thread = threading.Thread(target=start_and_stay)
     thread.start()
     try:
-        while not started:
+        for _ in range(3000):  # the thread starts the child at once; 30 s is a generous bound
+            if started or not thread.is_alive():
+                break
             threading.Event().wait(0.01)
+        assert started, "the thread did not start the child"
         with started[0] as child:
             try:
                 assert child.stdout is not None and child.stdout.readline().strip() == b"1"
@@ -230,7 +256,7 @@ def test_the_service_cpu_is_read_from_its_process_tree() -> None:
     finally:
         done.set()
         thread.join()
-    assert run._cpu_s(child.pid) == 0.0  # gone: nothing to read, no error
+    assert run._cpu_s(child.pid) is None  # gone: nothing to read, no error
 
 
 def test_wrk_bodies_are_valid_requests() -> None:

@@ -273,12 +273,21 @@ def test_a_field_loses_only_the_part_saying_where_it_came_from() -> None:
 
     from api.problems import validation_errors
 
-    locations = [("body", "applicant", "birth_date"), ("query", "lang"), ("applicant", "programs", 0), ()]
+    locations = [
+        ("body", "applicant", "birth_date"),
+        ("query", "lang"),
+        ("path", "credential_id"),
+        ("header", "accept-language"),
+        ("applicant", "programs", 0),
+        (),
+    ]
     malformed, errors = validation_errors(
         RequestValidationError([{"loc": loc, "msg": "Value error, wrong", "type": "value_error"} for loc in locations])
     )
     assert malformed is None
-    assert [e["field"] for e in errors] == ["applicant.birth_date", "lang", "applicant.programs[0]", "body"]
+    assert [e["field"] for e in errors] == [
+        "applicant.birth_date", "lang", "credential_id", "accept-language", "applicant.programs[0]", "body"
+    ]  # fmt: skip
     assert {e["message"] for e in errors} == {"wrong"}
 
 

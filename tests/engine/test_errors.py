@@ -52,3 +52,11 @@ def test_the_cpus_available_are_those_the_process_may_run_on(monkeypatch: pytest
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {3})
     monkeypatch.setattr(os, "cpu_count", lambda: 64)
     assert available_cpus() == 1
+
+
+def test_without_cpu_affinity_the_cpus_are_those_the_machine_has(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delattr(os, "sched_getaffinity", raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 6)
+    assert available_cpus() == 6
+    monkeypatch.setattr(os, "cpu_count", lambda: None)  # the platform cannot tell
+    assert available_cpus() == 1
