@@ -185,11 +185,6 @@ class BatchRunner:
                 )
             return self._pool
 
-    def warm_up(self) -> None:
-        """Start the worker processes now rather than on the first large batch."""
-        if self.processes > 1:
-            self._get_pool()
-
     def run(
         self,
         items: Iterable[tuple[str, Any]],

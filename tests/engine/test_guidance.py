@@ -748,3 +748,45 @@ def test_a_credential_earned_within_a_window_is_eligible_to_the_windows_last_day
     assert [(c.on, c.status) for c in found.timeline] == [(until + dt.timedelta(days=1), Verdict.INELIGIBLE)]
     assert verdict_on(book, applicant, as_of, until, "test.cred") == Verdict.ELIGIBLE
     assert verdict_on(book, applicant, as_of, until + dt.timedelta(days=1), "test.cred") != Verdict.ELIGIBLE
+
+
+WORK_SINCE_PROGRAM = """\
+criteria:
+  work-since:
+    label: At least 6 months of laboratory work since completing the program
+    measure: {kind: experience, roles: [clinical-laboratory], total: months, since: program.completion_date}
+    test: {at_least: 6}
+    cite: {source: doc}
+routes:
+  - {id: since, label: Work since the program, criteria: [work-since]}
+"""
+
+
+@pytest.mark.parametrize(
+    ("completed", "jobs", "changes"),
+    [
+        # a job that began before the program ended counts from the completion date only
+        ("2026-09-30", [("2026-03-01", None)], [Verdict.ELIGIBLE]),
+        # a program in progress: the job counts from its expected completion date
+        ("2027-02-15", [("2026-10-01", None)], [Verdict.ELIGIBLE]),
+    ],
+)
+def test_experience_since_a_date_is_eligible_the_day_the_total_since_it_is_reached(
+    tmp_path: Path, completed: str, jobs: list[tuple[str, str | None]], changes: list[Verdict]
+) -> None:
+    # `_job_events` with `since`: the since date is a day the total starts to grow
+    book = load_rulebook(make_rule_set(tmp_path, credential(WORK_SINCE_PROGRAM)))
+    status = "completed" if dt.date.fromisoformat(completed) <= AS_OF else "in-progress"
+    applicant = {
+        "programs": [{"discipline": "medical-laboratory-technician", "status": status, "completion_date": completed}],
+        "work_experience": [
+            {"role": "clinical-laboratory", "start_date": start, "end_date": end, "hours_per_week": 40}
+            for start, end in jobs
+        ],
+    }
+    found = guidance_of(book, applicant, AS_OF, "test.cred")
+    assert [(c.on, c.status) for c in found.timeline] == _verdict_changes(book, applicant, AS_OF, dt.date(2028, 6, 1))
+    assert [c.status for c in found.timeline] == changes
+    assert found.eligible_from == found.timeline[0].on
+    # six months of work counted from the completion date, not from the job's start
+    assert 180 <= (found.eligible_from - dt.date.fromisoformat(completed)).days <= 185
