@@ -790,3 +790,41 @@ def test_experience_since_a_date_is_eligible_the_day_the_total_since_it_is_reach
     assert found.eligible_from == found.timeline[0].on
     # six months of work counted from the completion date, not from the job's start
     assert 180 <= (found.eligible_from - dt.date.fromisoformat(completed)).days <= 185
+
+
+HOURS_WITHIN_2_YEARS = """\
+criteria:
+  recent-hours:
+    label: At least {hours} hours of laboratory work within the last 2 years
+    measure: {{kind: experience, roles: [clinical-laboratory], total: hours, within: {{years: 2}}}}
+    test: {{at_least: {hours}}}
+    cite: {{source: doc}}
+routes:
+  - {{id: recent, label: Recent hours, criteria: [recent-hours]}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("hours", "second_job", "changes"),
+    [
+        (1400, "2026-06-01", [Verdict.INELIGIBLE, Verdict.ELIGIBLE]),
+        (1400, "2026-03-01", [Verdict.INELIGIBLE, Verdict.ELIGIBLE]),
+        (1600, "2026-06-01", [Verdict.ELIGIBLE, Verdict.INELIGIBLE, Verdict.ELIGIBLE]),
+    ],
+)
+def test_a_windowed_total_that_falls_then_rises_again_has_every_change_on_the_timeline(
+    tmp_path: Path, hours: int, second_job: str, changes: list[Verdict]
+) -> None:
+    # A full-time job leaves the 2-year window while a half-time one adds hours: the total rises, falls while
+    # the first job leaves the window (40 hours a week out, 20 in), then rises again. Only the days the
+    # window's start passes the first job's edges (`_job_events`) bound the fall.
+    book = load_rulebook(make_rule_set(tmp_path, credential(HOURS_WITHIN_2_YEARS.format(hours=hours))))
+    applicant = {
+        "work_experience": [
+            {"role": "clinical-laboratory", "start_date": "2025-01-01", "end_date": "2025-06-30", "hours_per_week": 40},
+            {"role": "clinical-laboratory", "start_date": second_job, "hours_per_week": 20},
+        ]
+    }
+    found = guidance_of(book, applicant, AS_OF, "test.cred")
+    assert [(c.on, c.status) for c in found.timeline] == _verdict_changes(book, applicant, AS_OF, dt.date(2029, 1, 1))
+    assert [c.status for c in found.timeline] == changes
