@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from api.render import renderer
-from engine import Op, Requirement, RuleSetError, TimeSpan, load_rulebook
+from engine import Op, Requirement, RuleSetError, TimeSpan, Why, load_rulebook
 from engine.outcome import Bound, Unit
 from tests.helpers import credential, make_rule_set
 
@@ -269,6 +269,8 @@ def test_a_derived_fact_decides_when_every_value_it_allows_agrees(
             ("usde", "chea"),
             "programmatic-implies-institutional",
         )
+    # `why: derived` says a derivation decided it; one that leaves it open decides nothing
+    assert criterion.why == (Why.DERIVED if status == "met" else None)
 
 
 def test_a_derivation_must_name_enumerated_fields_of_one_record(tmp_path: Path) -> None:
