@@ -193,10 +193,13 @@ def test_partly_known_experience(tmp_path: Path, jobs: list[dict], expected: str
         if job["supervised"] is not None:
             entry["supervised"] = job["supervised"]
         experience.append(entry)
-    result = book.evaluate({"work_experience": experience}, as_of=AS_OF, credentials=["test.cred"])
+    result = book.evaluate({"work_experience": experience}, as_of=AS_OF, credentials=["test.cred"], trace=True)
     criterion = result.credentials[0].routes[0].criteria[0]
     assert criterion.status == expected
     assert list(criterion.missing) == missing
+    # the trace names the candidates whose rule fired: the low bound (0) when it meets the test, only the
+    # high bound (1) when the facts could go either way, none when even the high bound fails
+    assert criterion.trace.fired == {"met": (0,), "unknown": (1,), "unmet": ()}[expected]
 
 
 @pytest.mark.parametrize(
