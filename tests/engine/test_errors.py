@@ -3,19 +3,24 @@ these messages to people, so their wording and counts are part of the contract."
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 
 import pytest
+from pydantic import ValidationError
 
 from engine import (
     BatchStopped,
     CredcheckError,
+    Rulebook,
     RuleProblem,
     RuleSetError,
     UnknownCredentialError,
     UnknownStateError,
     available_cpus,
+    load_rulebook,
 )
+from tests.helpers import REPO
 
 
 def test_a_rule_problem_names_its_file_line_and_key_when_known() -> None:
@@ -60,3 +65,30 @@ def test_without_cpu_affinity_the_cpus_are_those_the_machine_has(monkeypatch: py
     assert available_cpus() == 6
     monkeypatch.setattr(os, "cpu_count", lambda: None)  # the platform cannot tell
     assert available_cpus() == 1
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (dt.datetime(2000, 1, 2, 10, 30), "expected a date (YYYY-MM-DD), not a date-time"),  # YAML reads these
+        (20000102, "expected a date as a YYYY-MM-DD string"),
+        ("2000-1-2", "expected a date as a YYYY-MM-DD string"),
+        ("2000-02-30", "not a calendar date (month or day out of range)"),
+    ],
+)
+def test_a_bad_date_is_refused_saying_what_a_date_must_be(rulebook: Rulebook, value: object, message: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        rulebook.parse_applicant({"birth_date": value})
+    [error] = caught.value.errors()
+    assert error["loc"] == ("birth_date",) and error["msg"] == f"Value error, {message}"
+
+
+def test_facts_parsed_by_another_rule_book_keep_what_was_not_given(rulebook: Rulebook) -> None:
+    # a model from another load of the rules (a reload between parsing and evaluating) is read again as data:
+    # a field it was not given stays not given, rather than becoming an explicit null
+    other = load_rulebook(REPO / "rules")
+    parsed = other.parse_applicant({"birth_date": "2000-01-02", "programs": [{"discipline": "phlebotomy"}]})
+    again = rulebook.parse_applicant(parsed)
+    assert type(again) is rulebook.models.Applicant and type(parsed) is not type(again)
+    assert again.model_dump(exclude_unset=True) == parsed.model_dump(exclude_unset=True)
+    assert again.model_fields_set == {"birth_date", "programs"}
