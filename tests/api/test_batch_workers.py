@@ -185,3 +185,36 @@ def test_a_batch_stopped_by_the_shutdown_deadline_is_a_503_problem(rulebook: Any
         assert all(line["problem"]["status"] == 503 and line["problem"]["errors"] == [] for line in lines)
         # the same keys as an invalid item's (they lacked the null definitions, sources and verifications)
         assert all(set(line) == invalid_keys for line in lines)
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_a_stopped_batch_says_how_many_results_it_had_given(rulebook: Any, processes: int) -> None:
+    """`BatchStopped.done` is the number of results yielded (in order) before the stop, inline or through
+    workers: what a caller needs to know which items to send again."""
+    import threading
+
+    from engine import BatchStopped
+
+    stop = threading.Event()
+    given = 0
+    runner = BatchRunner(rulebook, processes=processes)
+    try:
+        items = ((str(i), {}) for i in range(PARALLEL_THRESHOLD + CHUNK))
+        run = runner.run(
+            items,
+            as_of=dt.date(2026, 11, 23),
+            encode=batch_item,
+            credentials=["aama.cma"],
+            size_hint=PARALLEL_THRESHOLD + CHUNK,
+            stop=stop,
+        )
+        with pytest.raises(BatchStopped) as caught:
+            for _ in run:
+                given += 1
+                if given == CHUNK + 10:  # inside the second chunk
+                    stop.set()
+    finally:
+        runner.close()
+    assert caught.value.done == given
+    # inline, the stop is seen before the next item; through workers, once the chunk being read is done
+    assert given == (CHUNK + 10 if processes == 1 else 2 * CHUNK)
