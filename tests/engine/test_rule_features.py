@@ -626,3 +626,43 @@ def test_jobs_a_day_apart_are_not_counted_as_one(tmp_path: Path) -> None:
     assert read["apart"].low == read["apart"].high and read["joined"].low == read["joined"].high
     assert read["joined"].low > read["apart"].low
     assert read["apart"].low == pytest.approx(round(19 * 12 / 365, 4))
+
+
+HOURS_AND_CERT = """\
+criteria:
+  hours-1000:
+    label: At least 1,000 hours of laboratory work
+    measure: {kind: experience, roles: [laboratory-assistant], total: hours}
+    test: {at_least: 1000}
+    cite: {source: doc}
+  holds-intl:
+    label: Holds the international credential
+    measure: {kind: certifications}
+    test: {includes_any: [ascpi.mls]}
+    cite: {source: doc}
+routes:
+  - {id: work, label: Work, criteria: [hours-1000]}
+  - {id: held, label: Held, criteria: [holds-intl]}
+"""
+
+
+def test_a_job_of_unknown_size_asks_for_its_hours_per_week(tmp_path: Path) -> None:
+    book = book_with(tmp_path, HOURS_AND_CERT)
+    job = {k: v for k, v in LAB_JOB.items() if k != "hours_per_week"}
+    criterion = answer(book, {"work_experience": [{**LAB_JOB, "hours_per_week": 10}, job]}).routes[0].criteria[0]
+    assert criterion.status == "unknown" and criterion.missing == ("work_experience[1].hours_per_week",)
+
+
+def test_the_trace_shows_each_record_read_as_given_with_nothing_added(tmp_path: Path) -> None:
+    # a record's facts in the trace are the fields given, dates in ISO form: no null for a field left out
+    book = book_with(tmp_path, HOURS_AND_CERT)
+    applicant = {"work_experience": [LAB_JOB], "certifications": [{"credential": "ascpi.mls", "status": "active"}]}
+    [work, held] = book.evaluate(applicant, as_of=AS_OF, trace=True).credentials[0].routes
+    assert held.criteria[0].trace.inputs == (
+        ("certifications[0]", {"credential": "ascpi.mls", "status": "active"}),
+    )
+    assert work.criteria[0].trace.inputs == (
+        ("work_experience[0]", {k: (v if k != "hours_per_week" else 40.0) for k, v in LAB_JOB.items()}),
+    )
+    nothing = book.evaluate({}, as_of=AS_OF, trace=True).credentials[0].routes
+    assert [r.criteria[0].trace.inputs for r in nothing] == [(("work_experience", None),), (("certifications", None),)]
