@@ -666,3 +666,63 @@ def test_the_trace_shows_each_record_read_as_given_with_nothing_added(tmp_path: 
     )
     nothing = book.evaluate({}, as_of=AS_OF, trace=True).credentials[0].routes
     assert [r.criteria[0].trace.inputs for r in nothing] == [(("work_experience", None),), (("certifications", None),)]
+
+
+FULL_TIME_YEAR = """\
+criteria:
+  full-time-year:
+    label: At least 12 months of full-time laboratory work
+    measure: {kind: experience, roles: [laboratory-assistant], total: months, min_hours_per_week: 35}
+    test: {at_least: 12}
+    cite: {source: doc}
+routes:
+  - {id: work, label: Work, criteria: [full-time-year]}
+"""
+
+
+@pytest.mark.parametrize("order", [1, -1])
+def test_a_part_time_job_is_left_out_and_the_jobs_after_it_still_count(tmp_path: Path, order: int) -> None:
+    book = book_with(tmp_path, FULL_TIME_YEAR)
+    part_time = {**LAB_JOB, "start_date": "2024-01-01", "end_date": "2024-12-31", "hours_per_week": 20}
+    jobs = [part_time, LAB_JOB][::order]
+    criterion = answer(book, {"work_experience": jobs}).routes[0].criteria[0]
+    assert criterion.status == "met" and criterion.measured.low == pytest.approx(12, abs=0.1)
+    assert answer(book, {"work_experience": [part_time]}).routes[0].criteria[0].status == "unmet"
+
+
+AGE_SINCE_AREAS = """\
+criteria:
+  adult:
+    label: Is at least 18
+    measure: age
+    test: {at_least: 18}
+    cite: {source: doc}
+  work-since:
+    label: At least 6 months of laboratory work since completing the program
+    measure: {kind: experience, roles: [clinical-laboratory], total: months, since: program.completion_date}
+    test: {at_least: 6}
+    cite: {source: doc}
+  chemistry:
+    label: Has worked in chemistry
+    measure: {kind: experience_areas, roles: [clinical-laboratory]}
+    test: {includes_all: [chemistry]}
+    cite: {source: doc}
+routes:
+  - {id: of-age, label: Of age, criteria: [adult]}
+  - {id: since, label: Since the program, criteria: [work-since]}
+  - {id: areas, label: Areas, criteria: [chemistry]}
+"""
+
+
+def test_the_trace_names_each_fact_a_measure_read_and_areas_not_given_are_asked_for(tmp_path: Path) -> None:
+    book = book_with(tmp_path, AGE_SINCE_AREAS)
+    job = {"role": "clinical-laboratory", "start_date": "2025-01-01", "hours_per_week": 40.0}
+    program = {"discipline": "medical-laboratory-technician", "status": "completed", "completion_date": "2026-01-15"}
+    applicant = {"birth_date": "2000-01-02", "programs": [program], "work_experience": [job]}
+    routes = book.evaluate(applicant, as_of=AS_OF, trace=True).credentials[0].routes
+    adult, since, areas = (r.criteria[0] for r in routes)
+    assert adult.trace.inputs == (("birth_date", "2000-01-02"),)
+    # the date work is counted from, then the jobs
+    assert since.status == "met"
+    assert since.trace.inputs == (("programs[0].completion_date", "2026-01-15"), ("work_experience[0]", job))
+    assert areas.status == "unknown" and areas.missing == ("work_experience[0].lab_areas",)
