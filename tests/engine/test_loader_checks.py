@@ -457,8 +457,8 @@ def test_a_threshold_in_exponent_notation_is_refused(tmp_path: Path) -> None:
     load_rule_set(root)  # valid as a file...
     with pytest.raises(RuleSetError) as caught:  # ...but durable-rules cannot read 1e-05
         load_rulebook(root)
-    assert [p.message for p in caught.value.problems] == [
-        "a threshold needs exponent notation; durable-rules rejects it"
+    assert [(p.path, p.message) for p in caught.value.problems] == [
+        ("credentials/test/bad.yaml", "a threshold needs exponent notation; durable-rules rejects it")
     ]
 
 

@@ -707,10 +707,16 @@ criteria:
     measure: {kind: experience_areas, roles: [clinical-laboratory]}
     test: {includes_all: [chemistry]}
     cite: {source: doc}
+  recent:
+    label: Completed the program within the last 4 years
+    measure: {kind: time_since, date: program.completion_date}
+    test: {at_most: {years: 4}}
+    cite: {source: doc}
 routes:
   - {id: of-age, label: Of age, criteria: [adult]}
   - {id: since, label: Since the program, criteria: [work-since]}
   - {id: areas, label: Areas, criteria: [chemistry]}
+  - {id: graduate, label: Recent graduate, criteria: [recent]}
 """
 
 
@@ -720,9 +726,11 @@ def test_the_trace_names_each_fact_a_measure_read_and_areas_not_given_are_asked_
     program = {"discipline": "medical-laboratory-technician", "status": "completed", "completion_date": "2026-01-15"}
     applicant = {"birth_date": "2000-01-02", "programs": [program], "work_experience": [job]}
     routes = book.evaluate(applicant, as_of=AS_OF, trace=True).credentials[0].routes
-    adult, since, areas = (r.criteria[0] for r in routes)
+    adult, since, areas, recent = (r.criteria[0] for r in routes)
     assert adult.trace.inputs == (("birth_date", "2000-01-02"),)
     # the date work is counted from, then the jobs
     assert since.status == "met"
     assert since.trace.inputs == (("programs[0].completion_date", "2026-01-15"), ("work_experience[0]", job))
     assert areas.status == "unknown" and areas.missing == ("work_experience[0].lab_areas",)
+    # a completion date is read with the program's status (a status contradicting the date leaves it open)
+    assert recent.trace.inputs == (("programs[0].completion_date", "2026-01-15"), ("programs[0].status", "completed"))
