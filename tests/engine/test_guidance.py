@@ -677,6 +677,21 @@ def _verdict_changes(book: Rulebook, applicant: dict[str, Any], start: dt.date, 
     return out
 
 
+def _timeline_checked(book: Rulebook, applicant: dict[str, Any], as_of: dt.date, horizon: dt.date) -> Any:
+    """The credential's guidance, once its timeline is shown to be the day-by-day verdict changes."""
+    found = guidance_of(book, applicant, as_of, "test.cred")
+    assert [(c.on, c.status) for c in found.timeline] == _verdict_changes(book, applicant, as_of, horizon)
+    return found
+
+
+def _lab_jobs(jobs: list[tuple[str, str | None]]) -> list[dict[str, Any]]:
+    """Full-time clinical-laboratory jobs from (start, end) pairs (end None: ongoing)."""
+    return [
+        {"role": "clinical-laboratory", "start_date": start, "end_date": end, "hours_per_week": 40}
+        for start, end in jobs
+    ]
+
+
 @pytest.mark.parametrize(
     ("jobs", "as_of", "changes"),
     [
@@ -699,15 +714,8 @@ def test_the_days_a_windowed_experience_total_crosses_its_bound_are_the_timeline
     # `_job_events`: the days a job starts or ends and the days the window's start passes a job's edges; the
     # crossings between them are found by bisection. Each is checked against a day-by-day evaluation.
     book = load_rulebook(make_rule_set(tmp_path, credential(RECENT_WORK)))
-    applicant = {
-        "work_experience": [
-            {"role": "clinical-laboratory", "start_date": start, "end_date": end, "hours_per_week": 40}
-            for start, end in jobs
-        ]
-    }
-    found = guidance_of(book, applicant, as_of, "test.cred")
-    horizon = dt.date(as_of.year + 4, as_of.month, 1)
-    assert [(c.on, c.status) for c in found.timeline] == _verdict_changes(book, applicant, as_of, horizon)
+    applicant = {"work_experience": _lab_jobs(jobs)}
+    found = _timeline_checked(book, applicant, as_of, dt.date(as_of.year + 4, as_of.month, 1))
     assert [c.status for c in found.timeline] == changes
     eligible = [c.on for c in found.timeline if c.status == Verdict.ELIGIBLE]
     ended = [c.on - dt.timedelta(days=1) for c in found.timeline if c.status != Verdict.ELIGIBLE]
@@ -779,13 +787,9 @@ def test_experience_since_a_date_is_eligible_the_day_the_total_since_it_is_reach
     status = "completed" if dt.date.fromisoformat(completed) <= AS_OF else "in-progress"
     applicant = {
         "programs": [{"discipline": "medical-laboratory-technician", "status": status, "completion_date": completed}],
-        "work_experience": [
-            {"role": "clinical-laboratory", "start_date": start, "end_date": end, "hours_per_week": 40}
-            for start, end in jobs
-        ],
+        "work_experience": _lab_jobs(jobs),
     }
-    found = guidance_of(book, applicant, AS_OF, "test.cred")
-    assert [(c.on, c.status) for c in found.timeline] == _verdict_changes(book, applicant, AS_OF, dt.date(2028, 6, 1))
+    found = _timeline_checked(book, applicant, AS_OF, dt.date(2028, 6, 1))
     assert [c.status for c in found.timeline] == changes
     assert found.eligible_from == found.timeline[0].on
     # six months of work counted from the completion date, not from the job's start
@@ -825,6 +829,5 @@ def test_a_windowed_total_that_falls_then_rises_again_has_every_change_on_the_ti
             {"role": "clinical-laboratory", "start_date": second_job, "hours_per_week": 20},
         ]
     }
-    found = guidance_of(book, applicant, AS_OF, "test.cred")
-    assert [(c.on, c.status) for c in found.timeline] == _verdict_changes(book, applicant, AS_OF, dt.date(2029, 1, 1))
+    found = _timeline_checked(book, applicant, AS_OF, dt.date(2029, 1, 1))
     assert [c.status for c in found.timeline] == changes
