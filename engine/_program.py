@@ -11,7 +11,8 @@ is shaped by what was measured here (see ``benchmarks/README.md``):
 * one fact may satisfy at most 64 sibling conditions (error 303): a chunk holds at most 60 rules;
 * ``create_ruleset`` hangs forever with 512 or more distinct sibling values at one level: chunks are
   few, and the loader would have to exceed thousands of criteria to come near;
-* a fact holds at most 255 properties (error 302): a chunk holds at most 200 slots.
+* a fact holds at most 255 properties (error 302): every slot carries at least one rule, so a chunk of at
+  most 60 rules has at most 60 slots.
 
 A value that is only partly known is sent more than once, each candidate in a fact of its own whose item
 code ``i`` is ``record * 8 + candidate``: the low bound (candidate 0) and the high bound (1) of a partly
@@ -48,7 +49,6 @@ from ._ruleset import RuleSet
 __all__ = ["CANDIDATES", "Program", "encode_value"]
 
 MAX_RULES_PER_CHUNK = 60
-MAX_SLOTS_PER_CHUNK = 200
 MAX_CHUNKS = 400
 # create_ruleset failed (error 106) between 3,000 and 5,000 rules in probes on this engine version.
 MAX_RULES = 3000
@@ -172,7 +172,6 @@ class Program:
         slot_of_test: dict[tuple[str, tuple[tuple[str, Any], ...]], Slot] = {}
         chunk_scope: list[str] = []
         chunk_rules: list[int] = []
-        chunk_slots: list[int] = []
         for sig in sorted(measures, key=lambda s: (measures[s].scope, s)):
             measure = measures[sig]
             ops_list = distinct.get(sig, [])
@@ -182,14 +181,11 @@ class Program:
                     chunk_scope
                     and chunk_scope[-1] == measure.scope
                     and chunk_rules[-1] + len(group) <= MAX_RULES_PER_CHUNK
-                    and chunk_slots[-1] < MAX_SLOTS_PER_CHUNK
                 )
                 if not fits:
                     chunk_scope.append(measure.scope)
                     chunk_rules.append(0)
-                    chunk_slots.append(0)
                 chunk_rules[-1] += len(group)
-                chunk_slots[-1] += 1
                 index = len(self.slots)
                 slot = Slot(index, measure, len(chunk_scope) - 1, f"m{index}")
                 self.slots.append(slot)

@@ -47,6 +47,32 @@ def test_a_measure_with_more_distinct_tests_than_a_chunk_holds_is_spread_over_sl
         assert result[f"test.cred.h{i}"] == ("met" if i <= 75 else "unmet"), i
 
 
+def test_measures_of_one_scope_share_chunks_of_at_most_60_rules_and_all_met_still_evaluate(tmp_path: Path) -> None:
+    # Three program measures of 30 tests each: the first two fill one chunk (60 rules), the third starts the
+    # next. One fact may satisfy at most 64 sibling conditions (error 303), so a chunk of 90 rules all met by
+    # one program fails to evaluate; one chunk per measure would send more facts than needed. Chunks are numbered
+    # from 0: the sentinel fact is -1, and its rule would fire on every fact of a chunk numbered -1.
+    fields = ("clock_hours", "clinical_hours", "didactic_hours")
+    criteria = "".join(
+        f"  {f[:3]}{i}:\n    label: At least {i} {f}\n    measure: program.{f}\n"
+        f"    test: {{at_least: {i}}}\n    cite: {{source: doc}}\n"
+        for f in fields
+        for i in range(1, 31)
+    )
+    ids = ", ".join(f"{f[:3]}{i}" for f in fields for i in range(1, 31))
+    rules = credential(f"criteria:\n{criteria}routes:\n  - {{id: all, label: All, criteria: [{ids}]}}\n")
+    book = load_rulebook(make_rule_set(tmp_path, rules))
+    program = book.program
+    rules_per_chunk: dict[int, set[str]] = {}
+    for key, slot in program.slot_of.items():
+        rules_per_chunk.setdefault(slot.chunk, set()).add(program.rule_of[key])
+    assert sorted(len(names) for names in rules_per_chunk.values()) == [30, 60]
+    assert program.chunk_count == 2 and sorted(rules_per_chunk) == [0, 1]
+    result = statuses(book, {"programs": [{"discipline": "other", **dict.fromkeys(fields, 100)}]})
+    assert result["credential"] == "eligible"
+    assert all(result[f"test.cred.{f[:3]}{i}"] == "met" for f in fields for i in range(1, 31))
+
+
 def test_the_rule_set_is_the_one_credcheck_rules_dir_names_else_the_bundled_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

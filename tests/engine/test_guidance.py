@@ -514,6 +514,41 @@ def test_with_no_program_listed_an_applicant_member_of_a_program_group_still_dat
     assert found.next_steps[0].action == Action.WAIT
 
 
+def test_a_route_an_unchanging_fact_keeps_unmet_does_not_crowd_the_live_routes_days_out_of_the_timeline(
+    tmp_path: Path,
+) -> None:
+    # Route `waits` needs an ABHES program and 1 to 50 months since completing it: the applicant's program is
+    # CAAHEP-accredited, which never changes, so its 50 monthly days are no candidate days. Were they, the
+    # 48 earliest candidate days (guidance's bound) would all be theirs, and the 21st birthday, 55 months
+    # ahead, on which route `age` is met, would be missed.
+    waits = "".join(
+        f"  w{k}:\n    label: {k} months since completion\n"
+        f"    measure: {{kind: time_since, date: program.completion_date}}\n"
+        f"    test: {{at_least: {{months: {k}}}}}\n    cite: {{source: doc}}\n"
+        for k in range(1, 51)
+    )
+    rules = credential(
+        "criteria:\n"
+        "  abhes:\n    label: An ABHES program\n    measure: program.accreditor\n"
+        "    test: {one_of: [ABHES]}\n    cite: {source: doc}\n"
+        "  adult:\n    label: Is at least 21\n    measure: age\n    test: {at_least: 21}\n    cite: {source: doc}\n"
+        f"{waits}routes:\n"
+        f"  - {{id: waits, label: Waits, criteria: [abhes, {', '.join(f'w{k}' for k in range(1, 51))}]}}\n"
+        "  - {id: age, label: Age, criteria: [adult]}\n"
+    )
+    book = load_rulebook(make_rule_set(tmp_path, rules))
+    birthday = dt.date(2031, 6, 23)  # 21 years old 55 months after AS_OF
+    applicant = {
+        "birth_date": birthday.replace(year=birthday.year - 21).isoformat(),
+        "programs": [{"discipline": "other", "accreditor": "CAAHEP", "completion_date": AS_OF.isoformat()}],
+    }
+    found = guidance_of(book, applicant, AS_OF, "test.cred")
+    assert found.status == Verdict.INELIGIBLE
+    assert found.eligible_from == birthday
+    assert verdict_on(book, applicant, AS_OF, birthday, "test.cred") == Verdict.ELIGIBLE
+    assert verdict_on(book, applicant, AS_OF, birthday - dt.timedelta(days=1), "test.cred") == Verdict.INELIGIBLE
+
+
 def _hours_credential(test: str) -> dict[str, str]:
     return credential(f"""\
 criteria:
@@ -756,6 +791,17 @@ def test_a_credential_earned_within_a_window_is_eligible_to_the_windows_last_day
     assert [(c.on, c.status) for c in found.timeline] == [(until + dt.timedelta(days=1), Verdict.INELIGIBLE)]
     assert verdict_on(book, applicant, as_of, until, "test.cred") == Verdict.ELIGIBLE
     assert verdict_on(book, applicant, as_of, until + dt.timedelta(days=1), "test.cred") != Verdict.ELIGIBLE
+
+
+def test_a_credential_dated_ahead_dates_the_eligibility_on_the_day_it_is_earned(tmp_path: Path) -> None:
+    # Guidance's own reading of `includes_any` finds the day the credential enters its window (no event
+    # marks it; only leaving the window is one): a reading that never holds would miss the eligibility.
+    book = load_rulebook(make_rule_set(tmp_path, credential(RECENT_MLS)))
+    earned = AS_OF + dt.timedelta(days=30)
+    applicant = {"certifications": [{"credential": "ascpi.mls", "earned_date": earned.isoformat(), "status": "active"}]}
+    found = guidance_of(book, applicant, AS_OF, "test.cred")
+    assert found.status == Verdict.INELIGIBLE and found.eligible_from == earned
+    assert verdict_on(book, applicant, AS_OF, earned - dt.timedelta(days=1), "test.cred") == Verdict.INELIGIBLE
 
 
 WORK_SINCE_PROGRAM = """\
