@@ -111,7 +111,7 @@ $(AXE): | $(STAMP)
 
 messages: page-messages
 	$(BIN)/pybabel extract -F api/babel.cfg -k N_:1,2 --add-location=file --sort-by-file --omit-header -o api/locale/messages.pot .
-	$(BIN)/pybabel update -D messages -i api/locale/messages.pot -d api/locale -l es --ignore-obsolete
+	$(BIN)/pybabel update -D messages -i api/locale/messages.pot -d api/locale -l es --ignore-obsolete -w 120
 
 rule-texts: $(STAMP)
 	$(BIN)/python -m api.rules_text update

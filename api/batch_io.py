@@ -196,6 +196,7 @@ PHRASES = frozenset(
         _("applicants"),
         _("columns"),
         _("credentials"),
+        _("line"),  # of the input file: "line 4, `birth_date`: ..."
         *(text for pair in ABOUT for text in pair),
     )
 )
@@ -459,18 +460,21 @@ def _problem(item_id: str, errors: list[dict[str, str]]) -> dict[str, Any]:
 
 
 class _CellError(Exception):
-    def __init__(self, message: str, kind: str = "value_error") -> None:
+    """Why a cell cannot be read: a message of the `messages` catalogue (in English, its id) and its values,
+    worded in the reader's language when the row is reported."""
+
+    def __init__(self, message: str, kind: str = "value_error", **values: Any) -> None:
         super().__init__(message)
-        self.message, self.kind = message, kind
+        self.message, self.kind, self.values = message, kind, values
 
 
 _NUMBER = re.compile(r"[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?|[+-]?\.\d+")
 _ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _US_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
 _SHORT_YEAR = re.compile(r"\d{1,2}/\d{1,2}/\d{2}")
-_YES = {"yes", "y", "true", "t", "1"}
+_YES = {"yes", "y", "true", "t", "1", "sí", "si"}
 _NO = {"no", "n", "false", "f", "0"}
-DATE_FORMS = "MM/DD/YYYY or YYYY-MM-DD"
+DATE_FORMS = _("MM/DD/YYYY or YYYY-MM-DD")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -515,11 +519,13 @@ def _convert(kind: _Kind, text: str, slash: list[tuple[int, int]]) -> Any:
                 _spelling(text), [v for v in kind.values if kind.values[v]], n=1, cutoff=SIMILAR
             )
             if near:
-                raise _CellError(f"not a value of this column; did you mean `{kind.values[near[0]]}`?", "enum")
-            shown = ", ".join(kind.allowed[:12]) + (
-                f" ({len(kind.allowed) - 12} more)" if len(kind.allowed) > 12 else ""
-            )
-            raise _CellError(f"expected one of: {shown}", "enum")
+                message = _("not a value of this column; did you mean `{value}`?")
+                raise _CellError(message, "enum", value=kind.values[near[0]])
+            shown = ", ".join(kind.allowed[:12])
+            if len(kind.allowed) > 12:
+                more = len(kind.allowed) - 12
+                raise _CellError(_("expected one of: {values} ({count} more)"), "enum", values=shown, count=more)
+            raise _CellError(_("expected one of: {values}"), "enum", values=shown)
         return value
     if kind.name == "bool":
         lowered = text.casefold()
@@ -527,10 +533,10 @@ def _convert(kind: _Kind, text: str, slash: list[tuple[int, int]]) -> Any:
             return True
         if lowered in _NO:
             return False
-        raise _CellError("expected yes or no", "bool_parsing")
+        raise _CellError(_("expected yes or no"), "bool_parsing")
     if kind.name in ("int", "float"):
         if not _NUMBER.fullmatch(text):
-            raise _CellError("expected a number (e.g. 1,200 or 12.5)", "number_parsing")
+            raise _CellError(_("expected a number (e.g. 1,200 or 12.5)"), "number_parsing")
         number = float(text.replace(",", ""))
         return int(number) if number.is_integer() else number
     if kind.name == "date":
@@ -546,17 +552,18 @@ def _date(text: str, slash: list[tuple[int, int]]) -> str:
         match = _US_DATE.fullmatch(text)
         if not match:
             if _SHORT_YEAR.fullmatch(text):
-                raise _CellError("a two-digit year is ambiguous: write the year in full (MM/DD/YYYY)", "date_parsing")
-            raise _CellError(f"expected a date as {DATE_FORMS}", "date_parsing")
+                two_digits = _("a two-digit year is ambiguous: write the year in full (MM/DD/YYYY)")
+                raise _CellError(two_digits, "date_parsing")
+            raise _CellError(_("expected a date as {forms}"), "date_parsing", forms=DATE_FORMS)
         month, day, year = (int(g) for g in match.groups())
         if 12 < month <= 31 and 1 <= day <= 12:
             slash.append((month, day))  # evidence that the file writes dates day first
-            message = f"this date reads only as day first (DD/MM/YYYY): write it as {DATE_FORMS}"
-            raise _CellError(message, "date_parsing")
+            message = _("this date reads only as day first (DD/MM/YYYY): write it as {forms}")
+            raise _CellError(message, "date_parsing", forms=DATE_FORMS)
     try:
         iso = dt.date(year, month, day).isoformat()
     except ValueError:
-        raise _CellError("not a calendar date (month or day out of range)", "date_parsing") from None
+        raise _CellError(_("not a calendar date (month or day out of range)"), "date_parsing") from None
     if not _ISO_DATE.fullmatch(text):
         slash.append((month, day))
     return iso
@@ -650,7 +657,7 @@ def _read_csv(text: str, name: str, model: type[BaseModel], max_rows: int | None
     for line, record in records:
         entry = _Read(line, record)
         if any(cell.strip() for cell in record[len(header) :]):
-            too_many = _CellError("more cells than the header has columns (quote a value with a comma)")
+            too_many = _CellError(_("more cells than the header has columns (quote a value with a comma)"))
             entry.errors.append((_ROOT, too_many))
         for column in columns:
             cell = record[column.index] if column.index < len(record) else ""
@@ -670,12 +677,12 @@ def _read_csv(text: str, name: str, model: type[BaseModel], max_rows: int | None
     # whose day and month could be swapped is ambiguous.
     day_first = next((s for s in slashes if s.first > 12), None)
     if day_first is not None:
-        witness = f"line {read[day_first.row].line}, `{day_first.column.header}`"
-        message = f"ambiguous date: the file also has day-first dates ({witness}); write it as YYYY-MM-DD"
+        witness = say(_("line {line}, `{column}`"), line=read[day_first.row].line, column=day_first.column.header)
+        message = _("ambiguous date: the file also has day-first dates ({witness}); write it as YYYY-MM-DD")
         for s in slashes:
             if s.first <= 12 and s.second <= 12 and s.first != s.second:
                 read[s.row].values.pop(s.column.path, None)
-                read[s.row].errors.append((s.column.path, _CellError(message, "date_parsing")))
+                read[s.row].errors.append((s.column.path, _CellError(message, "date_parsing", witness=witness)))
 
     rows = []
     for entry in read:
@@ -683,7 +690,11 @@ def _read_csv(text: str, name: str, model: type[BaseModel], max_rows: int | None
         note_cells = tuple(entry.record[i] if i < len(entry.record) else "" for i, _ in notes)
         if entry.errors:
             reported = tuple(
-                {"field": (_APPLICANT / _to_api(path, lists)).api(), "message": error.message, "type": error.kind}
+                {
+                    "field": (_APPLICANT / _to_api(path, lists)).api(),
+                    "message": _cell_message(error, say),
+                    "type": error.kind,
+                }
                 for path, error in entry.errors
             )
             rows.append(BatchRow(entry.id, entry.line, note_cells, None, reported, lists))
@@ -691,6 +702,12 @@ def _read_csv(text: str, name: str, model: type[BaseModel], max_rows: int | None
             rows.append(BatchRow(entry.id, entry.line, note_cells, applicant, (), lists))
     headers = {c.path: c.header for c in columns}
     return BatchInput(name, "csv", tuple(h for _, h in notes), tuple(rows), headers)
+
+
+def _cell_message(error: _CellError, say: Say) -> str:
+    """A cell's problem in the reader's language (the allowed values and the column's own words as written)."""
+    values = {k: say(v) if k == "forms" else v for k, v in error.values.items()}
+    return say(error.message, **values)
 
 
 def _assemble(
@@ -877,7 +894,7 @@ class _Table:
             f"`{self.batch.locate(row, e['field'])}`: {e['message']}" if e["field"] != "applicant" else e["message"]
             for e in problem.get("errors", ())
         ]
-        return f"line {row.line}, " + ("; ".join(where) or problem.get("detail", "invalid"))
+        return f"{self.text('phrase', 'line')} {row.line}, " + ("; ".join(where) or problem.get("detail", "invalid"))
 
     def row(self, row: BatchRow, result: dict[str, Any]) -> list[str]:
         text = self.text

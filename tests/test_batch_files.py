@@ -335,6 +335,15 @@ def test_day_first_dates_make_swappable_slash_dates_of_the_file_ambiguous() -> N
         "programs": [{"discipline": "ekg", "completion_date": "2026-06-13"}],
     }
     assert c.applicant is None and "day first" in c.errors[0]["message"]
+    (spanish, *_) = read_csv_text(
+        "id,birth_date,programs.0.discipline,programs.0.completion_date\n"
+        "a,03/04/1999,ekg,2026-04-03\nc,1999-03-04,ekg,25/03/2026\n",
+        language="es",
+    ).rows
+    assert spanish.errors[0]["message"] == (
+        "fecha ambigua: el archivo también tiene fechas con el día primero (línea 3, `programs.0.completion_date`);"
+        " escríbala como AAAA-MM-DD"
+    )
     # without a day-first date in the file, 03/04/1999 is March 4 (the documented US form)
     assert read_csv_text("birth_date\n03/04/1999\n").rows[0].applicant == {"birth_date": "1999-03-04"}
 
@@ -371,6 +380,44 @@ def test_unreadable_values_fail_their_row_naming_line_and_column_as_written_neve
     api = "applicant." + re.sub(r"\.(\d+)", r"[\1]", column)
     assert [e["field"] for e in problem["errors"]] == [api]
     assert SECRET not in json.dumps(problem)
+
+
+@pytest.mark.parametrize(
+    ("column", "cell", "message"),
+    [
+        ("birth_date", f"{SECRET}", "se esperaba una fecha en formato MM/DD/AAAA o AAAA-MM-DD"),
+        ("birth_date", "3/14/99", "un año de dos cifras es ambiguo: escriba el año completo (MM/DD/AAAA)"),
+        ("birth_date", "02/30/2001", "no es una fecha del calendario (mes o día fuera de rango)"),
+        ("birth_date", "25/03/2001", "esta fecha solo se lee con el día primero (DD/MM/AAAA): escríbala como"),
+        ("programs.0.clock_hours", f"12 {SECRET}", "se esperaba un número (por ejemplo, 1,200 o 12.5)"),
+        ("programs.0.military", f"{SECRET}", "se esperaba sí o no"),
+        ("programs.0.accreditor", f"{SECRET}", "se esperaba uno de estos valores: CAAHEP, ABHES, NAACLS, other, none"),
+        ("programs.0.accreditor", "CAAHEPP", "no es un valor de esta columna; ¿quiso decir `CAAHEP`?"),
+    ],
+)
+def test_a_spanish_results_file_says_why_a_cell_is_unreadable_in_spanish_with_the_same_machine_fields(
+    tmp_path: Path, column: str, cell: str, message: str
+) -> None:
+    content = f'id,programs.0.discipline,{column}\nbad,ekg,"{cell}"\n'
+    (english,) = csv_rows(run(tmp_path, content, "en.csv", "--credential", "nha.cet"))
+    (spanish,) = csv_rows(run(tmp_path, content, "es.csv", "--credential", "nha.cet", "--lang", "es"))
+    assert english["error"].startswith(f"line 2, `{column}`: ")
+    assert spanish["error"].startswith(f"línea 2, `{column}`: {message}")
+    assert SECRET not in spanish["error"]
+
+    def problem(lang: str) -> dict[str, Any]:
+        out = run(tmp_path, content, f"{lang}.jsonl", "--credential", "nha.cet", "--lang", lang)
+        return json.loads(out.read_text().splitlines()[0])["problem"]
+
+    en, es = problem("en"), problem("es")
+    machine = [{k: v for k, v in e.items() if k != "message"} for e in en["errors"]]
+    assert machine == [{k: v for k, v in e.items() if k != "message"} for e in es["errors"]]
+    assert [e["message"] for e in es["errors"]] != [e["message"] for e in en["errors"]]
+
+
+def test_a_yes_or_no_column_reads_si_as_yes() -> None:
+    batch = read_csv_text("programs.0.military\nsí\nSi\nno\n")
+    assert [r.applicant for r in batch.rows] == [{"programs": [{"military": v}]} for v in (True, True, False)]
 
 
 def test_engine_validation_errors_are_named_by_the_files_columns(tmp_path: Path) -> None:
