@@ -706,10 +706,11 @@ def _job_events(
             edges = [entry.start_date] + ([entry.end_date + one] if entry.end_date is not None else [])
             out.update(edges)
             if within is not None:
-                months = within.amount * (12 if within.unit == "years" else 1) if within.unit != "days" else 0
                 for edge in edges:
-                    ahead = edge + dt.timedelta(days=within.amount) if within.unit == "days" else None
-                    ahead = ahead or _dates.add_months(edge, months)
+                    if within.unit == "days":
+                        ahead = edge + dt.timedelta(days=within.amount)
+                    else:
+                        ahead = _dates.add_months(edge, within.amount * (12 if within.unit == "years" else 1))
                     out.update((ahead - one, ahead, ahead + one))
         if since_get is not None and since_attr is not None:
             record, _ = since_get(applicant, index)

@@ -793,6 +793,17 @@ def test_a_credential_earned_within_a_window_is_eligible_to_the_windows_last_day
     assert verdict_on(book, applicant, as_of, until + dt.timedelta(days=1), "test.cred") != Verdict.ELIGIBLE
 
 
+def test_a_window_counted_in_days_ends_the_eligibility_on_its_last_day(tmp_path: Path) -> None:
+    # `earned_within: {days: 90}`: earned on 2026-10-01, the credential counts through 2026-12-30 (90 days on).
+    book = load_rulebook(make_rule_set(tmp_path, credential(RECENT_MLS.replace("{years: 1}", "{days: 90}"))))
+    applicant = {"certifications": [{"credential": "ascpi.mls", "earned_date": "2026-10-01", "status": "active"}]}
+    last = dt.date(2026, 12, 30)
+    found = guidance_of(book, applicant, AS_OF, "test.cred")
+    assert found.status == Verdict.ELIGIBLE and found.eligible_until == last
+    assert verdict_on(book, applicant, AS_OF, last, "test.cred") == Verdict.ELIGIBLE
+    assert verdict_on(book, applicant, AS_OF, last + dt.timedelta(days=1), "test.cred") == Verdict.INELIGIBLE
+
+
 def test_a_credential_dated_ahead_dates_the_eligibility_on_the_day_it_is_earned(tmp_path: Path) -> None:
     # Guidance's own reading of `includes_any` finds the day the credential enters its window (no event
     # marks it; only leaving the window is one): a reading that never holds would miss the eligibility.
