@@ -387,12 +387,12 @@ def test_unreadable_values_fail_their_row_naming_line_and_column_as_written_neve
     [
         ("birth_date", f"{SECRET}", "se esperaba una fecha en formato MM/DD/AAAA o AAAA-MM-DD"),
         ("birth_date", "3/14/99", "un año de dos cifras es ambiguo: escriba el año completo (MM/DD/AAAA)"),
-        ("birth_date", "02/30/2001", "no es una fecha del calendario (mes o día fuera de rango)"),
-        ("birth_date", "25/03/2001", "esta fecha solo se lee con el día primero (DD/MM/AAAA): escríbala como"),
+        ("birth_date", "02/30/2001", "no es una fecha válida (el mes o el día está fuera de rango)"),
+        ("birth_date", "25/03/2001", "esta fecha solo tiene sentido con el día primero (DD/MM/AAAA): escríbala como"),
         ("programs.0.clock_hours", f"12 {SECRET}", "se esperaba un número (por ejemplo, 1,200 o 12.5)"),
         ("programs.0.military", f"{SECRET}", "se esperaba sí o no"),
         ("programs.0.accreditor", f"{SECRET}", "se esperaba uno de estos valores: CAAHEP, ABHES, NAACLS, other, none"),
-        ("programs.0.accreditor", "CAAHEPP", "no es un valor de esta columna; ¿quiso decir `CAAHEP`?"),
+        ("programs.0.accreditor", "CAAHEPP", "no es un valor válido para esta columna; ¿quiso decir `CAAHEP`?"),
     ],
 )
 def test_a_spanish_results_file_says_why_a_cell_is_unreadable_in_spanish_with_the_same_machine_fields(
