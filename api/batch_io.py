@@ -866,11 +866,43 @@ class WriteSummary:
 _ERRORS_KEPT = 10
 
 
+# The applicant model's messages a row read from a file can still meet (a bound, a whole number, a date's
+# range or order), worded in the results' language: pydantic's own wording for bounds, `engine.applicant`'s
+# for the rest, each read back from the English message with its values. Anything else is shown as it is.
+_BOUND = r"Input should be {} (?P<limit>\S+)"
+_MODEL_MESSAGES = tuple(
+    (kind, re.compile(pattern), message)
+    for kind, pattern, message in (
+        ("greater_than_equal", _BOUND.format("greater than or equal to"),
+         _("Input should be greater than or equal to {limit}")),
+        ("greater_than", _BOUND.format("greater than"), _("Input should be greater than {limit}")),
+        ("less_than_equal", _BOUND.format("less than or equal to"), _("Input should be less than or equal to {limit}")),
+        ("less_than", _BOUND.format("less than"), _("Input should be less than {limit}")),
+        ("value_error", r"expected a whole number", _("expected a whole number")),
+        ("value_error", r"date must be between (?P<low>\S+) and (?P<high>\S+)",
+         _("date must be between {low} and {high}")),
+        ("value_error", r"completion_date is before start_date", _("completion_date is before start_date")),
+        ("value_error", r"end_date is before start_date", _("end_date is before start_date")),
+    )
+)  # fmt: skip
+
+
+def _model_message(error: dict[str, str], say: Say) -> str:
+    for kind, pattern, message in _MODEL_MESSAGES:
+        found = pattern.fullmatch(error["message"]) if error.get("type") == kind else None
+        if found:
+            return say(message, **found.groupdict())
+    return error["message"]
+
+
 class _Table:
     """The rows of the CSV and XLSX outputs (the same in both)."""
 
-    def __init__(self, batch: BatchInput, credentials: Sequence[str], text: Text, as_of: str, rules: str) -> None:
+    def __init__(
+        self, batch: BatchInput, credentials: Sequence[str], text: Text, as_of: str, rules: str, language: str = "en"
+    ) -> None:
         self.batch, self.credentials, self.text = batch, list(credentials), text
+        self.say = _sayer(language)
         self.provenance = [as_of, rules]
         self.header = ["id", *batch.notes, "ok", "error", "eligible"]
         self.kinds = ["id", *("note" for _ in batch.notes), "ok", "error", "eligible"]
@@ -891,7 +923,9 @@ class _Table:
     def error(self, row: BatchRow, result: dict[str, Any]) -> str:
         problem = result.get("problem") or {}
         where = [
-            f"`{self.batch.locate(row, e['field'])}`: {e['message']}" if e["field"] != "applicant" else e["message"]
+            f"`{self.batch.locate(row, e['field'])}`: {_model_message(e, self.say)}"
+            if e["field"] != "applicant"
+            else _model_message(e, self.say)
             for e in problem.get("errors", ())
         ]
         return f"{self.text('phrase', 'line')} {row.line}, " + ("; ".join(where) or problem.get("detail", "invalid"))
@@ -983,7 +1017,7 @@ def write_results(
         raise ValueError(f"unknown output format `{format}` (expected {', '.join(FORMATS)})")
     as_of_text = as_of.isoformat() if isinstance(as_of, dt.date) else str(as_of)
     selected = list(credentials) if credentials else list(rules.credentials)
-    table = _Table(batch, selected, text or rule_set_text(rules, language), as_of_text, rules.version_id)
+    table = _Table(batch, selected, text or rule_set_text(rules, language), as_of_text, rules.version_id, language)
     summary = WriteSummary()
 
     def rows() -> Iterator[tuple[BatchRow, dict[str, Any]]]:

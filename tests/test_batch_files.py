@@ -415,6 +415,27 @@ def test_a_spanish_results_file_says_why_a_cell_is_unreadable_in_spanish_with_th
     assert [e["message"] for e in es["errors"]] != [e["message"] for e in en["errors"]]
 
 
+def test_a_spanish_results_file_words_the_models_errors_in_spanish_with_their_values(tmp_path: Path) -> None:
+    # Values a cell can hold that the applicant model refuses: a bound, a whole number, a date's range, an order.
+    content = (
+        "id,birth_date,programs.0.discipline,programs.0.clock_hours,programs.0.venipunctures,"
+        "work_experience.0.role,work_experience.0.start_date,work_experience.0.end_date\n"
+        "a,1850-01-01,ekg,-5,12.5,medical-assistant,2025-01-01,2024-01-01\n"
+    )
+    (english,) = csv_rows(run(tmp_path, content, "en.csv", "--credential", "nha.cet"))
+    (spanish,) = csv_rows(run(tmp_path, content, "es.csv", "--credential", "nha.cet", "--lang", "es"))
+    assert english["error"] == (
+        "line 2, `birth_date`: date must be between 1900-01-01 and 2100-12-31; `programs.0.clock_hours`: Input"
+        " should be greater than or equal to 0; `programs.0.venipunctures`: expected a whole number;"
+        " `work_experience.0`: end_date is before start_date"
+    )
+    assert spanish["error"] == (
+        "línea 2, `birth_date`: la fecha debe estar entre 1900-01-01 y 2100-12-31; `programs.0.clock_hours`: el"
+        " valor debe ser mayor o igual que 0; `programs.0.venipunctures`: se esperaba un número entero;"
+        " `work_experience.0`: end_date es anterior a start_date"
+    )
+
+
 def test_a_yes_or_no_column_reads_si_as_yes() -> None:
     batch = read_csv_text("programs.0.military\nsí\nSi\nno\n")
     assert [r.applicant for r in batch.rows] == [{"programs": [{"military": v}]} for v in (True, True, False)]
