@@ -276,7 +276,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
     from .batch_io import BatchFileError, format_of, read_items, write_results
     from .i18n import catalogue
-    from .render import _
+    from .render import N_, _
     from .schemas import Detail
     from .serialize import batch_item, encoded_item
 
@@ -346,17 +346,24 @@ def cmd_batch(args: argparse.Namespace) -> int:
         runner.close()
     progress.update(done, final=True)
     elapsed = time.monotonic() - started
+    m = catalogue(args.lang, "messages")
     n = summary.count
-    print(
-        f"{n:,} applicant{'s' if n != 1 else ''} in {elapsed:.1f} s ({n / max(elapsed, 1e-9):,.0f}/s), "
-        f"{summary.failed:,} with errors, "
-        f"as of {as_of}, rules {book.version_id}: {args.output}",
-        file=sys.stderr,
+    done_in = m.ngettext(*N_("{n} applicant in {seconds} s ({rate}/s)", "{n} applicants in {seconds} s ({rate}/s)"), n)
+    with_errors = m.ngettext(*N_("{n} with errors", "{n} with errors"), summary.failed)
+    when = m.gettext(_("as of {date}, rules {rules}")).format(date=as_of, rules=book.version_id)
+    rate = m.number(round(n / max(elapsed, 1e-9)))
+    line = m.gettext(_("{done}, {errors}, {when}: {file}")).format(
+        done=done_in.format(n=m.number(n), seconds=f"{elapsed:.1f}", rate=rate),
+        errors=with_errors.format(n=m.number(summary.failed)),
+        when=when,
+        file=args.output,
     )
+    print(line, file=sys.stderr)
     for error in summary.errors:  # lines and columns, never a value
         print(f"  - {error}", file=sys.stderr)
     if summary.failed > len(summary.errors):
-        print(f"  ... and {summary.failed - len(summary.errors):,} more (see the error column)", file=sys.stderr)
+        more = m.number(summary.failed - len(summary.errors))
+        print("  " + m.gettext(_("... and {count} more (see the error column)")).format(count=more), file=sys.stderr)
     return 0
 
 

@@ -436,6 +436,25 @@ def test_a_spanish_results_file_words_the_models_errors_in_spanish_with_their_va
     )
 
 
+def test_the_batch_commands_closing_summary_is_in_the_results_language(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    content = "id,programs.0.discipline,programs.0.clock_hours\na,ekg,-1\nb,ekg,x\nc,ekg,40\n"
+    run(tmp_path, content, "en.csv", "--credential", "nha.cet")
+    english = capsys.readouterr().err.splitlines()
+    run(tmp_path, content, "es.csv", "--credential", "nha.cet", "--lang", "es")
+    spanish = capsys.readouterr().err.splitlines()
+    assert re.fullmatch(r"3 applicants in \d+\.\d s \([\d,]+/s\), 2 with errors, as of 2026-11-23, rules \S+: .*en\.csv", english[-3])
+    assert re.fullmatch(
+        r"3 solicitantes en \d+\.\d s \([\d,]+/s\), 2 con errores; fecha de evaluación: 2026-11-23; reglas: \S+: .*es\.csv",
+        spanish[-3],
+    )
+    assert spanish[-2:] == [
+        "  - línea 2, `programs.0.clock_hours`: el valor debe ser mayor o igual que 0",
+        "  - línea 3, `programs.0.clock_hours`: se esperaba un número (por ejemplo, 1,200 o 12.5)",
+    ]
+
+
 def test_a_yes_or_no_column_reads_si_as_yes() -> None:
     batch = read_csv_text("programs.0.military\nsí\nSi\nno\n")
     assert [r.applicant for r in batch.rows] == [{"programs": [{"military": v}]} for v in (True, True, False)]
