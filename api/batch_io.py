@@ -196,7 +196,6 @@ PHRASES = frozenset(
         _("applicants"),
         _("columns"),
         _("credentials"),
-        _("line"),  # of the input file: "line 4, `birth_date`: ..."
         *(text for pair in ABOUT for text in pair),
     )
 )
@@ -474,7 +473,6 @@ _US_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
 _SHORT_YEAR = re.compile(r"\d{1,2}/\d{1,2}/\d{2}")
 _YES = {"yes", "y", "true", "t", "1", "sí", "si"}
 _NO = {"no", "n", "false", "f", "0"}
-DATE_FORMS = _("MM/DD/YYYY or YYYY-MM-DD")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -554,12 +552,12 @@ def _date(text: str, slash: list[tuple[int, int]]) -> str:
             if _SHORT_YEAR.fullmatch(text):
                 two_digits = _("a two-digit year is ambiguous: write the year in full (MM/DD/YYYY)")
                 raise _CellError(two_digits, "date_parsing")
-            raise _CellError(_("expected a date as {forms}"), "date_parsing", forms=DATE_FORMS)
+            raise _CellError(_("expected a date as MM/DD/YYYY or YYYY-MM-DD"), "date_parsing")
         month, day, year = (int(g) for g in match.groups())
         if 12 < month <= 31 and 1 <= day <= 12:
             slash.append((month, day))  # evidence that the file writes dates day first
-            message = _("this date reads only as day first (DD/MM/YYYY): write it as {forms}")
-            raise _CellError(message, "date_parsing", forms=DATE_FORMS)
+            message = _("this date reads only as day first (DD/MM/YYYY): write it as MM/DD/YYYY or YYYY-MM-DD")
+            raise _CellError(message, "date_parsing")
     try:
         iso = dt.date(year, month, day).isoformat()
     except ValueError:
@@ -692,7 +690,7 @@ def _read_csv(text: str, name: str, model: type[BaseModel], max_rows: int | None
             reported = tuple(
                 {
                     "field": (_APPLICANT / _to_api(path, lists)).api(),
-                    "message": _cell_message(error, say),
+                    "message": say(error.message, **error.values),
                     "type": error.kind,
                 }
                 for path, error in entry.errors
@@ -702,12 +700,6 @@ def _read_csv(text: str, name: str, model: type[BaseModel], max_rows: int | None
             rows.append(BatchRow(entry.id, entry.line, note_cells, applicant, (), lists))
     headers = {c.path: c.header for c in columns}
     return BatchInput(name, "csv", tuple(h for _, h in notes), tuple(rows), headers)
-
-
-def _cell_message(error: _CellError, say: Say) -> str:
-    """A cell's problem in the reader's language (the allowed values and the column's own words as written)."""
-    values = {k: say(v) if k == "forms" else v for k, v in error.values.items()}
-    return say(error.message, **values)
 
 
 def _assemble(
@@ -922,13 +914,13 @@ class _Table:
 
     def error(self, row: BatchRow, result: dict[str, Any]) -> str:
         problem = result.get("problem") or {}
-        where = [
-            f"`{self.batch.locate(row, e['field'])}`: {_model_message(e, self.say)}"
-            if e["field"] != "applicant"
-            else _model_message(e, self.say)
-            for e in problem.get("errors", ())
-        ]
-        return f"{self.text('phrase', 'line')} {row.line}, " + ("; ".join(where) or problem.get("detail", "invalid"))
+        where = []
+        for e in problem.get("errors", ()):
+            message = _model_message(e, self.say)
+            where.append(f"`{self.batch.locate(row, e['field'])}`: {message}" if e["field"] != "applicant" else message)
+        said = "; ".join(where) or problem.get("detail", "invalid")
+        # the line as a str: a line number is written 1234, not as a quantity (1,234)
+        return self.say(_("line {line}, {problems}"), line=str(row.line), problems=said)
 
     def row(self, row: BatchRow, result: dict[str, Any]) -> list[str]:
         text = self.text

@@ -349,7 +349,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     m = catalogue(args.lang, "messages")
     n = summary.count
     done_in = m.ngettext(*N_("{n} applicant in {seconds} s ({rate}/s)", "{n} applicants in {seconds} s ({rate}/s)"), n)
-    with_errors = m.ngettext(*N_("{n} with errors", "{n} with errors"), summary.failed)
+    with_errors = m.gettext(_("{n} with errors"))
     when = m.gettext(_("as of {date}, rules {rules}")).format(date=as_of, rules=book.version_id)
     rate = m.number(round(n / max(elapsed, 1e-9)))
     line = m.gettext(_("{done}, {errors}, {when}: {file}")).format(
