@@ -400,6 +400,7 @@ class BatchInput:
     notes: tuple[str, ...]  # the note columns' headers, as written, in file order
     rows: tuple[BatchRow, ...]
     columns: dict[FieldPath, str] = dataclasses.field(default_factory=dict)  # a field's path -> its header
+    language: str = "en"  # of its rows' problems
 
     @property
     def items(self) -> list[tuple[str, Any]]:
@@ -412,7 +413,7 @@ class BatchInput:
         source = iter(evaluated)
         for row in self.rows:
             if row.applicant is None:
-                yield row, _problem(row.id, list(row.errors))
+                yield row, _problem(row.id, list(row.errors), self.language)
                 continue
             result = next(source, None)
             if result is None:
@@ -451,11 +452,12 @@ class BatchInput:
         return FieldPath(tuple(file)).column()
 
 
-def _problem(item_id: str, errors: list[dict[str, str]]) -> dict[str, Any]:
-    """An unreadable row, answered as the batch API answers an invalid applicant."""
+def _problem(item_id: str, errors: list[dict[str, str]], language: str) -> dict[str, Any]:
+    """An unreadable row, answered as the batch API answers an invalid applicant (its errors already worded
+    in ``language``)."""
     from .serialize import invalid_item
 
-    return invalid_item(item_id, errors)
+    return invalid_item(item_id, errors, language)
 
 
 class _CellError(Exception):
@@ -788,8 +790,10 @@ def read_items(
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise BatchFileError(name, [say(_("not UTF-8 text"))]) from None
-        return _read_jsonl(text, name, max_rows, say)
-    return _read_csv(_decode(data), name, applicant_model, max_rows, say)
+        batch = _read_jsonl(text, name, max_rows, say)
+    else:
+        batch = _read_csv(_decode(data), name, applicant_model, max_rows, say)
+    return dataclasses.replace(batch, language=catalogue(language).language)
 
 
 # ============================================================================================ writing
@@ -858,35 +862,6 @@ class WriteSummary:
 _ERRORS_KEPT = 10
 
 
-# The applicant model's messages a row read from a file can still meet (a bound, a whole number, a date's
-# range or order), worded in the results' language: pydantic's own wording for bounds, `engine.applicant`'s
-# for the rest, each read back from the English message with its values. Anything else is shown as it is.
-_BOUND = r"Input should be {} (?P<limit>\S+)"
-_MODEL_MESSAGES = tuple(
-    (kind, re.compile(pattern), message)
-    for kind, pattern, message in (
-        ("greater_than_equal", _BOUND.format("greater than or equal to"),
-         _("Input should be greater than or equal to {limit}")),
-        ("greater_than", _BOUND.format("greater than"), _("Input should be greater than {limit}")),
-        ("less_than_equal", _BOUND.format("less than or equal to"), _("Input should be less than or equal to {limit}")),
-        ("less_than", _BOUND.format("less than"), _("Input should be less than {limit}")),
-        ("value_error", r"expected a whole number", _("expected a whole number")),
-        ("value_error", r"date must be between (?P<low>\S+) and (?P<high>\S+)",
-         _("date must be between {low} and {high}")),
-        ("value_error", r"completion_date is before start_date", _("completion_date is before start_date")),
-        ("value_error", r"end_date is before start_date", _("end_date is before start_date")),
-    )
-)  # fmt: skip
-
-
-def _model_message(error: dict[str, str], say: Say) -> str:
-    for kind, pattern, message in _MODEL_MESSAGES:
-        found = pattern.fullmatch(error["message"]) if error.get("type") == kind else None
-        if found:
-            return say(message, **found.groupdict())
-    return error["message"]
-
-
 class _Table:
     """The rows of the CSV and XLSX outputs (the same in both)."""
 
@@ -915,8 +890,8 @@ class _Table:
     def error(self, row: BatchRow, result: dict[str, Any]) -> str:
         problem = result.get("problem") or {}
         where = []
-        for e in problem.get("errors", ()):
-            message = _model_message(e, self.say)
+        for e in problem.get("errors", ()):  # worded in the results' language where they were found
+            message = e["message"]
             where.append(f"`{self.batch.locate(row, e['field'])}`: {message}" if e["field"] != "applicant" else message)
         said = "; ".join(where) or problem.get("detail", "invalid")
         # the line as a str: a line number is written 1234, not as a quantity (1,234)

@@ -218,8 +218,14 @@ def cmd_check(args: argparse.Namespace) -> int:
     try:
         evaluation = book.evaluate(request["applicant"], as_of=as_of, credentials=credentials, state=state)
     except ValidationError as exc:
+        from .i18n import negotiate
+        from .problems import worded_errors
+
+        lang = request.get("lang")
+        language = negotiate(args.lang or (lang if isinstance(lang, str) else None))
         print("credcheck: invalid applicant:", file=sys.stderr)
-        for err in field_errors(exc, "applicant"):  # named as the API names them, without the values
+        # named as the API names them, without the values, worded in the answer's language
+        for err in worded_errors(field_errors(exc, "applicant"), language):
             print(f"  - {err['field']}: {err['message']}", file=sys.stderr)
         return 2
     except (UnknownCredentialError, UnknownStateError) as exc:

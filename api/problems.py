@@ -9,8 +9,9 @@ becomes a generic 500 without internal details; it is logged with the request id
 from __future__ import annotations
 
 import logging
+import re
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import orjson
@@ -22,6 +23,10 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Match
 
 from engine import FieldPath, UnknownCredentialError, UnknownStateError
+
+from .i18n import DEFAULT_LANGUAGE, Catalogue, catalogue, negotiate
+from .render import N_, _
+from .responses import content_language
 
 __all__ = [
     "MAX_JSON_DEPTH",
@@ -36,6 +41,8 @@ __all__ = [
     "problem_response",
     "require_json",
     "unexpected_error",
+    "validation_errors",
+    "worded_errors",
 ]
 
 logger = logging.getLogger("credcheck.api")
@@ -44,20 +51,21 @@ PROBLEM_MEDIA_TYPE = "application/problem+json"
 _BASE = "https://credcheck.dev/problems/"
 
 # type slug -> title. Clients may switch on `type`; these never change meaning.
+# type slug -> title (in English; a problem in another language has its title from the `messages` catalogue).
 PROBLEM_TYPES: dict[str, str] = {
-    "malformed-request": "Malformed request",
-    "invalid-request": "Invalid request",
-    "invalid-applicant": "Invalid applicant",
-    "unauthorized": "Unauthorized",
-    "not-found": "Not found",
-    "method-not-allowed": "Method not allowed",
-    "not-acceptable": "Not acceptable",
-    "payload-too-large": "Payload too large",
-    "unsupported-media-type": "Unsupported media type",
-    "too-many-requests": "Too many requests",
-    "request-timeout": "Request timeout",
-    "internal-error": "Internal error",
-    "unavailable": "Service unavailable",
+    "malformed-request": _("Malformed request"),
+    "invalid-request": _("Invalid request"),
+    "invalid-applicant": _("Invalid applicant"),
+    "unauthorized": _("Unauthorized"),
+    "not-found": _("Not found"),
+    "method-not-allowed": _("Method not allowed"),
+    "not-acceptable": _("Not acceptable"),
+    "payload-too-large": _("Payload too large"),
+    "unsupported-media-type": _("Unsupported media type"),
+    "too-many-requests": _("Too many requests"),
+    "request-timeout": _("Request timeout"),
+    "internal-error": _("Internal error"),
+    "unavailable": _("Service unavailable"),
 }
 
 
@@ -66,7 +74,7 @@ class FieldError(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     field: str = Field(description="Where the error is, e.g. `applicant.programs[0].clock_hours`.")
-    message: str = Field(description="What is wrong with it.")
+    message: str = Field(description="What is wrong with it, in the answer's language (`Content-Language`).")
     type: str = Field(description="Machine-readable error code, e.g. `missing`, `enum`, `greater_than_equal`.")
 
 
@@ -75,7 +83,7 @@ class Problem(BaseModel):
 
     model_config = ConfigDict(extra="allow")
     type: str = Field(description="URI identifying the kind of problem.")
-    title: str = Field(description="Short summary of the kind of problem.")
+    title: str = Field(description="Short summary of the kind of problem (in `Content-Language` when it is sent).")
     status: int = Field(description="HTTP status code.")
     detail: str | None = Field(None, description="Explanation specific to this occurrence.")
     instance: str | None = Field(None, description="The request path.")
@@ -102,12 +110,14 @@ def problem(
     *,
     instance: str | None = _ABSENT,
     errors: list[dict[str, str]] | None = None,
+    language: str = DEFAULT_LANGUAGE,
     **extra: Any,
 ) -> dict[str, Any]:
-    """A problem details object: its ``type`` and ``title`` from ``kind`` (a key of :data:`PROBLEM_TYPES`),
-    ``instance`` (the request path) when given, even as ``None``, ``errors`` when given. Every problem the
-    service sends is built here."""
-    body: dict[str, Any] = {"type": _BASE + kind, "title": PROBLEM_TYPES[kind], "status": status, "detail": detail}
+    """A problem details object: its ``type`` and ``title`` from ``kind`` (a key of :data:`PROBLEM_TYPES`; the
+    title in ``language``), ``instance`` (the request path) when given, even as ``None``, ``errors`` when
+    given. Every problem the service sends is built here."""
+    title = catalogue(language).gettext(PROBLEM_TYPES[kind])
+    body: dict[str, Any] = {"type": _BASE + kind, "title": title, "status": status, "detail": detail}
     if instance is not _ABSENT:
         body["instance"] = instance
     if errors is not None:
@@ -124,17 +134,111 @@ def problem_response(
     *,
     errors: list[dict[str, str]] | None = None,
     headers: dict[str, str] | None = None,
+    language: str | None = None,
     **extra: Any,
 ) -> Response:
-    """A route's problem answer: the problem of ``request`` (its path is the ``instance``)."""
+    """A route's problem answer: the problem of ``request`` (its path is the ``instance``). With ``language``
+    its text is in that language, and its headers say so (``Content-Language``)."""
     instance = request.url.path if request is not None else None
-    body = problem(status, kind, detail, instance=instance, errors=errors, **extra)
+    body = problem(status, kind, detail, instance=instance, errors=errors, language=language or "en", **extra)
+    if language is not None:
+        headers = {**(headers or {}), **content_language(language)}
     return Response(orjson.dumps(body), status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
-def _fields_detail(errors: list[dict[str, str]]) -> str:
+def _fields_detail(errors: list[dict[str, str]], language: str = DEFAULT_LANGUAGE) -> str:
+    messages = catalogue(language)
     n = len(errors)
-    return f"{n} invalid field{'s' if n != 1 else ''}: " + ", ".join(e["field"] for e in errors[:5])
+    return messages.ngettext(*_FIELDS, n).format(n=messages.number(n), fields=", ".join(e["field"] for e in errors[:5]))
+
+
+_FIELDS = N_("{n} invalid field: {fields}", "{n} invalid fields: {fields}")
+
+# A field error's words by its pydantic error type (and, for ``value_error``, the reason the applicant model
+# gives in its context: ``engine.applicant.REASONS``). The values come from the error's context, never from
+# the input. An error of another type keeps pydantic's English message in English ("invalid value" otherwise).
+_BY_TYPE: dict[str, str] = {
+    "missing": _("Field required"),
+    "extra_forbidden": _("Extra inputs are not permitted"),
+    "bool_type": _("Input should be a valid boolean"),
+    "bool_parsing": _("Input should be a valid boolean"),
+    "string_type": _("Input should be a valid string"),
+    "list_type": _("Input should be a valid list"),
+    "dict_type": _("Input should be an object"),
+    "model_type": _("Input should be an object"),
+    "model_attributes_type": _("Input should be an object"),
+    "int_type": _("Input should be a number"),
+    "int_parsing": _("Input should be a number"),
+    "float_type": _("Input should be a number"),
+    "float_parsing": _("Input should be a number"),
+    "enum": _("Input should be {expected}"),
+    "literal_error": _("Input should be {expected}"),
+    "greater_than_equal": _("Input should be greater than or equal to {limit}"),
+    "greater_than": _("Input should be greater than {limit}"),
+    "less_than_equal": _("Input should be less than or equal to {limit}"),
+    "less_than": _("Input should be less than {limit}"),
+}
+_BY_LENGTH: dict[str, tuple[str, str]] = {
+    "string_too_short": N_("String should have at least {n} character", "String should have at least {n} characters"),
+    "string_too_long": N_("String should have at most {n} character", "String should have at most {n} characters"),
+    "too_short": N_("List should have at least {n} item", "List should have at least {n} items"),
+    "too_long": N_("List should have at most {n} item", "List should have at most {n} items"),
+}
+_LENGTH_LIMIT = {"string_too_short": "min_length", "too_short": "min_length"}
+_BY_REASON: dict[str, str] = {
+    "date_time": _("expected a date (YYYY-MM-DD), not a date-time"),
+    "date_format": _("expected a date as a YYYY-MM-DD string"),
+    "calendar_date": _("not a calendar date (month or day out of range)"),
+    "date_range": _("date must be between {low} and {high}"),
+    "json_number": _("expected a JSON number"),
+    "finite_number": _("expected a finite number"),
+    "whole_number": _("expected a whole number"),
+}
+_BY_ORDER: dict[str, str] = {
+    "completion_date": _("completion_date is before start_date"),
+    "end_date": _("end_date is before start_date"),
+}
+_INVALID = _("invalid value")
+_BOUND = {"greater_than_equal": "ge", "greater_than": "gt", "less_than_equal": "le", "less_than": "lt"}
+_QUOTED = re.compile(r"'([^']*)'")
+
+
+def field_message(error: Mapping[str, Any], messages: Catalogue) -> str:
+    """A field error's message in the catalogue's language, from its ``type`` and context (``ctx``); the
+    error's own ``message`` (pydantic's English) for a type without words of ours, in English only."""
+    kind = str(error.get("type", ""))
+    ctx: Mapping[str, Any] = error.get("ctx") or {}
+    if kind == "value_error":
+        reason = ctx.get("reason")
+        if reason == "date_order" and ctx.get("field") in _BY_ORDER:
+            return messages.gettext(_BY_ORDER[ctx["field"]])
+        if reason in _BY_REASON:
+            return messages.gettext(_BY_REASON[reason]).format(low=ctx.get("low"), high=ctx.get("high"))
+    elif kind in _BY_LENGTH:
+        n = ctx.get(_LENGTH_LIMIT.get(kind, "max_length"))
+        if isinstance(n, int):
+            return messages.ngettext(*_BY_LENGTH[kind], n).format(n=messages.number(n))
+    elif kind in _BOUND:
+        limit = ctx.get(_BOUND[kind])
+        if isinstance(limit, int | float):
+            return messages.gettext(_BY_TYPE[kind]).format(limit=messages.number(limit))
+    elif kind in ("enum", "literal_error"):
+        allowed = _QUOTED.findall(str(ctx.get("expected", "")))
+        if allowed:
+            expected = messages.list([f"'{v}'" for v in allowed], style="or")
+            return messages.gettext(_BY_TYPE[kind]).format(expected=expected)
+    elif kind in _BY_TYPE:
+        return messages.gettext(_BY_TYPE[kind])
+    if messages.language == DEFAULT_LANGUAGE and error.get("message"):
+        return str(error["message"])
+    return messages.gettext(_INVALID)
+
+
+def worded_errors(errors: list[dict[str, Any]], language: str = DEFAULT_LANGUAGE) -> list[dict[str, str]]:
+    """Field errors as the wire has them (``field``, ``message``, ``type``), their messages in ``language``:
+    :func:`engine.field_errors`' errors, or those of a request's validation."""
+    messages = catalogue(language)
+    return [{"field": e["field"], "message": field_message(e, messages), "type": e["type"]} for e in errors]
 
 
 def _field_path(loc: tuple[Any, ...]) -> str:
@@ -154,20 +258,37 @@ def _message(error: dict[str, Any]) -> str:
 MAX_JSON_DEPTH = 1024
 
 
-def validation_errors(exc: RequestValidationError) -> tuple[str | None, list[dict[str, str]]]:
-    """Field errors of a validation failure, and why the body is not JSON at all (``None`` if it is)."""
+_MALFORMED = _("The request body is not valid JSON.")
+_TOO_DEEP = _("The request body is nested more than {n} levels deep.")
+
+
+def validation_errors(
+    exc: RequestValidationError, language: str = DEFAULT_LANGUAGE
+) -> tuple[str | None, list[dict[str, str]]]:
+    """Field errors of a validation failure, worded in ``language``, and why the body is not JSON at all
+    (``None`` if it is)."""
+    messages = catalogue(language)
     malformed: str | None = None
     errors = []
     for error in exc.errors():
         kind = str(error.get("type", "invalid"))
+        ctx = error.get("ctx") or {}
         if kind in ("json_invalid", "json_type"):
-            reason = str((error.get("ctx") or {}).get("error", ""))
-            if "depth limit" in reason:
-                malformed = f"The request body is nested more than {MAX_JSON_DEPTH:,} levels deep."
+            if "depth limit" in str(ctx.get("error", "")):
+                malformed = messages.gettext(_TOO_DEEP).format(n=messages.number(MAX_JSON_DEPTH))
             else:
-                malformed = "The request body is not valid JSON."
-        errors.append({"field": _field_path(tuple(error.get("loc", ()))), "message": _message(error), "type": kind})
+                malformed = messages.gettext(_MALFORMED)
+        found = {"type": kind, "ctx": ctx, "message": _message(error)}
+        errors.append({"field": _field_path(tuple(error.get("loc", ()))), "message": field_message(found, messages),
+                       "type": kind})  # fmt: skip
     return malformed, errors
+
+
+def _request_language(request: Request, body: Any) -> str:
+    """The language of a request whose body did not validate: its ``lang`` when that field was readable and
+    supported, else its ``Accept-Language``."""
+    explicit = body.get("lang") if isinstance(body, dict) else None
+    return negotiate(explicit if isinstance(explicit, str) else None, request.headers.get("accept-language"))
 
 
 def _routes(routes: Any) -> Iterator[Any]:
@@ -204,9 +325,10 @@ def _other_slash(app: FastAPI, request: Request) -> str | None:
     return None
 
 
-def item_problem(errors: list[dict[str, str]]) -> dict[str, Any]:
-    """A batch item's invalid fields as a problem details object (the status the item alone would have had)."""
-    return problem(422, "invalid-applicant", _fields_detail(errors), errors=errors)
+def item_problem(errors: list[dict[str, str]], language: str = DEFAULT_LANGUAGE) -> dict[str, Any]:
+    """A batch item's invalid fields (already worded in ``language``) as a problem details object, with the
+    status the item alone would have had."""
+    return problem(422, "invalid-applicant", _fields_detail(errors, language), errors=errors, language=language)
 
 
 async def require_json(request: Request) -> None:
@@ -224,10 +346,12 @@ async def require_json(request: Request) -> None:
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
-        malformed, errors = validation_errors(exc)
+        language = _request_language(request, exc.body)
+        malformed, errors = validation_errors(exc, language)
         if malformed:
-            return problem_response(request, 400, "malformed-request", malformed)
-        return problem_response(request, 422, "invalid-request", _fields_detail(errors), errors=errors)
+            return problem_response(request, 400, "malformed-request", malformed, language=language)
+        detail = _fields_detail(errors, language)
+        return problem_response(request, 422, "invalid-request", detail, errors=errors, language=language)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:

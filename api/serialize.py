@@ -44,6 +44,7 @@ from engine import (
     Verdict,
 )
 
+from .problems import item_problem, worded_errors
 from .render import Renderer, renderer
 from .schemas import Detail
 
@@ -559,7 +560,7 @@ class Serializer:
         self,
         item_id: str,
         evaluation: Evaluation | None,
-        errors: list[dict[str, str]] | None,
+        errors: list[dict[str, Any]] | None,
         *,
         detail: Detail,
         language: str,
@@ -568,7 +569,7 @@ class Serializer:
         empty = {"definitions": None, "sources": None, "verifications": None}
         if evaluation is None:
             assert errors is not None
-            return invalid_item(item_id, errors)
+            return invalid_item(item_id, worded_errors(errors, language), language)
         r = renderer(self.book, language)
         guidance = evaluation.guidance()  # first: the summaries then take its nearest routes
         briefs = [brief(s, g, r, self.shortfall) for s, g in zip(evaluation.summaries(), guidance, strict=True)]
@@ -770,12 +771,11 @@ def failed_item(item_id: str, problem: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def invalid_item(item_id: str, errors: list[dict[str, str]]) -> dict[str, Any]:
-    """A batch item whose facts are invalid: its problem, named fields, no outcome (every batch path, the
-    endpoint's, the CLI's and a registrar file's unreadable rows, answers with this one shape)."""
-    from .problems import item_problem
-
-    return failed_item(item_id, item_problem(errors))
+def invalid_item(item_id: str, errors: list[dict[str, str]], language: str = "en") -> dict[str, Any]:
+    """A batch item whose facts are invalid: its problem, named fields (their messages already in
+    ``language``), no outcome (every batch path, the endpoint's, the CLI's and a registrar file's unreadable
+    rows, answers with this one shape)."""
+    return failed_item(item_id, item_problem(errors, language))
 
 
 def rules_json(evaluation: Evaluation) -> dict[str, str]:
@@ -818,7 +818,7 @@ def batch_item(
     book: Rulebook,
     item_id: str,
     evaluation: Evaluation | None,
-    errors: list[dict[str, str]] | None,
+    errors: list[dict[str, Any]] | None,
     *,
     detail: Detail = Detail.SUMMARY,
     language: str = "en",
@@ -851,7 +851,7 @@ def encoded_item(
     book: Rulebook,
     item_id: str,
     evaluation: Evaluation | None,
-    errors: list[dict[str, str]] | None,
+    errors: list[dict[str, Any]] | None,
     *,
     item: Callable[..., dict[str, Any]] = batch_item,
     detail: Detail = Detail.SUMMARY,

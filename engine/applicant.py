@@ -28,6 +28,7 @@ from pydantic import (
     ValidationError,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from ._paths import FieldPath
 from ._vocab import REQUIRED_VOCABULARIES, Vocabulary, make_enum
@@ -45,30 +46,52 @@ MIN_DATE = dt.date(1900, 1, 1)
 MAX_DATE = dt.date(2100, 12, 31)
 
 
+def invalid(reason: str, message: str, **values: str) -> PydanticCustomError:
+    """A value the model refuses, with why as data: the error's type stays pydantic's ``value_error``, its
+    context holds ``reason`` (one of :data:`REASONS`) and the values the message names; ``message`` (English,
+    ``{value}`` fields from the context) is for tools and logs. The API words it from ``reason`` and the
+    values in the reader's language, never from this text."""
+    return PydanticCustomError("value_error", message, {"reason": reason, **values})
+
+
+# Why a value is refused (``ctx["reason"]`` of a ``value_error``), beyond pydantic's own error types.
+REASONS = (
+    "date_time",  # a date-time where a date is expected
+    "date_format",  # not a YYYY-MM-DD string
+    "calendar_date",  # month or day out of range
+    "date_range",  # outside MIN_DATE..MAX_DATE (values: low, high)
+    "json_number",  # not a JSON number
+    "finite_number",  # NaN or infinite
+    "whole_number",  # a fraction where a count is expected
+    "date_order",  # a record ends before it starts (values: field, start)
+)
+
+
 def _iso_date(value: Any) -> Any:
     if isinstance(value, dt.datetime):
-        raise ValueError("expected a date (YYYY-MM-DD), not a date-time")
+        raise invalid("date_time", "expected a date (YYYY-MM-DD), not a date-time")
     if isinstance(value, dt.date):
         return value
     if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
         try:
             return dt.date.fromisoformat(value)
         except ValueError:
-            raise ValueError("not a calendar date (month or day out of range)") from None
-    raise ValueError("expected a date as a YYYY-MM-DD string")
+            raise invalid("calendar_date", "not a calendar date (month or day out of range)") from None
+    raise invalid("date_format", "expected a date as a YYYY-MM-DD string")
 
 
 def _date_bounds(value: dt.date) -> dt.date:
     if not MIN_DATE <= value <= MAX_DATE:
-        raise ValueError(f"date must be between {MIN_DATE} and {MAX_DATE}")
+        low, high = MIN_DATE.isoformat(), MAX_DATE.isoformat()
+        raise invalid("date_range", "date must be between {low} and {high}", low=low, high=high)
     return value
 
 
 def _json_number(value: Any) -> Any:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError("expected a JSON number")
+        raise invalid("json_number", "expected a JSON number")
     if isinstance(value, float) and not math.isfinite(value):
-        raise ValueError("expected a finite number")
+        raise invalid("finite_number", "expected a finite number")
     return value
 
 
@@ -76,9 +99,13 @@ def _json_integer(value: Any) -> Any:
     value = _json_number(value)
     if isinstance(value, float):
         if not value.is_integer():
-            raise ValueError("expected a whole number")
+            raise invalid("whole_number", "expected a whole number")
         return int(value)
     return value
+
+
+def _date_order(field: str) -> PydanticCustomError:
+    return invalid("date_order", "{field} is before {start}", field=field, start="start_date")
 
 
 # The BeforeValidator must come after Field(...): nested the other way round, pydantic emits bogus
@@ -258,7 +285,7 @@ def build_models(vocabularies: dict[str, Vocabulary], credential_ids: list[str])
         @model_validator(mode="after")
         def _dates(self) -> Self:
             if self.start_date and self.completion_date and self.completion_date < self.start_date:
-                raise ValueError("completion_date is before start_date")
+                raise _date_order("completion_date")
             return self
 
     class WorkExperience(BaseModel):
@@ -292,7 +319,7 @@ def build_models(vocabularies: dict[str, Vocabulary], credential_ids: list[str])
         @model_validator(mode="after")
         def _dates(self) -> Self:
             if self.end_date and self.end_date < self.start_date:
-                raise ValueError("end_date is before start_date")
+                raise _date_order("end_date")
             return self
 
     class CertificationHeld(BaseModel):
@@ -367,13 +394,18 @@ def build_models(vocabularies: dict[str, Vocabulary], credential_ids: list[str])
     )
 
 
-def field_errors(exc: ValidationError, prefix: str = "") -> list[dict[str, str]]:
+def field_errors(exc: ValidationError, prefix: str = "") -> list[dict[str, Any]]:
     """Field errors of a validation failure, without the input values (they are personal data), each field
-    named as the API names it (under ``prefix``): ``applicant.programs[0].clock_hours``."""
+    named as the API names it (under ``prefix``): ``applicant.programs[0].clock_hours``.
+
+    Each is ``{"field", "type", "ctx", "message"}``: pydantic's error type, its context (the limits and
+    reasons, never the input: only numbers and strings are kept), and its English message for tools; the API
+    words the error from ``type`` and ``ctx`` in the reader's language."""
     under = FieldPath.of(prefix) if prefix else FieldPath()
     errors = []
     for error in exc.errors(include_url=False, include_input=False):
         field = (under / FieldPath.from_loc(error.get("loc", ()))).api() or "body"
         message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
-        errors.append({"field": field, "message": message, "type": str(error.get("type", "invalid"))})
+        ctx = {k: v for k, v in (error.get("ctx") or {}).items() if isinstance(v, str | int | float)}
+        errors.append({"field": field, "type": str(error.get("type", "invalid")), "ctx": ctx, "message": message})
     return errors

@@ -536,13 +536,9 @@ def parse_form(
     return form
 
 
-_BETWEEN = "date must be between"
-
-
 def _message(error: Mapping[str, Any], f: Field | None) -> tuple[str, dict[str, Any]]:
     kind = str(error.get("type", ""))
     ctx = error.get("ctx") or {}
-    msg = str(error.get("msg", ""))
     if kind == "missing":
         return (f.required if f and f.required else N_("Answer this question.")), {}
     if kind in ("greater_than_equal", "greater_than"):
@@ -551,11 +547,12 @@ def _message(error: Mapping[str, Any], f: Field | None) -> tuple[str, dict[str, 
         return N_("Enter %(limit)s or less."), {"limit": ctx.get("le", ctx.get("lt"))}
     if kind == "enum":
         return N_("Choose one of the options."), {}
-    if _BETWEEN in msg:
+    reason = ctx.get("reason") if kind == "value_error" else None  # the applicant model's, as data
+    if reason == "date_range":
         return N_("Enter a date between 1900 and 2100."), {}
-    if "completion_date is before start_date" in msg:
+    if reason == "date_order" and ctx.get("field") == "completion_date":
         return N_("The date you finished is before the date you started."), {}
-    if "end_date is before start_date" in msg:
+    if reason == "date_order" and ctx.get("field") == "end_date":
         return N_("The last day is before the first day."), {}
     return N_("Check this answer."), {}
 
@@ -567,14 +564,16 @@ def _validate(form: FormState, applicant_model: Any) -> None:
         applicant_model.model_validate(form.applicant)
     except ValidationError as exc:
         for error in exc.errors(include_url=False, include_input=False):
-            name, f = _locate(FieldPath.from_loc(error.get("loc", ())), str(error.get("msg", "")))
+            ctx = error.get("ctx") or {}
+            out_of_order = ctx.get("field") if ctx.get("reason") == "date_order" else None
+            name, f = _locate(FieldPath.from_loc(error.get("loc", ())), out_of_order)
             if name in already:  # a value that could not be read is reported once, as unreadable
                 continue
             message, params = _message(error, f)
             form.error(name, message, **params)
 
 
-def _locate(path: FieldPath, msg: str) -> tuple[str, Field | None]:
+def _locate(path: FieldPath, out_of_order: str | None) -> tuple[str, Field | None]:
     """The form field (name) a validation error's path points at, and its question."""
     loc = path.parts
     if not loc or loc[0] not in SECTIONS_BY_KEY:
@@ -592,7 +591,7 @@ def _locate(path: FieldPath, msg: str) -> tuple[str, Field | None]:
     names = [p for p in rest if isinstance(p, str) and p in {f.name for f in section.fields}]
     if not names:
         # a record-level check: the dates of a row are out of order
-        target = "end_date" if "end_date" in msg else "completion_date" if "completion_date" in msg else None
+        target = out_of_order if out_of_order in ("end_date", "completion_date") else None
         if target is None:
             return (f"sec-{section.key}" if row is None else f"row-{section.key}-{row}"), None
         names = [target]

@@ -68,19 +68,24 @@ def test_without_cpu_affinity_the_cpus_are_those_the_machine_has(monkeypatch: py
 
 
 @pytest.mark.parametrize(
-    ("value", "message"),
+    ("value", "reason", "message"),
     [
-        (dt.datetime(2000, 1, 2, 10, 30), "expected a date (YYYY-MM-DD), not a date-time"),  # YAML reads these
-        (20000102, "expected a date as a YYYY-MM-DD string"),
-        ("2000-1-2", "expected a date as a YYYY-MM-DD string"),
-        ("2000-02-30", "not a calendar date (month or day out of range)"),
+        (dt.datetime(2000, 1, 2, 10, 30), "date_time", "expected a date (YYYY-MM-DD), not a date-time"),  # YAML
+        (20000102, "date_format", "expected a date as a YYYY-MM-DD string"),
+        ("2000-1-2", "date_format", "expected a date as a YYYY-MM-DD string"),
+        ("2000-02-30", "calendar_date", "not a calendar date (month or day out of range)"),
+        ("1899-12-31", "date_range", "date must be between 1900-01-01 and 2100-12-31"),
     ],
 )
-def test_a_bad_date_is_refused_saying_what_a_date_must_be(rulebook: Rulebook, value: object, message: str) -> None:
+def test_a_bad_date_is_refused_saying_what_a_date_must_be(
+    rulebook: Rulebook, value: object, reason: str, message: str
+) -> None:
+    # the reason is data (the API words it per language); the English message is for tools
     with pytest.raises(ValidationError) as caught:
         rulebook.parse_applicant({"birth_date": value})
     [error] = caught.value.errors()
-    assert error["loc"] == ("birth_date",) and error["msg"] == f"Value error, {message}"
+    assert (error["loc"], error["type"], error["msg"]) == (("birth_date",), "value_error", message)
+    assert error["ctx"]["reason"] == reason
 
 
 def test_facts_parsed_by_another_rule_book_keep_what_was_not_given(rulebook: Rulebook) -> None:
