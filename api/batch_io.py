@@ -124,13 +124,7 @@ EMPTY_FILE = _("the file holds no applicants")
 def _sayer(language: str) -> Say:
     """``say(message, **values)``: a message of the `messages` catalogue in ``language``, its numbers formatted
     as the language writes them (the file's problems are read by registrars in the page's language)."""
-    messages = catalogue(language, "messages")
-
-    def say(message: str, **values: Any) -> str:
-        shown = {k: messages.number(v) if type(v) is int else v for k, v in values.items()}
-        return messages.gettext(message).format(**shown)
-
-    return say
+    return catalogue(language, "messages").say
 
 
 def worded(language: str, message: str, **values: Any) -> str:

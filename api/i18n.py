@@ -22,6 +22,7 @@ import functools
 import io
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from babel import Locale, UnknownLocaleError
 from babel.lists import format_list
@@ -94,6 +95,12 @@ class Catalogue:
 
     def pgettext(self, context: str, message: str) -> str:
         return self.translations.pgettext(context, message)
+
+    def say(self, message: str, **values: Any) -> str:
+        """``message`` in this language with its ``{fields}`` filled, whole numbers written as the language
+        writes them (``1,048,576``)."""
+        shown = {k: self.number(v) if type(v) is int else v for k, v in values.items()}
+        return self.gettext(message).format(**shown)
 
     def number(self, value: float) -> str:
         """A number as people write it in this language (``1,040``; at most two decimals)."""

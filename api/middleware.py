@@ -24,7 +24,9 @@ from typing import Any
 import orjson
 from cachetools import TTLCache
 
+from .i18n import catalogue, negotiate
 from .problems import PROBLEM_MEDIA_TYPE, problem
+from .render import _
 
 __all__ = [
     "CLIENT",
@@ -78,9 +80,19 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 
 async def send_problem(
-    scope: Scope, send: Send, status: int, kind: str, detail: str, headers: list[tuple[bytes, bytes]] | None = None
+    scope: Scope,
+    send: Send,
+    status: int,
+    kind: str,
+    detail: str,
+    headers: list[tuple[bytes, bytes]] | None = None,
+    **values: Any,
 ) -> None:
-    body = orjson.dumps(problem(status, kind, detail, instance=scope.get("path")))
+    """Answer with a problem before the app: ``detail`` (a message of the `messages` catalogue, its ``{fields}``
+    from ``values``) and the title in the request's ``Accept-Language``, said in ``Content-Language``."""
+    language = negotiate(None, _header(scope, b"accept-language"))
+    said = catalogue(language).say(detail, **values)
+    body = orjson.dumps(problem(status, kind, said, instance=scope.get("path"), language=language))
     await send(
         {
             "type": "http.response.start",
@@ -88,6 +100,8 @@ async def send_problem(
             "headers": [
                 (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
                 (b"content-length", str(len(body)).encode()),
+                (b"content-language", language.encode()),
+                (b"vary", b"Accept-Language"),
                 *(headers or []),
             ],
         }
@@ -133,7 +147,7 @@ class AccessLog:
                         send_with_id,
                         503,
                         "unavailable",
-                        "The service is shutting down; send the request again.",
+                        _("The service is shutting down; send the request again."),
                         [(b"retry-after", b"1"), (b"connection", b"close")],
                     )
             raise
@@ -205,10 +219,10 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         limit = self.per_path.get(scope.get("path", ""), self.default)
-        too_large = f"request body larger than {limit:,} bytes"
+        too_large = _("request body larger than {limit} bytes")
         declared = _header(scope, b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await send_problem(scope, send, 413, "payload-too-large", too_large)
+            await send_problem(scope, send, 413, "payload-too-large", too_large, limit=limit)
             return
         chunks: list[bytes] = []
         size = 0
@@ -223,8 +237,9 @@ class BodyLimit:
                     send,
                     408,
                     "request-timeout",
-                    f"no part of the request body arrived for {self.stall_timeout:g} seconds",
+                    _("no part of the request body arrived for {seconds} seconds"),
                     [(b"connection", b"close")],
+                    seconds=f"{self.stall_timeout:g}",
                 )
                 return
             if message["type"] == "http.disconnect":
@@ -232,7 +247,7 @@ class BodyLimit:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
-                await send_problem(scope, send, 413, "payload-too-large", too_large)
+                await send_problem(scope, send, 413, "payload-too-large", too_large, limit=limit)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -297,7 +312,7 @@ class ApiKeyAuth:
             return
         retry = self.failures.exhausted(address)
         if retry:
-            await _too_many(scope, send, retry, "too many failed authentications from this address")
+            await _too_many(scope, send, retry, _("too many failed authentications from this address"))
             return
         presented = (_presented_key(scope) or "").encode()
         matched = -1
@@ -306,7 +321,7 @@ class ApiKeyAuth:
                 matched = index
         if matched < 0:
             self.failures.take(address)
-            detail = "a valid API key is required (X-API-Key header or Authorization: Bearer)"
+            detail = _("a valid API key is required (X-API-Key header or Authorization: Bearer)")
             await send_problem(
                 scope, send, 401, "unauthorized", detail, [(b"www-authenticate", b'Bearer realm="credcheck"')]
             )
@@ -375,6 +390,6 @@ class RateLimit:
         client = scope.get(CLIENT) or ("address", _address(scope))
         retry = self.buckets.take(client)
         if retry:
-            await _too_many(scope, send, retry, "rate limit exceeded")
+            await _too_many(scope, send, retry, _("rate limit exceeded"))
             return
         await self.app(scope, receive, send)

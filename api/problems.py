@@ -91,13 +91,23 @@ class Problem(BaseModel):
 
 
 class ProblemError(Exception):
-    """Raise from a route to answer with a problem."""
+    """Raise from a route to answer with a problem: ``detail`` is a message of the `messages` catalogue, its
+    ``{fields}`` filled from ``values``, worded in ``language`` (default: the request's ``Accept-Language``)."""
 
     def __init__(
-        self, status: int, kind: str, detail: str, *, headers: dict[str, str] | None = None, **extra: Any
+        self,
+        status: int,
+        kind: str,
+        detail: str,
+        *,
+        headers: dict[str, str] | None = None,
+        values: dict[str, Any] | None = None,
+        language: str | None = None,
+        **extra: Any,
     ) -> None:
         super().__init__(detail)
         self.status, self.kind, self.detail, self.headers, self.extra = status, kind, detail, headers, extra
+        self.values, self.language = values or {}, language
 
 
 _ABSENT: Any = object()
@@ -137,12 +147,14 @@ def problem_response(
     language: str | None = None,
     **extra: Any,
 ) -> Response:
-    """A route's problem answer: the problem of ``request`` (its path is the ``instance``). With ``language``
-    its text is in that language, and its headers say so (``Content-Language``)."""
+    """A route's problem answer: the problem of ``request`` (its path is the ``instance``), its title in
+    ``language`` (default: the request's ``Accept-Language``; ``detail`` is given in it), said in
+    ``Content-Language``."""
     instance = request.url.path if request is not None else None
-    body = problem(status, kind, detail, instance=instance, errors=errors, language=language or "en", **extra)
-    if language is not None:
-        headers = {**(headers or {}), **content_language(language)}
+    if language is None:
+        language = negotiate(None, request.headers.get("accept-language")) if request is not None else "en"
+    body = problem(status, kind, detail, instance=instance, errors=errors, language=language, **extra)
+    headers = {**(headers or {}), **content_language(language)}
     return Response(orjson.dumps(body), status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
@@ -340,7 +352,13 @@ async def require_json(request: Request) -> None:
     if media_type != "application/json" and not (
         media_type.startswith("application/") and media_type.endswith("+json")
     ):
-        raise ProblemError(415, "unsupported-media-type", "Send the request body as application/json.")
+        raise ProblemError(415, "unsupported-media-type", _("Send the request body as application/json."))
+
+
+def _said(request: Request, message: str, **values: Any) -> tuple[str, str]:
+    """The request's language (its ``Accept-Language``) and ``message`` worded in it."""
+    language = negotiate(None, request.headers.get("accept-language"))
+    return language, catalogue(language).say(message, **values)
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -358,9 +376,8 @@ def install_problem_handlers(app: FastAPI) -> None:
         headers = dict(exc.headers or {})
         if exc.status_code == 405:
             headers["Allow"] = ", ".join(_allowed_methods(app, request))
-            return problem_response(
-                request, 405, "method-not-allowed", f"{request.method} is not allowed here.", headers=headers
-            )
+            language, detail = _said(request, _("{method} is not allowed here."), method=request.method)
+            return problem_response(request, 405, "method-not-allowed", detail, headers=headers, language=language)
         if exc.status_code == 404:
             path = request.url.path
             other = _other_slash(app, request)
@@ -368,12 +385,15 @@ def install_problem_handlers(app: FastAPI) -> None:
                 # Relative: built from the path alone, never from the Host header a client sent.
                 query = request.url.query
                 return RedirectResponse(other + (f"?{query}" if query else ""), status_code=308)
-            hint = f" Did you mean {other}?" if other is not None else ""
-            return problem_response(request, 404, "not-found", f"No resource at {path}.{hint}", headers=headers)
+            if other is None:
+                language, detail = _said(request, _("No resource at {path}."), path=path)
+            else:
+                hint = _("No resource at {path}. Did you mean {other}?")
+                language, detail = _said(request, hint, path=path, other=other)
+            return problem_response(request, 404, "not-found", detail, headers=headers, language=language)
         if exc.status_code == 400:
-            return problem_response(
-                request, 400, "malformed-request", "The request body could not be parsed.", headers=headers
-            )
+            language, detail = _said(request, _("The request body could not be parsed."))
+            return problem_response(request, 400, "malformed-request", detail, headers=headers, language=language)
         kind = {
             401: "unauthorized",
             406: "not-acceptable",
@@ -382,19 +402,27 @@ def install_problem_handlers(app: FastAPI) -> None:
             429: "too-many-requests",
             503: "unavailable",
         }.get(exc.status_code, "invalid-request")
-        return problem_response(request, exc.status_code, kind, str(exc.detail), headers=headers)
+        # another framework error: its detail is the framework's own English
+        return problem_response(request, exc.status_code, kind, str(exc.detail), headers=headers, language="en")
 
     @app.exception_handler(ProblemError)
     async def _problem(request: Request, exc: ProblemError) -> Response:
-        return problem_response(request, exc.status, exc.kind, exc.detail, headers=exc.headers, **exc.extra)
+        language = exc.language or negotiate(None, request.headers.get("accept-language"))
+        detail = catalogue(language).say(exc.detail, **exc.values)
+        return problem_response(
+            request, exc.status, exc.kind, detail, headers=exc.headers, language=language, **exc.extra
+        )
 
     @app.exception_handler(UnknownCredentialError)
     async def _unknown_credential(request: Request, exc: UnknownCredentialError) -> Response:
-        return problem_response(request, 404, "not-found", str(exc))
+        language, detail = _said(request, _("unknown credential `{id}`"), id=exc.credential_id)
+        return problem_response(request, 404, "not-found", detail, language=language)
 
     @app.exception_handler(UnknownStateError)
     async def _unknown_state(request: Request, exc: UnknownStateError) -> Response:
-        return problem_response(request, 404, "not-found", str(exc))
+        message = _("`{code}` is not the USPS code of a US state, the District of Columbia or a territory")
+        language, detail = _said(request, message, code=exc.code)
+        return problem_response(request, 404, "not-found", detail, language=language)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
@@ -406,4 +434,5 @@ def unexpected_error(request: Request, exc: BaseException) -> Response:
     the applicant's values) and answered with a generic 500 problem."""
     frames = "; ".join(f"{f.filename}:{f.lineno} in {f.name}" for f in traceback.extract_tb(exc.__traceback__))
     logger.error("unhandled %s on %s %s at %s", type(exc).__name__, request.method, request.url.path, frames)
-    return problem_response(request, 500, "internal-error", "An unexpected error occurred.")
+    language, detail = _said(request, _("An unexpected error occurred."))
+    return problem_response(request, 500, "internal-error", detail, language=language)

@@ -22,8 +22,10 @@ from starlette.responses import Response, StreamingResponse
 from engine import BatchStopped
 
 from .. import clock, serialize
+from ..i18n import catalogue
 from ..observability import Metrics
 from ..problems import ProblemError, problem, require_json
+from ..render import _
 from ..responses import JsonParts, content_language, json_response, language_of
 from ..schemas import BatchResponse, Detail, EligibilityResponse, RequestModels
 from ..serialize import identity_json, serializer
@@ -80,14 +82,15 @@ async def check_eligibility(body: Any, request: Request) -> Response:
 
 
 def _not_evaluated(exc: BaseException) -> str:
+    """Why a batch's items were not evaluated: a message of the `messages` catalogue."""
     if isinstance(exc, BatchStopped):
-        return "Not evaluated: the service is shutting down. Send it again (another instance will answer)."
+        return _("Not evaluated: the service is shutting down. Send it again (another instance will answer).")
     logger.error("a batch worker process died; the items not evaluated are answered 503")
-    return "Not evaluated: a batch worker process failed. Send it again."
+    return _("Not evaluated: a batch worker process failed. Send it again.")
 
 
-def _unavailable_item(item_id: str, why: str) -> dict[str, Any]:
-    return serialize.failed_item(item_id, problem(503, "unavailable", why, errors=[]))
+def _unavailable_item(item_id: str, why: str, language: str) -> dict[str, Any]:
+    return serialize.failed_item(item_id, problem(503, "unavailable", why, errors=[], language=language))
 
 
 async def check_eligibility_batch(body: Any, request: Request) -> Response:
@@ -95,9 +98,14 @@ async def check_eligibility_batch(body: Any, request: Request) -> Response:
     state = service_of(request)
     settings = state.settings
     metrics = Metrics.get()
+    language = language_of(request, body.lang)
     if len(body.items) > settings.batch_limit:
         raise ProblemError(
-            413, "payload-too-large", f"this service accepts at most {settings.batch_limit:,} items per batch"
+            413,
+            "payload-too-large",
+            _("this service accepts at most {limit} items per batch"),
+            values={"limit": settings.batch_limit},
+            language=language,
         )
     streamed = "application/x-ndjson" in request.headers.get("accept", "")
     if body.detail.value == "full" and not streamed and len(body.items) > settings.full_detail_limit:
@@ -106,10 +114,13 @@ async def check_eligibility_batch(body: Any, request: Request) -> Response:
         raise ProblemError(
             413,
             "payload-too-large",
-            f"a JSON answer explains at most {settings.full_detail_limit:,} items in full "
-            f"(`detail: full`); this batch has {len(body.items):,}. Send `Accept: application/x-ndjson` to "
-            "stream the results (any number of items, as they are ready), ask for `detail: summary`, or "
-            f"send batches of at most {settings.full_detail_limit:,} items.",
+            _(
+                "a JSON answer explains at most {limit} items in full (`detail: full`); this batch has {count}. "
+                "Send `Accept: application/x-ndjson` to stream the results (any number of items, as they are "
+                "ready), ask for `detail: summary`, or send batches of at most {limit} items."
+            ),
+            values={"limit": settings.full_detail_limit, "count": len(body.items)},
+            language=language,
         )
     as_of = body.as_of or clock.utc_today()
     credentials = [c.value for c in body.credentials] if body.credentials else None
@@ -118,7 +129,6 @@ async def check_eligibility_batch(body: Any, request: Request) -> Response:
     # of one rule set with the `rules` of another.
     runner = state.runner
     book = runner.book
-    language = language_of(request, body.lang)
     detail = Detail(body.detail)
     # Looked up at call time, as the clock is: a test can have every item say which process encoded it.
     # Each item comes back as its JSON bytes, encoded where it was evaluated (`EncodedItem`).
@@ -148,8 +158,9 @@ async def check_eligibility_batch(body: Any, request: Request) -> Response:
             except (BatchStopped, BrokenProcessPool) as exc:
                 # Headers are sent: the status cannot change. Every item still gets its line, whole:
                 # those not evaluated say why, so the client knows exactly which to send again.
-                why = _not_evaluated(exc)
-                yield b"".join(orjson.dumps(_unavailable_item(i, why)) + b"\n" for i, _ in items[done:])
+                why = catalogue(language).say(_not_evaluated(exc))
+                rest = items[done:]
+                yield b"".join(orjson.dumps(_unavailable_item(i, why, language)) + b"\n" for i, _applicant in rest)
 
         headers = {"X-As-Of": as_of.isoformat(), **content_language(language)}
         return StreamingResponse(lines(), media_type="application/x-ndjson", headers=headers)
@@ -166,7 +177,9 @@ async def check_eligibility_batch(body: Any, request: Request) -> Response:
     try:
         parts, failed = await run_in_threadpool(evaluate)
     except (BatchStopped, BrokenProcessPool) as exc:
-        raise ProblemError(503, "unavailable", _not_evaluated(exc), headers={"Retry-After": "1"}) from None
+        raise ProblemError(
+            503, "unavailable", _not_evaluated(exc), headers={"Retry-After": "1"}, language=language
+        ) from None
     notes = None
     if body.state:
         outcome = book.state_notes(body.state.value, as_of=as_of, credentials=credentials)

@@ -11,15 +11,20 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
 from api.cli import main
 from api.i18n import catalogue
+from api.main import create_app
 from api.problems import field_message
 from api.schemas import RequestModels
+from api.settings import Settings
 from engine import Rulebook
+from tests.api.test_problem_types import client_for
 
 WRONG = [None, True, 1, -1, 1.5, 1e12, -1e12, "x", "", "5", [], {}, [1], {"a": 1}, "2026-13-01", "1800-01-01",
          "2026-02-30", "a" * 300, "2026-01-01T00:00", "01/02/2026", [{}], [{"a": 1}]]  # fmt: skip
@@ -193,3 +198,80 @@ def test_the_command_line_says_an_invalid_applicant_in_its_language(
     assert "applicant.birth_date: la fecha debe estar entre 1900-01-01 y 2100-12-31" in capsys.readouterr().err
     assert main(["check", str(facts), "--lang", "en"]) == 2  # the option wins
     assert "applicant.birth_date: date must be between 1900-01-01 and 2100-12-31" in capsys.readouterr().err
+
+
+TWO_ITEMS = [{"id": "a", "applicant": {}}, {"id": "b", "applicant": {}}]
+NAMED = re.compile(r"[\d,]{2,}|/[\w/.]+|`[^`]+`")  # what a detail names: a limit, a path, a method, an id
+
+# Problems outside validation: each request (method, path, body, service settings) is sent in English and in
+# Spanish; the two answers differ only in their words and their Content-Language.
+OTHER_PROBLEMS: dict[str, tuple[dict[str, Any], str, str, Any]] = {
+    "unauthorized": ({"api_keys": "right-key"}, "GET", "/v1/credentials", None),
+    "not-found": ({}, "GET", "/nowhere", None),
+    "not-found/credential": ({}, "GET", "/v1/credentials/nope.none", None),
+    "not-found/state": ({}, "GET", "/v1/states/XX", None),
+    "method-not-allowed": ({}, "DELETE", "/v1/eligibility", None),
+    "payload-too-large/body": ({"body_limit": 1024}, "POST", "/v1/eligibility", {"applicant": {"x": "y" * 2000}}),
+    "payload-too-large/items": ({"batch_limit": 1}, "POST", "/v1/eligibility/batch", {"items": TWO_ITEMS}),
+    "payload-too-large/full": ({"full_detail_limit": 1}, "POST", "/v1/eligibility/batch",
+                               {"detail": "full", "items": TWO_ITEMS}),
+    "unsupported-media-type": ({}, "POST", "/v1/eligibility", b"{}"),
+    "too-many-requests": ({"rate_limit": 1 / 86400, "rate_burst": 1}, "GET", "/v1/credentials", None),
+}  # fmt: skip
+
+
+def _send(rulebook: Rulebook, case: str, language: str) -> Any:
+    settings, method, path, body = OTHER_PROBLEMS[case]
+    headers = {"Accept-Language": language, "X-API-Key": "wrong-key"}
+    with client_for(rulebook, **settings) as c:
+        if case == "too-many-requests":
+            c.get(path, headers=headers)
+        if isinstance(body, bytes):
+            return c.request(method, path, content=body, headers={**headers, "Content-Type": "text/plain"})
+        return c.request(method, path, json=body, headers=headers)
+
+
+@pytest.mark.parametrize("case", sorted(OTHER_PROBLEMS))
+def test_every_other_problem_is_worded_in_the_requests_language(rulebook: Rulebook, case: str) -> None:
+    english, spanish = (_send(rulebook, case, language) for language in ("en", "es"))
+    assert english.status_code == spanish.status_code >= 400
+    assert (english.headers["content-language"], spanish.headers["content-language"]) == ("en", "es")
+    en, es = english.json(), spanish.json()
+    assert {k: v for k, v in es.items() if k not in ("title", "detail")} == {
+        k: v for k, v in en.items() if k not in ("title", "detail")
+    }
+    assert es["title"] != en["title"] and es["detail"] != en["detail"], (en, es)
+    assert NAMED.findall(es["detail"]) == NAMED.findall(en["detail"])  # the same values named in both
+
+
+def test_a_500_is_worded_in_the_requests_language_and_still_says_nothing_internal(rulebook: Rulebook) -> None:
+    app = create_app(Settings(batch_workers=1), rulebook=rulebook)
+
+    @app.get("/_test/raise")
+    async def boom() -> None:
+        raise RuntimeError("internal detail that must not leak")
+
+    with TestClient(app, raise_server_exceptions=False) as c:
+        r = c.get("/_test/raise", headers={"Accept-Language": "es"})
+    assert r.status_code == 500 and r.headers["content-language"] == "es"
+    assert (r.json()["title"], r.json()["detail"]) == ("Error interno", "Se produjo un error inesperado.")
+    assert "internal detail" not in r.text
+
+
+def test_a_stopped_batch_says_so_in_the_batchs_language(rulebook: Rulebook) -> None:
+    app = create_app(Settings(batch_workers=1), rulebook=rulebook)
+    items = [{"id": str(i), "applicant": {}} for i in range(3)]
+    with TestClient(app) as c:
+        app.state.service.stop.set()  # the shutdown deadline: nothing more is evaluated
+        whole = c.post("/v1/eligibility/batch", json={"lang": "es", "items": items})
+        streamed = c.post(
+            "/v1/eligibility/batch", json={"lang": "es", "items": items}, headers={"Accept": "application/x-ndjson"}
+        )
+    assert whole.status_code == 503 and whole.headers["content-language"] == "es"
+    assert whole.json()["title"] == "Servicio no disponible"
+    assert whole.json()["detail"].startswith("No se evaluó: el servicio se está apagando.")
+    lines = [json.loads(line) for line in streamed.content.splitlines()]
+    assert [line["id"] for line in lines] == ["0", "1", "2"]
+    for line in lines:
+        assert line["problem"]["type"].endswith("/unavailable") and line["problem"]["title"] == "Servicio no disponible"
+        assert line["problem"]["detail"] == whole.json()["detail"]
