@@ -24,6 +24,7 @@ from api.problems import field_message
 from api.schemas import RequestModels
 from api.settings import Settings
 from engine import Rulebook
+from engine.applicant import REASONS
 from tests.api.test_problem_types import client_for
 
 WRONG = [None, True, 1, -1, 1.5, 1e12, -1e12, "x", "", "5", [], {}, [1], {"a": 1}, "2026-13-01", "1800-01-01",
@@ -275,3 +276,11 @@ def test_a_stopped_batch_says_so_in_the_batchs_language(rulebook: Rulebook) -> N
     for line in lines:
         assert line["problem"]["type"].endswith("/unavailable") and line["problem"]["title"] == "Servicio no disponible"
         assert line["problem"]["detail"] == whole.json()["detail"]
+
+
+@pytest.mark.parametrize("reason", REASONS)
+def test_every_reason_the_applicant_model_gives_has_words_in_every_language(reason: str) -> None:
+    ctx = {"reason": reason, "low": "1900-01-01", "high": "2100-12-31", "field": "end_date", "start": "start_date"}
+    error = {"type": "value_error", "ctx": ctx, "message": "English for tools"}
+    english, spanish = field_message(error, catalogue("en")), field_message(error, catalogue("es"))
+    assert "English for tools" not in (english, spanish) and SPANISH_FALLBACK != spanish != english
