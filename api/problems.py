@@ -144,15 +144,12 @@ def problem_response(
     *,
     errors: list[dict[str, str]] | None = None,
     headers: dict[str, str] | None = None,
-    language: str | None = None,
+    language: str,
     **extra: Any,
 ) -> Response:
     """A route's problem answer: the problem of ``request`` (its path is the ``instance``), its title in
-    ``language`` (default: the request's ``Accept-Language``; ``detail`` is given in it), said in
-    ``Content-Language``."""
+    ``language`` (the language ``detail`` is given in), said in ``Content-Language``."""
     instance = request.url.path if request is not None else None
-    if language is None:
-        language = negotiate(None, request.headers.get("accept-language")) if request is not None else "en"
     body = problem(status, kind, detail, instance=instance, errors=errors, language=language, **extra)
     headers = {**(headers or {}), **content_language(language)}
     return Response(orjson.dumps(body), status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
@@ -355,9 +352,14 @@ async def require_json(request: Request) -> None:
         raise ProblemError(415, "unsupported-media-type", _("Send the request body as application/json."))
 
 
+def _language(request: Request) -> str:
+    """The language of a request whose body is not read: its ``Accept-Language``'s."""
+    return negotiate(None, request.headers.get("accept-language"))
+
+
 def _said(request: Request, message: str, **values: Any) -> tuple[str, str]:
-    """The request's language (its ``Accept-Language``) and ``message`` worded in it."""
-    language = negotiate(None, request.headers.get("accept-language"))
+    """The request's language and ``message`` worded in it."""
+    language = _language(request)
     return language, catalogue(language).say(message, **values)
 
 
@@ -407,7 +409,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ProblemError)
     async def _problem(request: Request, exc: ProblemError) -> Response:
-        language = exc.language or negotiate(None, request.headers.get("accept-language"))
+        language = exc.language or _language(request)
         detail = catalogue(language).say(exc.detail, **exc.values)
         return problem_response(
             request, exc.status, exc.kind, detail, headers=exc.headers, language=language, **exc.extra
