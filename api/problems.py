@@ -103,10 +103,9 @@ class ProblemError(Exception):
         headers: dict[str, str] | None = None,
         values: dict[str, Any] | None = None,
         language: str | None = None,
-        **extra: Any,
     ) -> None:
         super().__init__(detail)
-        self.status, self.kind, self.detail, self.headers, self.extra = status, kind, detail, headers, extra
+        self.status, self.kind, self.detail, self.headers = status, kind, detail, headers
         self.values, self.language = values or {}, language
 
 
@@ -137,7 +136,7 @@ def problem(
 
 
 def problem_response(
-    request: Request | None,
+    request: Request,
     status: int,
     kind: str,
     detail: str | None = None,
@@ -145,12 +144,10 @@ def problem_response(
     errors: list[dict[str, str]] | None = None,
     headers: dict[str, str] | None = None,
     language: str,
-    **extra: Any,
 ) -> Response:
     """A route's problem answer: the problem of ``request`` (its path is the ``instance``), its title in
     ``language`` (the language ``detail`` is given in), said in ``Content-Language``."""
-    instance = request.url.path if request is not None else None
-    body = problem(status, kind, detail, instance=instance, errors=errors, language=language, **extra)
+    body = problem(status, kind, detail, instance=request.url.path, errors=errors, language=language)
     headers = {**(headers or {}), **content_language(language)}
     return Response(orjson.dumps(body), status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
@@ -412,7 +409,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         language = exc.language or _language(request)
         detail = catalogue(language).say(exc.detail, **exc.values)
         return problem_response(
-            request, exc.status, exc.kind, detail, headers=exc.headers, language=language, **exc.extra
+            request, exc.status, exc.kind, detail, headers=exc.headers, language=language
         )
 
     @app.exception_handler(UnknownCredentialError)
