@@ -50,8 +50,8 @@ logger = logging.getLogger("credcheck.api")
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 _BASE = "https://credcheck.dev/problems/"
 
-# type slug -> title. Clients may switch on `type`; these never change meaning.
-# type slug -> title (in English; a problem in another language has its title from the `messages` catalogue).
+# type slug -> title, in English (another language's title comes from the `messages` catalogue). Clients may
+# switch on `type`; these never change meaning.
 PROBLEM_TYPES: dict[str, str] = {
     "malformed-request": _("Malformed request"),
     "invalid-request": _("Invalid request"),
