@@ -28,8 +28,9 @@ MUTATED = ("engine/", "api/problems.py")
 
 # --sample N: the mutants whose number (counted per function, from 1) matches one of these suffixes: for
 # 2, 5 and 10 the last digit (1 always among them: a function's first mutant is always in); for 20, the
-# first mutant and those ending in 1 after an even tens digit (1, 21, 41, ..., 101, ...).
-SAMPLES = {2: ["*[13579]"], 5: ["*[16]"], 10: ["*1"], 20: ["1", "*[02468]1"]}
+# first mutant and those ending in 1 after an even tens digit (1, 21, 41, ..., 101, ...); "20:2" the other
+# half of the 1-in-10 sample (11, 31, 51, ...), so that two runs of 1 in 20 add up to the 1 in 10.
+SAMPLES = {"2": ["*[13579]"], "5": ["*[16]"], "10": ["*1"], "20": ["1", "*[02468]1"], "20:2": ["*[13579]1"]}
 
 
 # Named test selections for --tests (anything else is read as pytest arguments, split like a shell line).
@@ -83,7 +84,7 @@ WIDE = [
 SELECTIONS = {"fast": FAST, "wide": WIDE}
 
 
-def mutant_globs(path: str, sample: int | None = None) -> list[str]:
+def mutant_globs(path: str, sample: str | None = None) -> list[str]:
     """mutmut's names for the mutants of a file: ``engine/_dates.py`` -> ``engine._dates.*``; with a sample,
     e.g. ``engine._dates.*__mutmut_*1`` (1 in 10; a function's first mutant is always in, so small functions
     weigh a little more than in a full run)."""
@@ -137,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--tests", default="", help=f"pytest arguments, or one of {', '.join(SELECTIONS)} (default: pyproject)"
     )
-    parser.add_argument("--sample", type=int, choices=sorted(SAMPLES), help="try about 1 mutant in N")
+    parser.add_argument("--sample", choices=list(SAMPLES), help="try about 1 mutant in N (20:2: the other 1 in 20)")
     parser.add_argument("--max-children", type=int, help="parallel mutant runs (default: the CPU count)")
     args = parser.parse_args(argv)
     if args.sample and not args.paths:  # a sample of every mutated file
