@@ -38,6 +38,7 @@ import orjson
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from .i18n import DEFAULT_LANGUAGE
 from .problems import PROBLEM_MEDIA_TYPE, problem
 from .state import LIFESPAN_KEY
 
@@ -49,13 +50,17 @@ STARTUP_FAILURE = 3  # uvicorn's exit code for a worker that could not start (ba
 
 
 def _problem_bytes(status: int, reason: bytes, kind: str, detail: str) -> bytes:
-    """A whole HTTP/1.1 response carrying a problem, for errors raised before the app sees the request."""
-    body = orjson.dumps(problem(status, kind, detail))  # no instance: the request was never read whole
+    """A whole HTTP/1.1 response carrying a problem, for errors raised before the app sees the request. It is
+    in English, said in ``Content-Language`` as every problem's language is: a request whose headers never
+    arrived whole has no language to read (and the parser's own message is English)."""
+    body = orjson.dumps(problem(status, kind, detail, language=DEFAULT_LANGUAGE))  # no instance: never read whole
     head = (
         f"HTTP/1.1 {status} ".encode()
         + reason
         + b"\r\ncontent-type: "
         + PROBLEM_MEDIA_TYPE.encode()
+        + b"\r\ncontent-language: "
+        + DEFAULT_LANGUAGE.encode()
         + b"\r\ncontent-length: "
         + str(len(body)).encode()
         + b"\r\nconnection: close\r\n\r\n"

@@ -228,11 +228,16 @@ def test_slow_clients_get_408_problems_and_no_server_header(server: _Server) -> 
         head, _, content = answer.partition(b"\r\n\r\n")
         assert head.startswith(b"HTTP/1.1 408"), answer
         assert b"application/problem+json" in head.lower()
+        # no request to read a language from: English, and the header says so as on every problem
+        assert b"\r\ncontent-language: en\r\n" in head.lower() + b"\r\n"
         assert orjson.loads(content)["status"] == 408
     with socket.create_connection(("127.0.0.1", server.port), timeout=15) as sock:
         sock.sendall(b"NOT HTTP AT ALL\r\n\r\n")
         answer = _read_until_closed(sock)
-    assert answer.startswith(b"HTTP/1.1 400") and b"application/problem+json" in answer
+    head, _, content = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400") and b"application/problem+json" in head
+    assert b"\r\ncontent-language: en\r\n" in head.lower() + b"\r\n"
+    assert orjson.loads(content)["title"] == "Malformed request"
 
 
 def _read_until_closed(sock: socket.socket) -> bytes:
