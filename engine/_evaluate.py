@@ -336,17 +336,16 @@ class Evaluator:
         return self._state(code, selected, as_of)
 
     def _state(self, code: str, credentials: list[CredentialDef], as_of: dt.date) -> StateOutcome:
-        name = self.rules.vocabularies["us_state"].values.get(code, code)
         state = self.rules.states.get(code)
         if state is None:
-            return StateOutcome(code, name, False, ())
+            return StateOutcome(code, False, ())
         families = {c.family for c in credentials}
         notes = tuple(
             n
             for n in state.notes
             if (n.effective is None or n.effective.contains(as_of)) and families.intersection(n.families)
         )
-        return StateOutcome(code, name, True, notes, state)
+        return StateOutcome(code, True, notes, state)
 
 
 def _rule_edges(rules: RuleSet) -> list[dt.date]:

@@ -476,7 +476,6 @@ class StateOutcome:
     """A state's licensing notes in effect on the evaluation date that concern the credentials evaluated."""
 
     code: str
-    name: str
     researched: bool
     notes: tuple[StateNoteDef, ...]
     definition: StateDef | None = field(repr=False, compare=False, default=None)
