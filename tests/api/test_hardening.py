@@ -344,6 +344,9 @@ def test_trailing_slashes_never_redirect_to_the_host_header(client: TestClient) 
     assert r.status_code == 308 and r.headers["location"] == "/v1/credentials?page=1"
     # A raw path of `//host/` (not a protocol-relative URL, which httpx would send to that host).
     assert client.get("http://testserver//evil.example/", follow_redirects=False).status_code == 404
+    # The shortest path with a slash too many, `//`, is the page's `/`: the only one-character path there is.
+    r = client.get("http://testserver//", follow_redirects=False)
+    assert r.status_code == 308 and r.headers["location"] == "/"
 
 
 # ------------------------------------------------------------------------------ issue 10: HTTP details

@@ -668,6 +668,27 @@ def test_the_trace_shows_each_record_read_as_given_with_nothing_added(tmp_path: 
     assert [r.criteria[0].trace.inputs for r in nothing] == [(("work_experience", None),), (("certifications", None),)]
 
 
+APPROVED = """\
+criteria:
+  approved:
+    label: The program is approved by NCCT
+    measure: program.approvals
+    test: {includes_any: [ncct-authorized]}
+    cite: {source: doc}
+routes:
+  - {id: ncct, label: Approved, criteria: [approved]}
+"""
+
+
+def test_the_trace_shows_a_list_field_as_the_values_given(tmp_path: Path) -> None:
+    # a field holding a list (a program's approvals) is shown as its values, enums by value, in the order given
+    book = book_with(tmp_path, APPROVED)
+    program = {"discipline": "phlebotomy", "approvals": ["state-approved", "ncct-authorized"]}
+    [route] = book.evaluate({"programs": [program]}, as_of=AS_OF, trace=True).credentials[0].routes
+    assert route.criteria[0].status == "met"
+    assert route.criteria[0].trace.inputs == (("programs[0].approvals", ["state-approved", "ncct-authorized"]),)
+
+
 FULL_TIME_YEAR = """\
 criteria:
   full-time-year:
