@@ -689,6 +689,42 @@ def test_the_trace_shows_a_list_field_as_the_values_given(tmp_path: Path) -> Non
     assert route.criteria[0].trace.inputs == (("programs[0].approvals", ["state-approved", "ncct-authorized"]),)
 
 
+@pytest.mark.parametrize(
+    ("status", "completion"), [("in-progress", "2026-01-15"), ("completed", "2027-01-15")]
+)  # still in progress with a completion date passed, or completed on a date still ahead
+def test_a_status_contradicting_the_completion_date_asks_for_both(
+    tmp_path: Path, status: str, completion: str
+) -> None:
+    book = book_with(tmp_path, AGE_SINCE_AREAS)
+    program = {"discipline": "medical-laboratory-technician", "status": status, "completion_date": completion}
+    recent = book.evaluate({"programs": [program]}, as_of=AS_OF).credentials[0].routes[3].criteria[0]
+    assert recent.status == "unknown"
+    assert recent.missing == ("programs[0].status", "programs[0].completion_date")
+
+
+SINCE_HIGH_SCHOOL = """\
+criteria:
+  school-years:
+    label: Finished high school at least 2 years ago
+    measure: {kind: time_since, date: high_school.date}
+    test: {at_least: {years: 2}}
+    cite: {source: doc}
+routes:
+  - {id: school, label: School, criteria: [school-years]}
+"""
+
+
+def test_the_trace_of_a_date_in_a_section_not_given_shows_the_date_missing(tmp_path: Path) -> None:
+    # the applicant's `high_school` left out: the date is shown as not given (no record to read it from)
+    book = book_with(tmp_path, SINCE_HIGH_SCHOOL)
+    [route] = book.evaluate({}, as_of=AS_OF, trace=True).credentials[0].routes
+    assert route.criteria[0].status == "unknown"
+    assert route.criteria[0].trace.inputs == (("high_school.date", None),)
+    given = {"high_school": {"credential": "diploma", "date": "2020-06-01"}}
+    [route] = book.evaluate(given, as_of=AS_OF, trace=True).credentials[0].routes
+    assert (route.criteria[0].status, route.criteria[0].trace.inputs) == ("met", (("high_school.date", "2020-06-01"),))
+
+
 FULL_TIME_YEAR = """\
 criteria:
   full-time-year:
