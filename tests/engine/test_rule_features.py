@@ -22,7 +22,7 @@ import pytest
 
 from api.render import renderer
 from engine import Op, Requirement, RuleSetError, TimeSpan, Why, load_rulebook
-from engine.outcome import Bound, Unit
+from engine.outcome import Bound, Unit, Window
 from tests.helpers import credential, make_rule_set
 
 AS_OF = dt.date(2026, 12, 1)
@@ -723,6 +723,33 @@ def test_the_trace_of_a_date_in_a_section_not_given_shows_the_date_missing(tmp_p
     given = {"high_school": {"credential": "diploma", "date": "2020-06-01"}}
     [route] = book.evaluate(given, as_of=AS_OF, trace=True).credentials[0].routes
     assert (route.criteria[0].status, route.criteria[0].trace.inputs) == ("met", (("high_school.date", "2020-06-01"),))
+
+
+ACTIVE_RECENT_CERT = """\
+criteria:
+  recent-mls:
+    label: Holds an active MLS certification earned in the last 5 years
+    measure: {kind: certifications, status: active, earned_within: {years: 5}}
+    test: {includes_any: [ascpi.mls]}
+    cite: {source: doc}
+routes:
+  - {id: held, label: Held, criteria: [recent-mls]}
+"""
+
+
+def test_a_certification_of_unknown_status_or_date_asks_for_exactly_those_fields(tmp_path: Path) -> None:
+    book = book_with(tmp_path, ACTIVE_RECENT_CERT)
+    held = [
+        {"credential": "ascpi.mls", "earned_date": "2024-05-01"},  # status not given
+        {"credential": "ascpi.mls", "status": "active"},  # earned when?
+        {"credential": "ascpi.mls", "status": "lapsed", "earned_date": "2024-05-01"},  # not active: asks nothing
+    ]
+    [route] = book.evaluate({"certifications": held}, as_of=AS_OF).credentials[0].routes
+    criterion = route.criteria[0]
+    assert criterion.status == "unknown"
+    assert criterion.missing == ("certifications[0].status", "certifications[1].earned_date")
+    # the window the requirement applies to names the field it reads, from 5 years before the evaluation date
+    assert criterion.requirement.window == Window("certifications[].earned_date", dt.date(2021, 12, 1), AS_OF)
 
 
 FULL_TIME_YEAR = """\
