@@ -752,6 +752,35 @@ def test_a_certification_of_unknown_status_or_date_asks_for_exactly_those_fields
     assert criterion.requirement.window == Window("certifications[].earned_date", dt.date(2021, 12, 1), AS_OF)
 
 
+IN_A_LAB = """\
+criteria:
+  lab-year:
+    label: At least 12 months of laboratory work in an accredited laboratory
+    measure: {kind: experience, roles: [laboratory-assistant], total: months, settings: [accredited-clinical-laboratory]}
+    test: {at_least: 12}
+    cite: {source: doc}
+routes:
+  - {id: work, label: Work, criteria: [lab-year]}
+"""
+
+
+def test_a_job_of_unknown_setting_asks_for_its_setting_and_one_elsewhere_does_not_count(tmp_path: Path) -> None:
+    book = book_with(tmp_path, IN_A_LAB)
+    elsewhere = {**LAB_JOB, "setting": "hospital"}
+    criterion = answer(book, {"work_experience": [elsewhere, LAB_JOB]}).routes[0].criteria[0]
+    assert criterion.status == "unknown" and criterion.missing == ("work_experience[1].setting",)
+    assert answer(book, {"work_experience": [elsewhere]}).routes[0].criteria[0].status == "unmet"
+
+
+def test_the_trace_of_laboratory_areas_shows_only_the_jobs_of_the_roles_counted(tmp_path: Path) -> None:
+    book = book_with(tmp_path, AGE_SINCE_AREAS)
+    counted = {"role": "clinical-laboratory", "start_date": "2025-01-01", "lab_areas": ["chemistry"]}
+    other = {"role": "medical-assistant", "start_date": "2024-01-01", "lab_areas": ["hematology"]}
+    areas = book.evaluate({"work_experience": [other, counted]}, as_of=AS_OF, trace=True).credentials[0].routes[2]
+    assert areas.criteria[0].status == "met"
+    assert areas.criteria[0].trace.inputs == (("work_experience[1]", counted),)
+
+
 FULL_TIME_YEAR = """\
 criteria:
   full-time-year:
