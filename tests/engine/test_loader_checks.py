@@ -120,6 +120,7 @@ CHECKS: dict[str, Check] = {
     ),
     "time_since_a_number": Check("criteria.recent.measure", 13, "`program.clock_hours` is not a date field"),
     "time_between_two_records": Check("criteria.gap.measure", 13, "time_between needs two dates of the same record"),
+    "time_between_end_a_number": Check("criteria.gap.measure", 13, "`program.clock_hours` is not a date field"),
     "sum_of_a_flag": Check("criteria.total.measure", 13, "sum adds numeric fields only"),
     "sum_of_two_records": Check("criteria.total.measure", 13, "sum needs fields of the same record"),
     "experience_since_an_applicant_date": Check(
