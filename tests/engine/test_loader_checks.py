@@ -475,3 +475,31 @@ def test_rules_validate_refuses_what_the_service_refuses_at_start(
     with pytest.raises(RuleSetError):
         load_rulebook(root)  # the service refuses to start
     assert cli(["rules", "validate", "--rules-dir", str(root)]) == 1, capsys.readouterr().out
+
+
+def test_draft_and_empty_translations_are_left_out_so_the_english_shows(tmp_path: Path) -> None:
+    """A fuzzy (draft) entry and an empty one are not translations: only reviewed text is loaded."""
+    import io
+
+    from babel.messages.pofile import read_po, write_po
+
+    root = make_rule_set(tmp_path, {})
+    shutil.copytree(REPO / "rules" / "credentials" / "aama", root / "credentials" / "aama")
+    source = REPO / "rules" / "locale" / "es" / "credentials" / "aama" / "cma.po"
+    catalog = read_po(io.BytesIO(source.read_bytes()), locale="es_US")
+    label = catalog.get("The program is a medical assisting program", context="criteria.ma-program.label")
+    summary = next(m for m in catalog if m.context == "summary")
+    label.flags.add("fuzzy")
+    summary.string = ""
+    out = io.BytesIO()
+    write_po(out, catalog)
+    target = root / "locale" / "es" / "credentials" / "aama" / "cma.po"
+    target.parent.mkdir(parents=True)
+    target.write_bytes(out.getvalue())
+    table = load_rule_set(root).translations["es"]
+    file = "credentials/aama/cma.yaml"
+    assert (file, "criteria.ma-program.label", label.id) not in table
+    assert (file, "summary", summary.id) not in table
+    reviewed = [m for m in catalog if m.id and m.string and not m.fuzzy]
+    assert reviewed and all(table[(file, m.context or "", m.id)] == m.string for m in reviewed)
+    assert len([k for k in table if k[0] == file]) == len(reviewed)
