@@ -180,3 +180,25 @@ def test_digest_changes_with_any_rule_file(tmp_path: Path) -> None:
     path = root / "credentials" / "aama" / "cma.yaml"
     path.write_text(path.read_text().replace("Certified Medical Assistant", "Certified Medical Assistant ", 1))
     assert load_rule_set(root).digest != first
+
+
+def test_every_criterion_cites_its_sources_with_the_pinpoints_of_its_rule_file() -> None:
+    """Each citation keeps the source's title and URL from its file's `sources` and the pinpoint of the cite."""
+    import yaml
+
+    rules = load_rule_set(REPO / "rules")
+    checked = 0
+    for cred in rules.credentials.values():
+        data = yaml.safe_load((REPO / "rules" / cred.path).read_text())
+        for key, crit in cred.criteria.items():
+            cites = data["criteria"][key]["cite"]
+            cites = cites if isinstance(cites, list) else [cites]
+            loaded = [(c.source, c.title, c.url, c.pinpoint) for c in crit.citations]
+            sources = data["sources"]
+            written = [
+                (c["source"], *(sources[c["source"]][k] for k in ("title", "url")), c.get("pinpoint"))
+                for c in cites
+            ]
+            assert loaded == written, (cred.id, key)
+            checked += sum(c.get("pinpoint") is not None for c in cites)
+    assert checked > 100  # the bundled rule set pinpoints most of its citations

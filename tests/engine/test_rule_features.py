@@ -756,7 +756,8 @@ IN_A_LAB = """\
 criteria:
   lab-year:
     label: At least 12 months of laboratory work in an accredited laboratory
-    measure: {kind: experience, roles: [laboratory-assistant], total: months, settings: [accredited-clinical-laboratory]}
+    measure:
+      {kind: experience, roles: [laboratory-assistant], total: months, settings: [accredited-clinical-laboratory]}
     test: {at_least: 12}
     cite: {source: doc}
 routes:
