@@ -88,6 +88,31 @@ def test_a_bad_date_is_refused_saying_what_a_date_must_be(
     assert error["ctx"]["reason"] == reason
 
 
+@pytest.mark.parametrize(
+    ("program", "loc", "reason", "message"),
+    [
+        ({"clock_hours": "600"}, "clock_hours", "json_number", "expected a JSON number"),
+        ({"clock_hours": True}, "clock_hours", "json_number", "expected a JSON number"),
+        ({"venipunctures": 12.5}, "venipunctures", "whole_number", "expected a whole number"),
+        (
+            {"start_date": "2025-06-01", "completion_date": "2025-01-01"},
+            "completion_date",
+            "date_order",
+            "completion_date is before start_date",
+        ),
+    ],
+)
+def test_a_bad_number_or_date_order_is_refused_saying_why(
+    rulebook: Rulebook, program: dict[str, object], loc: str, reason: str, message: str
+) -> None:
+    with pytest.raises(ValidationError) as caught:
+        rulebook.parse_applicant({"programs": [{"discipline": "phlebotomy", **program}]})
+    [error] = caught.value.errors()
+    assert (error["type"], error["msg"], error["ctx"]["reason"]) == ("value_error", message, reason)
+    # the field: where the error is, or (an order between two fields, found on the record) named in ctx
+    assert loc in (error["loc"][-1], error["ctx"].get("field"))
+
+
 def test_facts_parsed_by_another_rule_book_keep_what_was_not_given(rulebook: Rulebook) -> None:
     # a model from another load of the rules (a reload between parsing and evaluating) is read again as data:
     # a field it was not given stays not given, rather than becoming an explicit null
