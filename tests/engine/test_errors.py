@@ -113,6 +113,23 @@ def test_a_bad_number_or_date_order_is_refused_saying_why(
     assert loc in (error["loc"][-1], error["ctx"].get("field"))
 
 
+def test_field_errors_name_each_field_as_the_api_does_with_pydantics_message_and_no_input(rulebook: Rulebook) -> None:
+    from engine import field_errors
+
+    secret = "2000-13-45"
+    with pytest.raises(ValidationError) as caught:
+        rulebook.parse_applicant({"birth_date": secret, "programs": [{"discipline": "phlebotomy", "clock_hours": -1}]})
+    errors = field_errors(caught.value, "applicant")
+    by_field = {e["field"]: e for e in errors}
+    assert set(by_field) == {"applicant.birth_date", "applicant.programs[0].clock_hours"}
+    assert by_field["applicant.birth_date"]["message"] == "not a calendar date (month or day out of range)"
+    hours = by_field["applicant.programs[0].clock_hours"]
+    assert (hours["type"], hours["message"], hours["ctx"]) == (
+        "greater_than_equal", "Input should be greater than or equal to 0", {"ge": 0}
+    )
+    assert secret not in repr(errors) and "url" not in repr(errors)  # no input, no documentation links
+
+
 def test_facts_parsed_by_another_rule_book_keep_what_was_not_given(rulebook: Rulebook) -> None:
     # a model from another load of the rules (a reload between parsing and evaluating) is read again as data:
     # a field it was not given stays not given, rather than becoming an explicit null
