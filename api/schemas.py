@@ -400,13 +400,26 @@ class GroupInfo(BaseModel):
     label: str = Field(description="What the group requires.")
 
 
+class DerivationInfo(BaseModel):
+    """What an answer says once about a derived fact (`rules/derivations.yaml`) that decided a criterion."""
+
+    model_config = _API
+    label: str = Field(description="What follows from what, in words.")
+    cite: list[CiteRef] = Field(description="Its sources, by key in `sources`.")
+    verification: str = Field(description="Key of its verification level in `verifications`.")
+
+
 class Definitions(BaseModel):
-    """The criteria, routes and groups an answer lists, each described once, by id."""
+    """The criteria, routes, groups and derived facts an answer lists, each described once, by id."""
 
     model_config = _API
     criteria: dict[str, CriterionInfo] = Field(description="By criterion id.")
     routes: dict[str, RouteInfo] = Field(description="By route id.")
     groups: dict[str, GroupInfo] = Field(description="By group id.")
+    derivations: dict[str, DerivationInfo] = Field(
+        default_factory=dict,
+        description="By derivation id: each derived fact a criterion's `measured.derived_by` names, with its sources.",
+    )
 
 
 class CredentialResult(GuidanceFields):

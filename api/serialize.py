@@ -107,12 +107,13 @@ def measured_json(m: Measured) -> dict[str, Any]:
 class _Answer:
     """What one answer references, gathered while it is serialized, to be listed once."""
 
-    __slots__ = ("criteria", "groups", "levels", "routes", "sources")
+    __slots__ = ("criteria", "derivations", "groups", "levels", "routes", "sources")
 
     def __init__(self) -> None:
         self.criteria: dict[str, Any] = {}
         self.routes: dict[str, Any] = {}
         self.groups: dict[str, Any] = {}
+        self.derivations: dict[str, Any] = {}
         self.sources: list[str] = []
         self.levels: list[str] = []
 
@@ -255,6 +256,7 @@ class Serializer:
             for note in state.notes:
                 self._cites(note, prefix, note.citations)
                 self._level(note.verification, state.path, f"notes.{note.id.rsplit('.', 1)[1]}.")
+        self._derivations = {d.id: d for d in rules.derivations}
         for d in rules.derivations:
             self._cites(d, "derivations", d.citations)
             self._level(d.verification, "derivations.yaml", f"derivations.{d.id}.")
@@ -384,6 +386,19 @@ class Serializer:
         answer.criteria[c.id] = cached[0]
         answer.sources.extend(cached[1])
         answer.levels.append(cached[0]["verification"])
+        derived_by = c.measured.derived_by if c.measured is not None else None
+        if derived_by is not None and derived_by not in answer.derivations:
+            self.derivation_definition(derived_by, r, answer)
+
+    def derivation_definition(self, derivation_id: str, r: Renderer, answer: _Answer) -> None:
+        """The derived fact a criterion was decided on, with its sources and level, listed once."""
+        d = self._derivations[derivation_id]
+        refs, sources = self.cite(d)
+        level = self._vkey[d.verification]
+        label = r.text.get("derivations.yaml", f"derivations.{d.id}.label", d.label)
+        answer.derivations[derivation_id] = {"label": label, "cite": refs, "verification": level}
+        answer.sources.extend(sources)
+        answer.levels.append(level)
 
     def route_definition(self, route: RouteOutcome, r: Renderer, answer: _Answer) -> None:
         if route.id in answer.routes:
@@ -502,7 +517,12 @@ class Serializer:
     def definitions(self, answer: _Answer, r: Renderer) -> dict[str, Any]:
         """What an answer references, each once: criteria, routes and groups, sources, verification levels."""
         return {
-            "definitions": {"criteria": answer.criteria, "routes": answer.routes, "groups": answer.groups},
+            "definitions": {
+                "criteria": answer.criteria,
+                "routes": answer.routes,
+                "groups": answer.groups,
+                "derivations": answer.derivations,
+            },
             **self.listed(answer.sources, answer.levels, r),
         }
 

@@ -380,3 +380,37 @@ def test_invalid_rule_set_stops_startup_naming_file_and_key(tmp_path: Any) -> No
     assert proc.returncode == 1
     assert "refusing to start" in proc.stderr
     assert "credentials/test/cred.yaml:" in proc.stderr and "`criteria.x.measure`" in proc.stderr
+
+
+def test_a_criterion_decided_by_a_derived_fact_cites_the_derivation_in_the_answer(tmp_path: Any) -> None:
+    """`measured.derived_by` resolves in the answer itself: the derivation's label, sources and level."""
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+    from api.settings import Settings
+    from engine import load_rulebook
+    from tests.engine.test_rule_features import DERIVATIONS, DERIVED_RULES
+    from tests.helpers import credential, make_rule_set
+
+    (path, text), = credential(DERIVED_RULES).items()
+    book = load_rulebook(make_rule_set(tmp_path, {path: text, "derivations.yaml": DERIVATIONS}))
+    body = {
+        "as_of": "2026-12-01",
+        "detail": "standard",
+        "applicant": {"programs": [{"discipline": "phlebotomy", "accreditor": "CAAHEP"}]},
+    }
+    with TestClient(create_app(Settings(batch_workers=1), rulebook=book)) as client:
+        answer = client.post("/v1/eligibility", json=body).json()
+        [criterion] = answer["credentials"][0]["routes"][0]["criteria"]
+        derived_by = criterion["measured"]["derived_by"]
+        assert (criterion["status"], derived_by) == ("met", "programmatic-implies-institutional")
+        derivation = answer["definitions"]["derivations"]["programmatic-implies-institutional"]
+        assert derivation["label"] == "A CAAHEP-accredited program's sponsor is institutionally accredited"
+        [cite] = derivation["cite"]
+        # keyed as every source is, `<file's prefix>/<source id>`: here derivations.yaml's `standards`
+        assert cite["source"] == "derivations/standards"
+        assert answer["sources"][cite["source"]]["url"] == "https://example.org/standards"
+        assert answer["verifications"][derivation["verification"]]["source"] == "official"
+        # no derived fact decided anything: none is listed
+        body["applicant"]["programs"][0]["institution_accreditation"] = "usde"
+        assert client.post("/v1/eligibility", json=body).json()["definitions"]["derivations"] == {}
