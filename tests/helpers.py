@@ -69,3 +69,36 @@ def until(condition: Any, timeout: float, what: str) -> Any:
             return value
         time.sleep(0.05)
     pytest.fail(f"timed out after {timeout} s waiting for {what}")
+
+
+# A credential whose one criterion a derived fact can decide, and the derivations (rules/README.md, "Derived facts").
+DERIVED_RULES = """\
+criteria:
+  school-accredited:
+    label: The school is institutionally accredited
+    measure: program.institution_accreditation
+    test: {one_of: [usde, chea, usde-and-chea]}
+    cite: {source: doc}
+routes:
+  - id: school
+    label: School
+    criteria: [school-accredited]
+"""
+
+DERIVATIONS = """\
+sources:
+  standards: {title: Accreditor standards, url: https://example.org/standards, kind: official, retrieved: 2026-01-01}
+derivations:
+  - id: programmatic-implies-institutional
+    label: A CAAHEP-accredited program's sponsor is institutionally accredited
+    when: {path: program.accreditor, one_of: [CAAHEP]}
+    then: {path: program.institution_accreditation, one_of: [usde, chea]}
+    cite: {source: standards}
+    verification: {source: official, confidence: high}
+  - id: other-implies-some
+    label: Another accreditor's sponsor is accredited or state-approved
+    when: {path: program.accreditor, one_of: [other]}
+    then: {path: program.institution_accreditation, one_of: [usde, state-approved]}
+    cite: {source: standards}
+    verification: {source: official, confidence: high}
+"""

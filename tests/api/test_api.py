@@ -389,8 +389,7 @@ def test_a_criterion_decided_by_a_derived_fact_cites_the_derivation_in_the_answe
     from api.main import create_app
     from api.settings import Settings
     from engine import load_rulebook
-    from tests.engine.test_rule_features import DERIVATIONS, DERIVED_RULES
-    from tests.helpers import credential, make_rule_set
+    from tests.helpers import DERIVATIONS, DERIVED_RULES, credential, make_rule_set
 
     (path, text), = credential(DERIVED_RULES).items()
     book = load_rulebook(make_rule_set(tmp_path, {path: text, "derivations.yaml": DERIVATIONS}))

@@ -23,7 +23,7 @@ import pytest
 from api.render import renderer
 from engine import Op, Requirement, RuleSetError, TimeSpan, Why, load_rulebook
 from engine.outcome import Bound, Unit, Window
-from tests.helpers import credential, make_rule_set
+from tests.helpers import DERIVATIONS, DERIVED_RULES, credential, make_rule_set
 
 AS_OF = dt.date(2026, 12, 1)
 
@@ -213,38 +213,6 @@ def test_unknown_for_needs_one_of(tmp_path: Path) -> None:
     with pytest.raises(RuleSetError) as caught:
         book_with(tmp_path, rules)
     assert any("`unknown_for` goes with `one_of`" in p.message for p in caught.value.problems)
-
-
-DERIVED_RULES = """\
-criteria:
-  school-accredited:
-    label: The school is institutionally accredited
-    measure: program.institution_accreditation
-    test: {one_of: [usde, chea, usde-and-chea]}
-    cite: {source: doc}
-routes:
-  - id: school
-    label: School
-    criteria: [school-accredited]
-"""
-
-DERIVATIONS = """\
-sources:
-  standards: {title: Accreditor standards, url: https://example.org/standards, kind: official, retrieved: 2026-01-01}
-derivations:
-  - id: programmatic-implies-institutional
-    label: A CAAHEP-accredited program's sponsor is institutionally accredited
-    when: {path: program.accreditor, one_of: [CAAHEP]}
-    then: {path: program.institution_accreditation, one_of: [usde, chea]}
-    cite: {source: standards}
-    verification: {source: official, confidence: high}
-  - id: other-implies-some
-    label: Another accreditor's sponsor is accredited or state-approved
-    when: {path: program.accreditor, one_of: [other]}
-    then: {path: program.institution_accreditation, one_of: [usde, state-approved]}
-    cite: {source: standards}
-    verification: {source: official, confidence: high}
-"""
 
 
 @pytest.mark.parametrize(
