@@ -363,7 +363,12 @@ class Serializer:
         return out
 
     def criterion_definition(self, c: CriterionOutcome, r: Renderer, answer: _Answer) -> None:
-        """What the answer says once about a criterion: its label, requirement on `as_of`, sources and level."""
+        """What the answer says once about a criterion: its label, requirement on `as_of`, sources and level;
+        and once about the derived fact it was decided on, if any (another record may have decided it otherwise
+        where the criterion was listed first)."""
+        derived_by = c.measured.derived_by if c.measured is not None else None
+        if derived_by is not None and derived_by not in answer.derivations:
+            self.derivation_definition(derived_by, r, answer)
         if c.id in answer.criteria:
             return
         crit = c.definition
@@ -386,9 +391,6 @@ class Serializer:
         answer.criteria[c.id] = cached[0]
         answer.sources.extend(cached[1])
         answer.levels.append(cached[0]["verification"])
-        derived_by = c.measured.derived_by if c.measured is not None else None
-        if derived_by is not None and derived_by not in answer.derivations:
-            self.derivation_definition(derived_by, r, answer)
 
     def derivation_definition(self, derivation_id: str, r: Renderer, answer: _Answer) -> None:
         """The derived fact a criterion was decided on, with its sources and level, listed once."""

@@ -413,3 +413,43 @@ def test_a_criterion_decided_by_a_derived_fact_cites_the_derivation_in_the_answe
         # no derived fact decided anything: none is listed
         body["applicant"]["programs"][0]["institution_accreditation"] = "usde"
         assert client.post("/v1/eligibility", json=body).json()["definitions"]["derivations"] == {}
+
+
+def test_a_derived_fact_is_listed_when_a_later_route_reads_its_criterion_on_another_record(tmp_path: Any) -> None:
+    """The first route reads the criterion on a record that states it; the second on one where it is derived."""
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+    from api.settings import Settings
+    from engine import load_rulebook
+    from tests.helpers import DERIVATIONS, DERIVED_RULES, credential, make_rule_set
+
+    rules = DERIVED_RULES.replace(
+        """routes:
+  - id: school""",
+        """  hours:
+    label: At least 100 clock hours
+    measure: program.clock_hours
+    test: {at_least: 100}
+    cite: {source: doc}
+routes:
+  - id: long-program
+    label: Long program
+    criteria: [school-accredited, hours]
+  - id: school""",
+    )
+    (path, text), = credential(rules).items()
+    book = load_rulebook(make_rule_set(tmp_path, {path: text, "derivations.yaml": DERIVATIONS}))
+    programs = [
+        {"discipline": "phlebotomy", "accreditor": "CAAHEP", "clock_hours": 0},  # accredited: derived
+        {"discipline": "phlebotomy", "institution_accreditation": "usde", "clock_hours": 200},  # stated
+    ]
+    body = {"as_of": "2026-12-01", "detail": "standard", "applicant": {"programs": programs}}
+    with TestClient(create_app(Settings(batch_workers=1), rulebook=book)) as client:
+        answer = client.post("/v1/eligibility", json=body).json()
+    long_program, school = answer["credentials"][0]["routes"]
+    assert long_program["criteria"][0]["record"] == "programs[1]" and "measured" in long_program["criteria"][0]
+    assert "derived_by" not in long_program["criteria"][0]["measured"]
+    assert school["criteria"][0]["record"] == "programs[0]"
+    assert school["criteria"][0]["measured"]["derived_by"] == "programmatic-implies-institutional"
+    assert set(answer["definitions"]["derivations"]) == {"programmatic-implies-institutional"}
