@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
 from api import schemas
-from engine import Rulebook
+from api.main import create_app
+from api.settings import Settings
+from engine import Rulebook, load_rulebook
+from tests.helpers import DERIVATIONS, DERIVED_RULES, credential, make_rule_set
 
 MA_GRADUATE = {
     "high_school": {"credential": "diploma"},
@@ -382,23 +387,21 @@ def test_invalid_rule_set_stops_startup_naming_file_and_key(tmp_path: Any) -> No
     assert "credentials/test/cred.yaml:" in proc.stderr and "`criteria.x.measure`" in proc.stderr
 
 
-def test_a_criterion_decided_by_a_derived_fact_cites_the_derivation_in_the_answer(tmp_path: Any) -> None:
-    """`measured.derived_by` resolves in the answer itself: the derivation's label, sources and level."""
-    from fastapi.testclient import TestClient
-
-    from api.main import create_app
-    from api.settings import Settings
-    from engine import load_rulebook
-    from tests.helpers import DERIVATIONS, DERIVED_RULES, credential, make_rule_set
-
-    (path, text), = credential(DERIVED_RULES).items()
+def _client_with_derivations(tmp_path: Path, rules: str) -> TestClient:
+    """A client of the app serving one test credential (``rules``) and the test derivations."""
+    (path, text), = credential(rules).items()
     book = load_rulebook(make_rule_set(tmp_path, {path: text, "derivations.yaml": DERIVATIONS}))
+    return TestClient(create_app(Settings(batch_workers=1), rulebook=book))
+
+
+def test_a_criterion_decided_by_a_derived_fact_cites_the_derivation_in_the_answer(tmp_path: Path) -> None:
+    """`measured.derived_by` resolves in the answer itself: the derivation's label, sources and level."""
     body = {
         "as_of": "2026-12-01",
         "detail": "standard",
         "applicant": {"programs": [{"discipline": "phlebotomy", "accreditor": "CAAHEP"}]},
     }
-    with TestClient(create_app(Settings(batch_workers=1), rulebook=book)) as client:
+    with _client_with_derivations(tmp_path, DERIVED_RULES) as client:
         answer = client.post("/v1/eligibility", json=body).json()
         [criterion] = answer["credentials"][0]["routes"][0]["criteria"]
         derived_by = criterion["measured"]["derived_by"]
@@ -415,15 +418,8 @@ def test_a_criterion_decided_by_a_derived_fact_cites_the_derivation_in_the_answe
         assert client.post("/v1/eligibility", json=body).json()["definitions"]["derivations"] == {}
 
 
-def test_a_derived_fact_is_listed_when_a_later_route_reads_its_criterion_on_another_record(tmp_path: Any) -> None:
+def test_a_derived_fact_is_listed_when_a_later_route_reads_its_criterion_on_another_record(tmp_path: Path) -> None:
     """The first route reads the criterion on a record that states it; the second on one where it is derived."""
-    from fastapi.testclient import TestClient
-
-    from api.main import create_app
-    from api.settings import Settings
-    from engine import load_rulebook
-    from tests.helpers import DERIVATIONS, DERIVED_RULES, credential, make_rule_set
-
     rules = DERIVED_RULES.replace(
         """routes:
   - id: school""",
@@ -438,14 +434,12 @@ routes:
     criteria: [school-accredited, hours]
   - id: school""",
     )
-    (path, text), = credential(rules).items()
-    book = load_rulebook(make_rule_set(tmp_path, {path: text, "derivations.yaml": DERIVATIONS}))
     programs = [
         {"discipline": "phlebotomy", "accreditor": "CAAHEP", "clock_hours": 0},  # accredited: derived
         {"discipline": "phlebotomy", "institution_accreditation": "usde", "clock_hours": 200},  # stated
     ]
     body = {"as_of": "2026-12-01", "detail": "standard", "applicant": {"programs": programs}}
-    with TestClient(create_app(Settings(batch_workers=1), rulebook=book)) as client:
+    with _client_with_derivations(tmp_path, rules) as client:
         answer = client.post("/v1/eligibility", json=body).json()
     long_program, school = answer["credentials"][0]["routes"]
     assert long_program["criteria"][0]["record"] == "programs[1]" and "measured" in long_program["criteria"][0]
