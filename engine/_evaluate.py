@@ -271,7 +271,7 @@ class Evaluator:
             if known is not None:  # guidance already chose each credential's nearest route
                 return combiner.summaries(lambda cred, routes: known[cred.id])
             routes_of = Guide(self.rules, combiner, as_of, self._ahead).credential_routes
-            return combiner.summaries(lambda cred, routes: routes_of(cred, routes, dated=False)[1])
+            return combiner.summaries(lambda cred, routes: routes_of(cred, routes)[1])
 
         return Evaluation(
             as_of=as_of,

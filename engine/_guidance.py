@@ -262,19 +262,15 @@ class Guide:
             return False
         return _value(self.applicant.programs[pick].status) != PROGRAM_IN_PROGRESS
 
-    def shortfall(
-        self, cred: CredentialDef, i: int, scope: str, pick: int, group: str | None, *, dated: bool = True
-    ) -> Shortfall:
+    def shortfall(self, cred: CredentialDef, i: int, scope: str, pick: int, group: str | None) -> Shortfall:
         """What criterion ``i`` still needs on the record ``pick`` of ``scope`` (its decision is not met)."""
-        key = (i, scope, pick, group, dated)
+        key = (i, scope, pick, group)
         found = self._shortfalls.get(key)
         if found is None:
-            found = self._shortfalls[key] = self._shortfall(cred, i, scope, pick, group, dated)
+            found = self._shortfalls[key] = self._shortfall(cred, i, scope, pick, group)
         return found
 
-    def _shortfall(
-        self, cred: CredentialDef, i: int, scope: str, pick: int, group: str | None, dated: bool
-    ) -> Shortfall:
+    def _shortfall(self, cred: CredentialDef, i: int, scope: str, pick: int, group: str | None) -> Shortfall:
         act = self.c.plan.actives[i]
         crit = act.criterion
         measure = crit.measure
@@ -298,7 +294,7 @@ class Guide:
             first = req.op
             later = (source == "time_until") != (first in _LOWER)  # time makes the value grow (or shrink)
             if later:
-                on = self._first_met(crit, None if scope == "applicant" else pick) if dated else None
+                on = self._first_met(crit, None if scope == "applicant" else pick)
                 return Shortfall(need=Need.WAIT, effort=Effort.WAIT, on=on, **base)
             # Time only takes the value further away: a time limit that has passed, or an age over a maximum.
             cause = Cause.WINDOW_CLOSED if source != "age" else Cause.FIXED_FACT
@@ -312,7 +308,7 @@ class Guide:
             unit = measure.unit or req.unit
             if source == "experience":
                 effort = Effort.PRACTICE if unit in _COUNTS else Effort.EXPERIENCE
-                on = self._first_met(crit, None if scope == "applicant" else pick) if dated and self.ongoing else None
+                on = self._first_met(crit, None if scope == "applicant" else pick) if self.ongoing else None
                 cause = Cause.FIXED_FACT if need == Need.LESS else None
                 return Shortfall(
                     need=need, effort=effort, amount=amount, unit=unit, strict=strict, on=on, cause=cause, **base
@@ -360,22 +356,20 @@ class Guide:
 
     # ------------------------------------------------------------------ routes
 
-    def route(
-        self, cred: CredentialDef, pr: _PlannedRoute, outcome: _RouteOutcome, *, dated: bool = True
-    ) -> RouteGuidance:
+    def route(self, cred: CredentialDef, pr: _PlannedRoute, outcome: _RouteOutcome) -> RouteGuidance:
         """Shortfalls and feasibility of a route not met (encoded routes only)."""
         shortfalls: list[Shortfall] = []
         for scope, entries in pr.scoped:
             picks = self._picks(scope, outcome)
             if len(picks) == 1:  # the applicant, or a single record (or none): nothing to choose between
-                shortfalls.extend(self._entries(cred, entries, scope, picks[0], dated))
+                shortfalls.extend(self._entries(cred, entries, scope, picks[0]))
                 continue
             best: tuple[tuple[Any, ...], list[Shortfall]] | None = None
             chosen = outcome.picks.get(scope, picks[0])
             for pick in sorted(picks, key=lambda p: p != chosen):  # the record the route read, first
                 if best is not None and not best[0][0]:
                     break  # that record can make it: the others are not read (the route picked it as closest)
-                found = self._entries(cred, entries, scope, pick, dated)
+                found = self._entries(cred, entries, scope, pick)
                 blocked = any(s.cause is not None for s in found)
                 rank = max((s.effort.rank for s in found), default=-1)
                 key = (blocked, rank, len(found), pick != outcome.picks.get(scope, pick), pick)
@@ -399,30 +393,28 @@ class Guide:
         count = self.c.record_counts[scope]  # type: ignore[index]
         return (ABSENT,) if count is None else (EMPTY,) if count == 0 else range(count)
 
-    def _entries(self, cred: CredentialDef, entries: list[Any], scope: str, pick: int, dated: bool) -> list[Shortfall]:
+    def _entries(self, cred: CredentialDef, entries: list[Any], scope: str, pick: int) -> list[Shortfall]:
         row = self.c.status_rows[(scope, 0 if scope == "applicant" else pick)]  # type: ignore[index]
         out: list[Shortfall] = []
         for entry in entries:
             if isinstance(entry, int):
                 if row[entry] != MET:
-                    out.append(self.shortfall(cred, entry, scope, pick, None, dated=dated))
+                    out.append(self.shortfall(cred, entry, scope, pick, None))
                 continue
             group, members = entry
             if max(map(row.__getitem__, members)) == MET:
                 continue
-            options = [self.shortfall(cred, i, scope, pick, group.id, dated=dated) for i in members]
+            options = [self.shortfall(cred, i, scope, pick, group.id) for i in members]
             out.append(min(options, key=lambda s: (s.cause is not None, s.effort.rank)))
         return out
 
     # ------------------------------------------------------------------ credentials
 
     def credential_routes(
-        self, cred: CredentialDef, routes: list[tuple[_PlannedRoute, _RouteOutcome]], *, dated: bool = True
+        self, cred: CredentialDef, routes: list[tuple[_PlannedRoute, _RouteOutcome]]
     ) -> tuple[tuple[RouteGuidance, ...], str | None]:
         """Every encoded route not met, with its guidance, and the nearest possible one."""
-        guided = tuple(
-            self.route(cred, pr, o, dated=dated) for pr, o in routes if pr.route.complete and o.status != MET
-        )
+        guided = tuple(self.route(cred, pr, o) for pr, o in routes if pr.route.complete and o.status != MET)
         nearest = _nearest(guided)
         return guided, nearest
 
@@ -632,7 +624,7 @@ class Guide:
         _, routes, code = combiner.evaluated[0]
         if code == MET:
             return None
-        return later.credential_routes(cred, routes, dated=False)[1]
+        return later.credential_routes(cred, routes)[1]
 
     def _steps(
         self,

@@ -354,6 +354,58 @@ def test_the_route_after_an_eligibility_ends_weighs_every_route_on_that_day(tmp_
     assert later.nearest_route == found.after_until
 
 
+AFTER_A_WINDOW_TWO_AGES = """\
+criteria:
+  completed:
+    label: Has completed a program
+    measure: {kind: time_since, date: program.completion_date}
+    test: {at_least: {days: 0}}
+    cite: {source: doc}
+  within-a-year:
+    label: Completed it no more than a year ago
+    measure: {kind: time_since, date: program.completion_date}
+    test: {at_most: {years: 1}}
+    cite: {source: doc}
+  fifty:
+    label: Is at least 50
+    measure: age
+    test: {at_least: 50}
+    cite: {source: doc}
+  thirty:
+    label: Is at least 30
+    measure: age
+    test: {at_least: 30}
+    cite: {source: doc}
+routes:
+  - {id: recent-program, label: A program completed within a year, criteria: [completed, within-a-year]}
+  - {id: at-fifty, label: Fifty years of age, criteria: [fifty]}
+  - {id: at-thirty, label: Thirty years of age, criteria: [thirty]}
+"""
+
+
+def test_routes_left_alike_are_ranked_by_the_day_they_are_met_after_an_eligibility_and_in_summaries(
+    tmp_path: Path,
+) -> None:
+    # Eligible now by a program completed within a year. From the day the year is over, two routes are left,
+    # both a wait for a birthday: the 50th, listed first, is decades away, the 30th half a year. Checked on
+    # that day, the nearest route is the 30th birthday's (the one met first); the route named today as the
+    # one after the eligibility ends must be the same.
+    book = load_rulebook(make_rule_set(tmp_path, credential(AFTER_A_WINDOW_TWO_AGES)))
+    applicant = {
+        "birth_date": "1997-12-01",  # 30 on 2027-12-01, half a year after the window closes
+        "programs": [{"discipline": "medical-assisting", "status": "completed", "completion_date": "2026-06-01"}],
+    }
+    found = guidance_of(book, applicant, AS_OF, "test.cred")
+    assert found.status == Verdict.ELIGIBLE
+    assert found.eligible_until == dt.date(2027, 6, 1)
+    later = guidance_of(book, applicant, dt.date(2027, 6, 2), "test.cred")
+    assert later.nearest_route == "test.cred.at-thirty"
+    assert found.after_until == later.nearest_route
+    # and a summary made without guidance (a batch's) names the same route
+    (alone,) = book.evaluate(applicant, as_of=dt.date(2027, 6, 2), credentials=["test.cred"]).summaries()
+    assert alone.nearest_route == later.nearest_route
+
+
 COMPLETED_STATUS = """\
 criteria:
   graduated:
