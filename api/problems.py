@@ -120,7 +120,6 @@ def problem(
     instance: str | None = _ABSENT,
     errors: list[dict[str, str]] | None = None,
     language: str = DEFAULT_LANGUAGE,
-    **extra: Any,
 ) -> dict[str, Any]:
     """A problem details object: its ``type`` and ``title`` from ``kind`` (a key of :data:`PROBLEM_TYPES`; the
     title in ``language``), ``instance`` (the request path) when given, even as ``None``, ``errors`` when
@@ -131,7 +130,6 @@ def problem(
         body["instance"] = instance
     if errors is not None:
         body["errors"] = errors
-    body.update(extra)
     return body
 
 
