@@ -330,6 +330,14 @@ class Renderer:
                 assumptions=self.assumptions(step.assumptions),
             )
         if step.action == Action.CHECK:
+            if step.on:  # a route that opens ahead, when the applicant meets what is known of it
+                return self.t(
+                    _("From {date}, ask {body} about “{route}”{assumptions}: this service does not check that route."),
+                    date=self.date(step.on),
+                    body=body,
+                    route=route,
+                    assumptions=self.assumptions(step.assumptions),
+                )
             return self.t(
                 _("Ask {body} about “{route}”: this service does not check that route."), body=body, route=route
             )

@@ -321,7 +321,9 @@ class NextStep(BaseModel):
     criteria: list[str] = Field(
         description="The criteria it settles; their quantities are their entries in the credential's `shortfalls`."
     )
-    on: dt.date | None = Field(description="The date to wait until, or to apply by.")
+    on: dt.date | None = Field(
+        description="The date to wait until, to apply by, or (a `check` step) to ask the body from."
+    )
     text: str = Field(description="The step in the answer's language.")
     assumptions: list[Assumption] | None = Field(None, description="What a date rests on.")
 

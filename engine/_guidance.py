@@ -120,6 +120,9 @@ class Guide:
         self._events: dict[tuple[str, int | None], Any] = {}
         self._fixed: dict[tuple[int, str, int], bool] = {}  # (criterion, scope, pick): its reading never changes
         self._constant: dict[int, bool] = {}  # id(planned route): none of its criteria can change
+        # per credential ineligible today: the first day ahead a route this service does not check opens, those
+        # routes, and what the day rests on
+        self._opening: dict[str, tuple[dt.date, tuple[str, ...], tuple[Assumption, ...]]] = {}
         programs = self.applicant.programs or ()
         self.ending = {  # program index -> expected completion date, for programs in progress that end ahead
             j: p.completion_date
@@ -586,6 +589,7 @@ class Guide:
             for cred, routes, code in evaluated
         }
         changes: dict[str, list[Change]] = {cred.id: [] for cred, _, _ in evaluated}
+        code_now = {cred.id: code for cred, _, code in evaluated}
         creds = {cred.id: cred for cred, _, _ in evaluated}
         for day in sorted(by_day):
             selection = tuple(by_day[day])
@@ -599,6 +603,13 @@ class Guide:
                     # then assumed (a window counted from an expected completion date closes).
                     basis = met if verdict == Verdict.ELIGIBLE else last[cred.id][1]
                     assumptions = self._assumptions(creds[cred.id], basis, day)
+                    if verdict == Verdict.UNDETERMINED and not changes[cred.id] and VERDICT[code_now[cred.id]] == (
+                        Verdict.INELIGIBLE
+                    ):
+                        opened = tuple(pr.route.id for pr, o in routes if not pr.route.complete and o.status != UNMET)
+                        if opened:  # the first change ahead opens routes the body decides itself
+                            assumptions = self._assumptions(creds[cred.id], opened, day)
+                            self._opening[cred.id] = (day, opened, assumptions)
                     changes[cred.id].append(Change(day, verdict, met, assumptions))
                 last[cred.id] = (verdict, met)
         return {cid: tuple(c) for cid, c in changes.items()}
@@ -662,6 +673,10 @@ class Guide:
         unchecked = tuple(
             Step(Action.CHECK, pr.route.id) for pr, o in routes if not pr.route.complete and o.status != UNMET
         )
+        opening = self._opening.get(cred.id)
+        if opening is not None:  # ineligible today, such a route opens ahead: ask the body from that day
+            day, opened, assumptions = opening
+            unchecked += tuple(Step(Action.CHECK, rid, on=day, assumptions=assumptions) for rid in opened)
         if route is None:
             return unchecked or (Step(Action.NONE, None),)
         first = sum(1 for step in near if step.shortfall is not None and step.shortfall.effort.rank <= _INPUT)

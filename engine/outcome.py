@@ -431,7 +431,8 @@ class Change:
 @dataclass(frozen=True, slots=True)
 class Step:
     """One thing to do, in order: ``action`` on the ``route``, settling ``criteria``; ``shortfall`` holds the
-    quantities; ``on`` the date (to wait until, or to apply by)."""
+    quantities; ``on`` the date (to wait until, to apply by, or, for a route the body decides that opens ahead,
+    to ask it from)."""
 
     action: Action
     route: str | None

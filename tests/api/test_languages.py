@@ -85,6 +85,29 @@ def test_the_language_comes_from_lang_or_accept_language_and_is_said_in_content_
     )
 
 
+def test_a_route_the_body_decides_that_opens_ahead_is_a_dated_check_step_in_each_language(client: Any) -> None:
+    # AMT's RPT program route is not encoded (its text is cut off): a phlebotomy student finishing tomorrow
+    # meets what is known of it from then, so the step is to ask AMT from that day, never "you will meet it".
+    program = {"discipline": "phlebotomy", "status": "in-progress", "completion_date": "2026-11-24",
+               "venipunctures": 55, "capillary_punctures": 15}  # fmt: skip
+    body = {"applicant": {"programs": [program], "work_experience": []}, "credentials": ["amt.rpt"],
+            "as_of": "2026-11-23"}  # fmt: skip
+    texts = {}
+    for lang in ("en", "es"):
+        answer = client.post("/v1/eligibility", json={**body, "lang": lang}).json()
+        (credential,) = answer["credentials"]
+        assert credential["status"] == "ineligible" and credential["eligible_from"] is None
+        (step,) = credential["next_steps"]
+        assert {k: step[k] for k in ("action", "route", "on", "assumptions")} == {
+            "action": "check", "route": "amt.rpt.education", "on": "2026-11-24", "assumptions": ["program-completes"],
+        }  # fmt: skip
+        texts[lang] = step["text"]
+    assert texts["en"].startswith("From November 24, 2026, ask American Medical Technologists about")
+    assert "if your program ends on its expected date" in texts["en"]
+    assert texts["es"].startswith("A partir del 24 de noviembre de 2026, consulte con American Medical Technologists")
+    assert "no comprueba esa vía" in texts["es"]
+
+
 def test_trace_shows_per_criterion_the_facts_read_the_dated_test_and_the_rule_that_fired(client: Any) -> None:
     applicant = {
         "programs": [
