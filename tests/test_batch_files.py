@@ -590,7 +590,7 @@ def test_a_spanish_results_file_has_spanish_words_and_the_same_machine_values(tm
         for cid in book.credential_ids:
             assert es_row[title(cid)] == en_row[title(cid)]  # the status: a machine value
             assert es_row[f"{title(cid)} elegible a partir de"] == en_row[f"{title(cid)} eligible from"]
-            en_missing, es_missing = en_row[f"{title(cid)} missing"], es_row[f"{title(cid)} le falta"]
+            en_missing, es_missing = en_row[f"{title(cid)} missing"], es_row[f"{title(cid)} lo que falta"]
             assert (en_missing == "") == (es_missing == "")
             assert es_row[f"{title(cid)} próximo paso"] != en_row[f"{title(cid)} next step"]
     en = rule_set_text(book.rules)
@@ -599,7 +599,7 @@ def test_a_spanish_results_file_has_spanish_words_and_the_same_machine_values(tm
     for row, result in zip(spanish, results, strict=True):
         for outcome in result["credentials"]:
             missing = outcome["missing_criteria"]
-            assert row[f"{title(outcome['id'])} le falta"] == "; ".join(es("criterion", c) for c in missing)
+            assert row[f"{title(outcome['id'])} lo que falta"] == "; ".join(es("criterion", c) for c in missing)
             translated += sum(es("criterion", c) != en("criterion", c) for c in missing)
     assert translated  # Spanish labels, not the English ones
     inputs = " ".join(row[f"{title(cid)} datos que faltan"] for row in spanish for cid in book.credential_ids)

@@ -164,7 +164,7 @@ def test_in_spanish(browser: Any, base: str, rulebook: Rulebook) -> None:
     try:
         page.goto("/")
         assert page.locator("html").get_attribute("lang") == "es"
-        assert page.get_by_role("heading", level=1).inner_text() == "¿Qué exámenes de certificación puede tomar?"
+        assert page.get_by_role("heading", level=1).inner_text() == "¿Qué exámenes de certificación puede presentar?"
         page.get_by_role("link", name="English").click()
         assert page.url.endswith("/en/") and page.locator("html").get_attribute("lang") == "en"
         page.get_by_role("link", name="Español").click()
