@@ -559,11 +559,16 @@ def _union_days(intervals: list[tuple[dt.date, dt.date]]) -> int:
 
 
 def _weekly_hours(entry: Any, as_of: dt.date) -> float | None:
+    """A job's hours per week: as given, or its total hours over its weeks, to a ten-thousandth of an hour.
+
+    The rounding keeps a total that stands for an exact weekly figure (40 hours a week over 6,364 days is
+    254,560/7 hours, which no decimal or binary number holds exactly) at that figure, whichever way the last
+    binary digit of the total fell."""
     if entry.hours_per_week is not None:
         return float(entry.hours_per_week)
     if entry.total_hours is not None:
         days = ((entry.end_date or as_of) - entry.start_date).days + 1
-        return float(entry.total_hours) / (days / 7) if days > 0 else None
+        return round(float(entry.total_hours) * 7 / days, 4) if days > 0 else None
     return None
 
 

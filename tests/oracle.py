@@ -42,7 +42,8 @@ Semantics, as implemented here
   iff ``a >= b - n months``: "within 4 years" of 2026-11-23 is on or after 2022-11-23, and on 2028-02-29 a
   date of 2023-02-28 is exactly 5 years ago (2028-02-29 - 5 years = 2023-02-28), as for experience windows.
 * Experience: jobs whose role is listed; filters ``supervised``, ``settings`` and ``min_hours_per_week``
-  (weekly hours are ``hours_per_week``, else ``total_hours`` over the job's weeks) may be unknown for a job,
+  (weekly hours are ``hours_per_week``, else ``total_hours`` over the job's weeks, rounded to 4 decimals)
+  may be unknown for a job,
   which then counts for the upper bound only. The window is ``within`` (a duration ending on the evaluation
   date: from the evaluation date minus the duration, calendar-clamped, to the evaluation date, both
   inclusive; 3 years before 2028-02-29 is 2025-02-28), ``since`` a program date (that day
@@ -638,7 +639,8 @@ class Oracle:
             return Fraction(job["hours_per_week"])
         if job.get("total_hours") is not None:
             days = day_count(*self._job_days(job, as_of))
-            return Fraction(job["total_hours"]) * 7 / days if days else None
+            # To a ten-thousandth of an hour, so a total standing for an exact weekly figure stays at it.
+            return round(Fraction(job["total_hours"]) * 7 / days, 4) if days else None
         return None
 
     def _experience_total(self, m, jobs, first: dt.date | None, as_of: dt.date, possible: bool):

@@ -816,3 +816,47 @@ def test_the_trace_names_each_fact_a_measure_read_and_areas_not_given_are_asked_
     assert areas.status == "unknown" and areas.missing == ("work_experience[0].lab_areas",)
     # a completion date is read with the program's status (a status contradicting the date leaves it open)
     assert recent.trace.inputs == (("programs[0].completion_date", "2026-01-15"), ("programs[0].status", "completed"))
+
+
+FULL_TIME = """\
+criteria:
+  full-time-2-years:
+    label: Two years of full-time work in the last two years
+    measure:
+      kind: experience
+      roles: [medical-administrative-specialist]
+      total: years
+      within: {years: 2}
+      min_hours_per_week: 40
+    test: {at_least: 2}
+    cite: {source: doc}
+routes:
+  - id: work
+    label: Work
+    criteria: [full-time-2-years]
+"""
+
+
+@pytest.mark.parametrize(
+    ("weekly", "start", "end", "total_hours", "status"),
+    [
+        # 6,364 days at 40 h/week are 254,560/7 hours; the nearest binary number, 36365.71428571428, is a hair
+        # under that (CI's counterexample: the engine said full-time, the oracle's exact arithmetic did not).
+        (40, "2010-06-21", "2027-11-22", 254560 / 7, "met"),
+        (40, "2010-06-21", "2027-11-22", 36365.72, "met"),
+        (40, "2010-06-21", "2027-11-22", 36365.0, "unmet"),  # 39.9992 h/week
+        # 9 days at 38 h/week are 342/7 hours, whose float divided back gave 37.99999999999999: not full-time.
+        (38, "2026-06-21", "2026-06-29", 342 / 7, "met"),
+        (38, "2026-06-21", "2026-06-29", 48.85, "unmet"),  # 37.9944 h/week
+    ],
+)
+def test_weekly_hours_from_a_total_are_compared_to_a_ten_thousandth_of_an_hour(
+    tmp_path: Path, weekly: int, start: str, end: str, total_hours: float, status: str
+) -> None:
+    rules = FULL_TIME.replace("min_hours_per_week: 40", f"min_hours_per_week: {weekly}").replace(
+        "at_least: 2}", "at_least: 0.02}"  # a week or more of such work
+    )
+    job = {"role": "medical-administrative-specialist", "start_date": start, "end_date": end}
+    job["total_hours"] = total_hours
+    criterion = answer(book_with(tmp_path, rules), {"work_experience": [job]}).routes[0].criteria[0]
+    assert criterion.status == status
