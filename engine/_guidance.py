@@ -64,6 +64,7 @@ _COUNTS = frozenset({Unit.VENIPUNCTURES, Unit.CAPILLARY_PUNCTURES, Unit.EKGS, Un
 _LOWER = (Op.AT_LEAST, Op.MORE_THAN)
 _ONE = dt.timedelta(days=1)
 _IN_EFFECT_NEVER = -1
+_UNREAD = (None,)  # the signals of a reading that is not known on a day (one signal, whatever the tests)
 
 Evaluate = Callable[[Any, dt.date, tuple[str, ...]], "_Combiner"]
 
@@ -225,29 +226,39 @@ class Guide:
         def signals(day: dt.date) -> tuple[Any, ...]:
             lo, hi, _ = self._read(crit, record, day)
             if lo is None or type(lo) is Alternatives:
-                return (None,)
+                return _UNREAD
             return tuple((_holds(t, lo), _holds(t, hi)) for t in tests)
+
+        def same(day: dt.date, a: tuple[Any, ...], k: int | None) -> bool:
+            s = signals(day)
+            return s == a if k is None else (len(s) == len(a) and s[k] == a[k])
 
         points = [self.as_of, *bounds, self.horizon]
         found: set[dt.date] = set(bounds)
-        for start, end in zip(points, points[1:], strict=False):
-            if end <= start:
-                continue
+        spans = [(start, end) for start, end in zip(points, points[1:], strict=False) if start < end]
+        while spans:
+            start, end = spans.pop()
             a, b = signals(start), signals(end)
             if a == b:
                 continue
-            # each signal is monotone between two boundaries: bisect for the first day it differs from `a`
-            for k in range(len(a)):
-                if a[k] == b[k] and len(a) > 1:
+            # Each signal is monotone between two boundaries: bisect for the first day it differs from `a`.
+            # A reading unknown on one side (`_UNREAD`, a single signal) is compared as a whole; where the day
+            # found is one on which the reading becomes known or unknown, the rest of the span is searched again
+            # (the known readings beyond it may change too).
+            whole = len(a) != len(b) or len(a) == 1
+            for k in (None,) if whole else range(len(a)):
+                if k is not None and a[k] == b[k]:
                     continue
-                lo_day, hi_day = start, end  # signal(lo_day) == a, signal(hi_day) != a
+                lo_day, hi_day = start, end  # same(lo_day), not same(hi_day)
                 while (hi_day - lo_day).days > 1:
                     mid = lo_day + dt.timedelta(days=(hi_day - lo_day).days // 2)
-                    if signals(mid)[k if len(a) > 1 else 0] == a[k if len(a) > 1 else 0]:
+                    if same(mid, a, k):
                         lo_day = mid
                     else:
                         hi_day = mid
                 found.add(hi_day)
+                if hi_day < end and (signals(hi_day) == _UNREAD) != (a == _UNREAD):
+                    spans.append((hi_day, end))
         return sorted(d for d in found if d < self.horizon)
 
     # ------------------------------------------------------------------ shortfalls

@@ -940,3 +940,40 @@ def test_a_windowed_total_that_falls_then_rises_again_has_every_change_on_the_ti
     }
     found = _timeline_checked(book, applicant, AS_OF, dt.date(2029, 1, 1))
     assert [c.status for c in found.timeline] == changes
+
+
+DATED_WINDOW_AND_STATUS = """\
+criteria:
+  long-ago:
+    label: Completed the program more than a dated number of years ago
+    measure: {kind: time_since, date: program.completion_date}
+    test:
+      more_than:
+        - {value: {years: 5}, to: 2026-06-15}
+        - {value: {years: 1}, from: 2026-06-16, to: 2026-07-30}
+        - {value: {years: 3}, from: 2026-08-01, to: 2026-11-09}
+    cite: {source: doc}
+  completed:
+    label: The program is completed
+    measure: program.status
+    test: {one_of: [completed]}
+    cite: {source: doc}
+routes:
+  - {id: r, label: A program completed long ago, criteria: [long-ago, completed]}
+"""
+
+
+def test_a_reading_unknown_on_one_side_of_a_span_does_not_break_the_search_for_changes(tmp_path: Path) -> None:
+    # Found by test_generated_rules (seed 34): a program still in progress on its completion date has no
+    # reading of "time since completion" today (one signal: unknown), while its projected reading on a later
+    # day has one signal per dated version of the test (three here). Guidance compared the two tuples signal
+    # by signal and raised IndexError, so the whole evaluation failed.
+    book = load_rulebook(make_rule_set(tmp_path, credential(DATED_WINDOW_AND_STATUS)))
+    as_of = dt.date(2026, 2, 14)
+    applicant = {"programs": [{"discipline": "other", "status": "in-progress", "completion_date": "2026-02-14"}]}
+    found = guidance_of(book, applicant, as_of, "test.cred")
+    # the thresholds ask for 5, then 1, then 3 years, and no version applies after 2026-11-09: the program,
+    # completed today at the earliest, never meets them within their dates
+    assert found.status == Verdict.INELIGIBLE
+    assert found.eligible_from is None
+    assert all(change.status != Verdict.ELIGIBLE for change in found.timeline)
