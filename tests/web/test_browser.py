@@ -72,7 +72,9 @@ def _status_422(message: str) -> bool:
 
 
 def axe_findings(page: Any) -> list[dict[str, Any]]:
-    """Serious and critical axe-core findings on the page as it is now."""
+    """Serious and critical axe-core findings on the page once it has loaded (its stylesheet applied: scanned
+    while a navigation is still loading, unstyled controls fail `target-size`)."""
+    page.wait_for_load_state("load")
     if page.evaluate("typeof window.axe") == "undefined":
         page.evaluate(AXE.read_text(encoding="utf-8"))
     violations = page.evaluate(
@@ -114,7 +116,8 @@ def test_a_student_fills_the_form_and_reads_the_verdicts(page: Any, rulebook: Ru
     page.get_by_role("button", name="Check my eligibility").last.click()
     summary = page.get_by_role("alert")
     assert "Enter a number, for example 120." in summary.inner_text()
-    assert page.evaluate("document.activeElement.classList.contains('error-summary')")  # read first
+    # read first: the summary has `autofocus`, which the browser applies at its next rendering opportunity
+    page.wait_for_function("document.activeElement && document.activeElement.classList.contains('error-summary')")
     summary.get_by_role("link").first.click()
     assert page.evaluate("document.activeElement.id") == "f-programs-0-clock_hours"
     assert page.locator("#f-programs-0-clock_hours-error").is_visible()
