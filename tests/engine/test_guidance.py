@@ -977,3 +977,56 @@ def test_a_reading_unknown_on_one_side_of_a_span_does_not_break_the_search_for_c
     assert found.status == Verdict.INELIGIBLE
     assert found.eligible_from is None
     assert all(change.status != Verdict.ELIGIBLE for change in found.timeline)
+
+
+TWO_VERSIONS_APART = """\
+criteria:
+  long-enough:
+    label: Completed the program long enough ago (1 year until 2026, 3 years from 2027)
+    measure: {kind: time_since, date: program.completion_date}
+    test:
+      at_least:
+        - {value: {years: 1}, to: 2026-12-31}
+        - {value: {years: 3}, from: 2027-01-01}
+    cite: {source: doc}
+routes:
+  - {id: r, label: A program completed long enough ago, criteria: [long-enough]}
+"""
+
+
+def test_each_dated_version_of_a_test_is_searched_for_its_own_day_of_change(tmp_path: Path) -> None:
+    # After 2027-01-01 (the last bound) both versions' signals change: the 1-year one on 2027-06-01, which
+    # no longer applies, and the 3-year one on 2029-06-01, which does. Searching the span for the first change
+    # of any signal would find only 2027-06-01 and miss the eligibility.
+    book = load_rulebook(make_rule_set(tmp_path, credential(TWO_VERSIONS_APART)))
+    applicant = {"programs": [{"discipline": "other", "status": "completed", "completion_date": "2026-06-01"}]}
+    found = guidance_of(book, applicant, AS_OF, "test.cred")
+    assert found.status == Verdict.INELIGIBLE
+    assert found.eligible_from == dt.date(2029, 6, 1)
+    assert [(c.on, c.status) for c in found.timeline] == [(dt.date(2029, 6, 1), Verdict.ELIGIBLE)]
+
+
+TEN_YEARS_SINCE = """\
+criteria:
+  ten-years:
+    label: Completed the program at least 10 years ago
+    measure: {kind: time_since, date: program.completion_date}
+    test: {at_least: {years: 10}}
+    cite: {source: doc}
+routes:
+  - {id: r, label: A program completed 10 years ago, criteria: [ten-years]}
+"""
+
+
+def test_the_timeline_lists_changes_before_its_horizon_not_on_it(tmp_path: Path) -> None:
+    # The horizon is 10 years ahead, and the timeline covers the days before it: a program completed the day
+    # before the evaluation date is 10 years old the day before the horizon (listed); one completed on the
+    # evaluation date reaches 10 years on the horizon itself (not listed).
+    book = load_rulebook(make_rule_set(tmp_path, credential(TEN_YEARS_SINCE)))
+    for completed, listed in ((AS_OF - dt.timedelta(days=1), True), (AS_OF, False)):
+        applicant = {"programs": [{"discipline": "other", "status": "completed", "completion_date": str(completed)}]}
+        found = guidance_of(book, applicant, AS_OF, "test.cred")
+        assert found.horizon == dt.date(2036, 11, 23)
+        reached = dt.date(completed.year + 10, completed.month, completed.day)
+        assert found.eligible_from == (reached if listed else None)
+        assert [c.on for c in found.timeline] == ([reached] if listed else [])
