@@ -62,7 +62,8 @@ Semantics, as implemented here
   ``cautions`` are shown, never part of a route's status. A criterion marked ``incomplete`` is at best unknown
   (a pass means only its known part holds). A ``one_of`` test's ``unknown_for`` values are unknown.
 * Derived facts (``rules/derivations.yaml``): a field that is not given, on a record whose ``when`` field is one
-  of the listed values, may be any of the ``then`` values: met if all pass, unmet if none does, else unknown.
+  of the listed values, may be any of the ``then`` values, each tested (an ``unknown_for`` value is unknown):
+  met if all are met, unmet if all are unmet, else unknown.
 * ``only_lab_duties`` experience counts each job's hours times ``lab_duties_percent`` / 100; a job without the
   percent may count, wholly, for the upper bound only.
 * Where the documents leave a choice, the choice above is the one ``rules/README.md`` states; the property
@@ -740,10 +741,11 @@ class Oracle:
             return self._order(order, value)
         if "one_of" in ops:
             assert isinstance(value, Enum), value
-            if value.candidates is not None:
-                passing = [c in ops["one_of"] for c in value.candidates]
-                return MET if all(passing) else UNKNOWN if any(passing) else UNMET
-            if value.value in (ops.get("unknown_for") or ()):
+            undecided = ops.get("unknown_for") or ()
+            if value.candidates is not None:  # a derived fact: the value is one of these, each tested
+                each = {MET if c in ops["one_of"] else UNKNOWN if c in undecided else UNMET for c in value.candidates}
+                return each.pop() if len(each) == 1 else UNKNOWN
+            if value.value in undecided:
                 return UNKNOWN
             return UNKNOWN if value.value is None else MET if value.value in ops["one_of"] else UNMET
         if "is" in ops:
