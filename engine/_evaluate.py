@@ -25,7 +25,7 @@ import datetime as dt
 import functools
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import cachetools
@@ -367,6 +367,8 @@ def _rule_edges(rules: RuleSet) -> list[dt.date]:
 class _RouteOutcome:
     status: int
     picks: dict[Scope, int]  # record chosen per scope, or ABSENT / EMPTY
+    # a caution about a record kind the route does not read: the record that does best for it, per caution
+    caution_picks: dict[int, int] = field(default_factory=dict)
 
 
 class _Combiner:
@@ -479,11 +481,12 @@ class _Combiner:
                 status = best[0]
         if not pr.route.complete and status > UNKNOWN:
             status = UNKNOWN  # an unencoded route is never met: at best it remains open
-        for i in pr.cautions:  # a caution about a record kind the route does not read: its best record
+        caution_picks = {}
+        for i in pr.cautions:  # a caution about a record kind the route does not read: its own best record
             scope = self.plan.actives[i].criterion.measure.scope
             if scope != "applicant" and scope not in picks:
-                picks[scope] = self._best_record(scope, (i,))
-        return _RouteOutcome(status, picks)
+                caution_picks[i] = self._best_record(scope, (i,))
+        return _RouteOutcome(status, picks, caution_picks)
 
     def _best_record(self, scope: Scope, members: tuple[int, ...]) -> int:
         count = self.record_counts[scope]
@@ -499,10 +502,14 @@ class _Combiner:
 
     # ------------------------------------------------------------------ outcomes
 
-    def _criterion(self, i: int, outcome: _RouteOutcome, scope: Scope, group: str | None) -> CriterionOutcome:
-        """Criterion ``i`` as decided on the record the route picked for ``scope`` (its entry's scope); equal
-        decisions share one outcome (routes sharing a criterion, and evaluations of other applicants)."""
-        pick = 0 if scope == "applicant" else outcome.picks[scope]
+    def _criterion(
+        self, i: int, outcome: _RouteOutcome, scope: Scope, group: str | None, pick: int | None = None
+    ) -> CriterionOutcome:
+        """Criterion ``i`` as decided on the record the route picked for ``scope`` (its entry's scope), or on
+        ``pick``; equal decisions share one outcome (routes sharing a criterion, and evaluations of other
+        applicants)."""
+        if pick is None:
+            pick = 0 if scope == "applicant" else outcome.picks[scope]
         status, lo, hi, missing = decision = self.rows[(scope, pick)][i]
         if self.trace:
             return self._build(i, scope, pick, group, decision)
@@ -568,8 +575,9 @@ class _Combiner:
             criteria.extend(self._criterion(i, outcome, scope, group.id) for i in members)
             row = self._row(scope, outcome)
             groups.append(GroupOutcome(group.id, STATUS[max(row[i][0] for i in members)], group))
+        actives, own = self.plan.actives, outcome.caution_picks
         cautions = tuple(
-            self._criterion(i, outcome, self.plan.actives[i].criterion.measure.scope, None) for i in pr.cautions
+            self._criterion(i, outcome, actives[i].criterion.measure.scope, None, own.get(i)) for i in pr.cautions
         )
         route = pr.route
         return RouteOutcome(

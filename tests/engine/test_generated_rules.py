@@ -246,3 +246,90 @@ def test_a_criterion_is_out_of_effect_while_a_dated_threshold_has_no_value(
     listed = {c.removeprefix("test.cred."): s for c, _, s in got["routes"]["test.cred.only"]["criteria"]}
     assert listed == criteria
     assert not differences(oracle_statuses(oracle.evaluate(person, day)), evaluation)
+
+
+UNDECIDED_AMONG_DERIVED = credential(
+    """\
+criteria:
+  school-chea:
+    label: The school is accredited by a CHEA-recognized agency
+    measure: program.institution_accreditation
+    test: {one_of: [chea], unknown_for: [foreign-evaluated]}
+    cite: {source: doc}
+routes:
+  - {id: school, label: School, criteria: [school-chea]}
+"""
+)
+
+DERIVED_TWO_VALUES = """\
+sources:
+  standards: {title: Standards, url: https://example.org/standards, kind: official, retrieved: 2026-01-01}
+derivations:
+  - id: other-accreditor
+    label: Another accreditor's school is state-approved or evaluated abroad
+    when: {path: program.accreditor, one_of: [other]}
+    then: {path: program.institution_accreditation, one_of: [state-approved, foreign-evaluated]}
+    cite: {source: standards}
+    verification: {source: official, confidence: high}
+"""
+
+
+def test_a_derived_value_the_source_leaves_undecided_keeps_the_criterion_unknown(tmp_path: Path) -> None:
+    """Found by a longer run of the generated rule sets (seed 452): the field is derived to be one of two
+    values, one unmet and the other `unknown_for`. Either may be the applicant's, so the criterion is unknown;
+    the oracle tested the derived values against `one_of` alone and said unmet."""
+    root = make_rule_set(tmp_path, {**UNDECIDED_AMONG_DERIVED, "derivations.yaml": DERIVED_TWO_VALUES})
+    book, oracle = load_rulebook(root), Oracle(root)
+    person = {"programs": [{"discipline": "medical-assisting", "accreditor": "other"}]}
+    as_of = dt.date(2026, 11, 23)
+    expected = oracle_statuses(oracle.evaluate(person, as_of))
+    school = expected["test.cred"]["routes"]["test.cred.school"]
+    assert school["criteria"] == [("test.cred.school-chea", None, "unknown")]
+    assert not differences(expected, engine_statuses(book.evaluate(person, as_of=as_of)))
+
+
+TWO_CAUTIONS_ABOUT_PROGRAMS = credential(
+    """\
+cautions: [assisting-program]
+criteria:
+  adult:
+    label: At least 18
+    measure: age
+    test: {at_least: 18}
+    cite: {source: doc}
+  assisting-program:
+    label: The program is in medical assisting
+    measure: program.discipline
+    test: {one_of: [medical-assisting]}
+    cite: {source: doc}
+  completed:
+    label: The program is completed
+    measure: program.status
+    test: {one_of: [completed]}
+    cite: {source: doc}
+routes:
+  - {id: grown-up, label: An adult, criteria: [adult], cautions: [completed]}
+"""
+)
+
+
+def test_each_caution_about_records_the_route_does_not_read_is_shown_on_its_own_best_record(tmp_path: Path) -> None:
+    """Found by a longer run of the generated rule sets (seeds 354, 495, 678): a route that reads no program
+    showed two cautions about programs on the record the first caution chose (no program is in medical
+    assisting: the first), so "completed" was unmet there although the second program is completed."""
+    root = make_rule_set(tmp_path, TWO_CAUTIONS_ABOUT_PROGRAMS)
+    book, oracle = load_rulebook(root), Oracle(root)
+    person = {
+        "birth_date": "1990-01-01",
+        "programs": [
+            {"discipline": "phlebotomy", "status": "in-progress", "completion_date": "2027-06-01"},
+            {"discipline": "ekg", "status": "completed", "completion_date": "2025-06-01"},
+        ],
+    }
+    as_of = dt.date(2026, 11, 23)
+    expected = oracle_statuses(oracle.evaluate(person, as_of))
+    assert expected["test.cred"]["routes"]["test.cred.grown-up"]["cautions"] == [
+        ("test.cred.assisting-program", "unmet", "programs[0]"),
+        ("test.cred.completed", "met", "programs[1]"),
+    ]
+    assert not differences(expected, engine_statuses(book.evaluate(person, as_of=as_of)))
