@@ -496,7 +496,46 @@ class Guide:
                                 if pick < 0 and crit.measure.scope != "applicant":
                                     continue
                                 found.update(self.flips(crit, record))
+        found.update(self._later_flips(cred, routes))
         return sorted(found | edges)[:MAX_DATES], edges
+
+    def _later_flips(self, cred: CredentialDef, routes: list[tuple[_PlannedRoute, _RouteOutcome]]) -> set[dt.date]:
+        """Days of change of the criteria that are not in today's plan but may be in effect ahead (a route
+        or a criterion whose `effective` dates start later), on every record of their kind: no outcome of
+        today narrows the records of a route not offered today."""
+        if not any(r.effective for r in cred.routes) and not any(c.effective for c in cred.criteria.values()):
+            return set()  # the usual case: every route and criterion always in effect, all in today's plan
+        actives = self.c.plan.actives
+        planned = {
+            pr.route.id: {
+                actives[i].criterion.id
+                for _, entries in pr.scoped
+                for entry in entries
+                for i in ((entry,) if isinstance(entry, int) else entry[1])
+            }
+            for pr, _ in routes
+        }
+        found: set[dt.date] = set()
+        for route in cred.routes:
+            if not self._ahead(route.effective):
+                continue
+            today = planned.get(route.id, set())
+            for entry in route.entries:
+                for crit in getattr(entry, "members", (entry,)):
+                    if crit.id in today or not self._ahead(crit.effective):
+                        continue
+                    scope = crit.measure.scope
+                    count = 1 if scope == "applicant" else self.c.record_counts[scope] or 0
+                    for record in range(count):
+                        found.update(self.flips(crit, None if scope == "applicant" else record))
+        return found
+
+    def _ahead(self, effective: Any) -> bool:
+        """Whether dates a rule is in effect (None: always) reach into the days ahead, before the horizon."""
+        return effective is None or (
+            (effective.to is None or effective.to > self.as_of)
+            and (effective.from_ is None or effective.from_ < self.horizon)
+        )
 
     def _unchanging(self, i: int, scope: str, pick: int) -> bool:
         """Whether criterion ``i`` reads the same on the record ``pick`` of ``scope`` every day ahead (a

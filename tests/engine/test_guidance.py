@@ -1030,3 +1030,55 @@ def test_the_timeline_lists_changes_before_its_horizon_not_on_it(tmp_path: Path)
         reached = dt.date(completed.year + 10, completed.month, completed.day)
         assert found.eligible_from == (reached if listed else None)
         assert [c.on for c in found.timeline] == ([reached] if listed else [])
+
+
+LATER_ROUTE = """\
+criteria:
+  a-year-since:
+    label: Completed the program more than a year ago
+    measure: {kind: time_since, date: program.completion_date}
+    test: {more_than: {years: 1}}
+    cite: {source: doc}
+routes:
+  - {id: new, label: A route offered from 2027-03-01, criteria: [a-year-since], effective: {from: 2027-03-01}}
+"""
+
+LATER_CRITERION = """\
+criteria:
+  two-years-since:
+    label: Completed the program more than 2 years ago (asked from 2027)
+    measure: {kind: time_since, date: program.completion_date}
+    test: {more_than: {years: 2}}
+    cite: {source: doc}
+    effective: {from: 2027-01-01}
+  diploma:
+    label: Has a diploma
+    measure: high_school.credential
+    test: {one_of: [diploma]}
+    cite: {source: doc}
+routes:
+  - {id: diploma-and-program, label: A diploma and a program 2 years ago, criteria: [diploma, two-years-since]}
+"""
+
+
+def test_routes_and_criteria_coming_into_effect_ahead_have_their_own_days_of_change(tmp_path: Path) -> None:
+    # Found by checking generated rule sets' timelines against verdicts day by day: only the criteria in effect
+    # today, of routes in effect today, were searched for days of change. The route of `later.route` opens on
+    # 2027-03-01 and its criterion is met from 2027-06-02 (a year and a day after completion); the criterion of
+    # `later.criterion`, asked from 2027-01-01, is met from 2028-06-02. Both days were missed.
+    files = {**credential(LATER_ROUTE, "later.route"), **credential(LATER_CRITERION, "later.criterion")}
+    book = load_rulebook(make_rule_set(tmp_path, files))
+    applicant = {
+        "programs": [{"discipline": "other", "status": "completed", "completion_date": "2026-06-01"}],
+        "high_school": {"credential": "diploma"},
+    }
+    route = guidance_of(book, applicant, AS_OF, "later.route")
+    assert route.status == Verdict.INELIGIBLE
+    assert route.eligible_from == dt.date(2027, 6, 2)
+    criterion = guidance_of(book, applicant, AS_OF, "later.criterion")
+    assert criterion.status == Verdict.ELIGIBLE
+    assert criterion.eligible_until == dt.date(2026, 12, 31)
+    assert [(c.on, c.status) for c in criterion.timeline] == [
+        (dt.date(2027, 1, 1), Verdict.INELIGIBLE),
+        (dt.date(2028, 6, 2), Verdict.ELIGIBLE),
+    ]
