@@ -500,9 +500,9 @@ class Guide:
         return sorted(found | edges)[:MAX_DATES], edges
 
     def _later_flips(self, cred: CredentialDef, routes: list[tuple[_PlannedRoute, _RouteOutcome]]) -> set[dt.date]:
-        """Days of change of the criteria that are not in today's plan but may be in effect ahead (a route
-        or a criterion whose `effective` dates start later), on every record of their kind: no outcome of
-        today narrows the records of a route not offered today."""
+        """Days of change of the routes that gain criteria ahead (a route, or a criterion of it, whose
+        `effective` dates start later): every criterion of such a route, on every record of its kind, since
+        no outcome of today narrows the records of a route not offered today, or shows it alive."""
         if not any(r.effective for r in cred.routes) and not any(c.effective for c in cred.criteria.values()):
             return set()  # the usual case: every route and criterion always in effect, all in today's plan
         actives = self.c.plan.actives
@@ -520,14 +520,16 @@ class Guide:
             if not self._ahead(route.effective):
                 continue
             today = planned.get(route.id, set())
-            for entry in route.entries:
-                for crit in getattr(entry, "members", (entry,)):
-                    if crit.id in today or not self._ahead(crit.effective):
-                        continue
-                    scope = crit.measure.scope
-                    count = 1 if scope == "applicant" else self.c.record_counts[scope] or 0
-                    for record in range(count):
-                        found.update(self.flips(crit, None if scope == "applicant" else record))
+            ahead = [c for e in route.entries for c in getattr(e, "members", (e,)) if self._ahead(c.effective)]
+            if all(c.id in today for c in ahead):
+                continue  # today's plan holds the route as it will be (its days were searched, or it is dead)
+            # The route gains criteria ahead: a route kept unmet today by an entry (a group without its later
+            # member) may not stay so, so every criterion of it is searched.
+            for crit in ahead:
+                scope = crit.measure.scope
+                count = 1 if scope == "applicant" else self.c.record_counts[scope] or 0
+                for record in range(count):
+                    found.update(self.flips(crit, None if scope == "applicant" else record))
         return found
 
     def _ahead(self, effective: Any) -> bool:

@@ -1082,3 +1082,47 @@ def test_routes_and_criteria_coming_into_effect_ahead_have_their_own_days_of_cha
         (dt.date(2027, 1, 1), Verdict.INELIGIBLE),
         (dt.date(2028, 6, 2), Verdict.ELIGIBLE),
     ]
+
+
+REVIVED_ROUTE = """\
+criteria:
+  within-a-year:
+    label: Finished high school more than 90 days and at most a year ago
+    measure: {kind: time_since, date: high_school.date}
+    test: {more_than: {days: 90}, at_most: {days: 365}}
+    cite: {source: doc}
+  finished:
+    label: Has finished high school (asked from 2027)
+    measure: {kind: time_since, date: high_school.date}
+    test: {at_least: {days: 1}}
+    cite: {source: doc}
+    effective: {from: 2027-01-01}
+  fifty-draws:
+    label: At least 50 draws in the program
+    measure: program.venipunctures
+    test: {at_least: 50}
+    cite: {source: doc}
+routes:
+  - id: recent
+    label: Recently out of high school
+    criteria:
+      - within-a-year
+      - {id: finished-or-draws, label: Finished or 50 draws, any: [finished, fifty-draws]}
+"""
+
+
+def test_a_route_kept_unmet_today_by_a_group_that_gains_a_member_ahead_has_its_days_of_change(
+    tmp_path: Path,
+) -> None:
+    # Today the group is its program member alone, unmet for good (no program): the route looked dead, so its
+    # window's end (a year after high school) was never searched. From 2027-01-01 the group has a member
+    # that is met, and the window decides: eligible from 2027-01-01 until 2027-10-01.
+    book = load_rulebook(make_rule_set(tmp_path, credential(REVIVED_ROUTE)))
+    applicant = {"high_school": {"credential": "diploma", "date": "2026-10-01"}, "programs": []}
+    found = guidance_of(book, applicant, AS_OF, "test.cred")
+    assert found.status == Verdict.INELIGIBLE
+    assert [(c.on, c.status) for c in found.timeline] == [
+        (dt.date(2027, 1, 1), Verdict.ELIGIBLE),
+        (dt.date(2027, 10, 2), Verdict.INELIGIBLE),
+    ]
+    assert (found.eligible_from, found.eligible_until) == (dt.date(2027, 1, 1), dt.date(2027, 10, 1))
