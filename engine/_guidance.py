@@ -503,7 +503,7 @@ class Guide:
         """Days of change of the routes that gain criteria ahead (a route, or a criterion of it, whose
         `effective` dates start later): every criterion of such a route, on every record of its kind, since
         no outcome of today narrows the records of a route not offered today, or shows it alive."""
-        if not any(r.effective for r in cred.routes) and not any(c.effective for c in cred.criteria.values()):
+        if not cred.edge_days:
             return set()  # the usual case: every route and criterion always in effect, all in today's plan
         actives = self.c.plan.actives
         planned = {
@@ -517,10 +517,10 @@ class Guide:
         }
         found: set[dt.date] = set()
         for route in cred.routes:
-            if not self._ahead(route.effective):
+            if route.effective and not self._ahead(route.effective.from_, route.effective.to):
                 continue
             today = planned.get(route.id, set())
-            ahead = [c for e in route.entries for c in getattr(e, "members", (e,)) if self._ahead(c.effective)]
+            ahead = [c for e in route.entries for c in getattr(e, "members", (e,)) if self._in_effect_ahead(c)]
             if all(c.id in today for c in ahead):
                 continue  # today's plan holds the route as it will be (its days were searched, or it is dead)
             # The route gains criteria ahead: a route kept unmet today by an entry (a group without its later
@@ -532,12 +532,17 @@ class Guide:
                     found.update(self.flips(crit, None if scope == "applicant" else record))
         return found
 
-    def _ahead(self, effective: Any) -> bool:
-        """Whether dates a rule is in effect (None: always) reach into the days ahead, before the horizon."""
-        return effective is None or (
-            (effective.to is None or effective.to > self.as_of)
-            and (effective.from_ is None or effective.from_ < self.horizon)
-        )
+    def _ahead(self, start: dt.date | None, end: dt.date | None) -> bool:
+        """Whether dates from ``start`` to ``end`` (both inclusive, None: open) reach into the days ahead."""
+        return (end is None or end > self.as_of) and (start is None or start < self.horizon)
+
+    def _in_effect_ahead(self, crit: CriterionDef) -> bool:
+        """Whether the criterion may be in effect on a day ahead: its `effective` dates and one of its dated
+        tests reach into the days ahead (a dated test with no value today leaves it out of today's plan)."""
+        effective = crit.effective
+        if effective and not self._ahead(effective.from_, effective.to):
+            return False
+        return any(self._ahead(v.start, v.end) for v in crit.versions)
 
     def _unchanging(self, i: int, scope: str, pick: int) -> bool:
         """Whether criterion ``i`` reads the same on the record ``pick`` of ``scope`` every day ahead (a

@@ -1126,3 +1126,34 @@ def test_a_route_kept_unmet_today_by_a_group_that_gains_a_member_ahead_has_its_d
         (dt.date(2027, 10, 2), Verdict.INELIGIBLE),
     ]
     assert (found.eligible_from, found.eligible_until) == (dt.date(2027, 1, 1), dt.date(2027, 10, 1))
+
+
+THRESHOLD_FROM_LATER = """\
+criteria:
+  within-a-year:
+    label: Completed the program at most a year ago (a threshold from 2027 on)
+    measure: {kind: time_since, date: program.completion_date}
+    test: {at_most: [{value: {years: 1}, from: 2027-01-01}]}
+    cite: {source: doc}
+  diploma:
+    label: Has a diploma
+    measure: high_school.credential
+    test: {one_of: [diploma]}
+    cite: {source: doc}
+routes:
+  - {id: diploma-and-program, label: A diploma and a recent program, criteria: [diploma, within-a-year]}
+"""
+
+
+def test_a_criterion_whose_dated_threshold_starts_ahead_has_its_days_of_change(tmp_path: Path) -> None:
+    # The threshold has no value today, so the criterion is out of today's plan (the route is the diploma
+    # alone: eligible). From 2027-01-01 it applies, and it stops being met a year after the completion.
+    book = load_rulebook(make_rule_set(tmp_path, credential(THRESHOLD_FROM_LATER)))
+    applicant = {
+        "programs": [{"discipline": "other", "status": "completed", "completion_date": "2026-06-01"}],
+        "high_school": {"credential": "diploma"},
+    }
+    found = guidance_of(book, applicant, AS_OF, "test.cred")
+    assert found.status == Verdict.ELIGIBLE
+    assert [(c.on, c.status) for c in found.timeline] == [(dt.date(2027, 6, 2), Verdict.INELIGIBLE)]
+    assert found.eligible_until == dt.date(2027, 6, 1)
