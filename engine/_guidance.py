@@ -557,12 +557,20 @@ class Guide:
             self._fixed[key] = found
         return found
 
+    def _settled(self, i: int, scope: str, pick: int) -> bool:
+        """Whether criterion ``i``'s decision on the record holds every day ahead: its reading never changes,
+        and neither does its being in effect (a criterion of an absent or empty list reads the same, but one
+        that leaves effect ahead no longer keeps its route unmet then)."""
+        if not self._unchanging(i, scope, pick):
+            return False
+        return not (pick < 0 and scope != "applicant" and self._edges(self.c.plan.actives[i].criterion))
+
     def _dead(self, entries: list[Any], scope: str, pick: int) -> bool:
         """An entry unmet on this record for good: every member unmet and unchanging."""
         row = self.c.status_rows[(scope, 0 if scope == "applicant" else pick)]  # type: ignore[index]
         for entry in entries:
             members = (entry,) if isinstance(entry, int) else entry[1]
-            if all(row[i] == UNMET and self._unchanging(i, scope, pick) for i in members):
+            if all(row[i] == UNMET and self._settled(i, scope, pick) for i in members):
                 return True
         return False
 
@@ -572,7 +580,7 @@ class Guide:
         found = self._constant.get(key)
         if found is None:
             found = self._constant[key] = all(
-                self._unchanging(i, scope, pick)
+                self._settled(i, scope, pick)
                 for scope, entries in pr.scoped
                 for pick in self._picks(scope, outcome)
                 for entry in entries
@@ -614,10 +622,11 @@ class Guide:
         return verdict
 
     def _status_on(self, i: int, row: list[int], scope: str, pick: int, day: dt.date) -> int:
-        if self._unchanging(i, scope, pick):
-            return row[i]  # today's decision holds
         crit = self.c.plan.actives[i].criterion
-        return self._status(crit, pick if crit.measure.scope != "applicant" else None, day)
+        record_level = crit.measure.scope != "applicant"
+        if (record_level and pick < 0) or self._unchanging(i, scope, pick):
+            return row[i]  # today's decision holds (no record to read: an absent or empty list)
+        return self._status(crit, pick if record_level else None, day)
 
     def _timelines(
         self,

@@ -1157,3 +1157,34 @@ def test_a_criterion_whose_dated_threshold_starts_ahead_has_its_days_of_change(t
     assert found.status == Verdict.ELIGIBLE
     assert [(c.on, c.status) for c in found.timeline] == [(dt.date(2027, 6, 2), Verdict.INELIGIBLE)]
     assert found.eligible_until == dt.date(2027, 6, 1)
+
+
+LEAVES_EFFECT = """\
+criteria:
+  over-21:
+    label: Is over 21
+    measure: age
+    test: {more_than: 21}
+    cite: {source: doc}
+  not-postsecondary:
+    label: The program is not postsecondary (asked until January 2027)
+    measure: program.postsecondary
+    test: {is: false}
+    cite: {source: doc}
+    effective: {to: 2027-01-31}
+routes:
+  - {id: adult, label: Over 21 and a program not postsecondary, criteria: [over-21, not-postsecondary]}
+"""
+
+
+def test_a_criterion_that_keeps_a_route_unmet_until_it_leaves_effect_does_not_make_the_route_dead(
+    tmp_path: Path,
+) -> None:
+    # With no program, the program criterion is unmet on every day it is asked; it was taken as unmet for good,
+    # so the route looked dead and its age criterion was never searched. From 2027-02-01 it is no longer asked,
+    # and the applicant is over 21 (22) from 2027-06-01.
+    book = load_rulebook(make_rule_set(tmp_path, credential(LEAVES_EFFECT)))
+    found = guidance_of(book, {"birth_date": "2005-06-01", "programs": []}, AS_OF, "test.cred")
+    assert found.status == Verdict.INELIGIBLE
+    assert found.eligible_from == dt.date(2027, 6, 1)
+    assert [(c.on, c.status) for c in found.timeline] == [(dt.date(2027, 6, 1), Verdict.ELIGIBLE)]
