@@ -520,7 +520,7 @@ class Guide:
             if route.effective and not self._ahead(route.effective.from_, route.effective.to):
                 continue
             today = planned.get(route.id, set())
-            ahead = [c for e in route.entries for c in getattr(e, "members", (e,)) if self._in_effect_ahead(c)]
+            ahead = [c for c in route.criteria() if self._in_effect_ahead(c)]
             if all(c.id in today for c in ahead):
                 continue  # today's plan holds the route as it will be (its days were searched, or it is dead)
             # The route gains criteria ahead: a route kept unmet today by an entry (a group without its later
@@ -622,11 +622,10 @@ class Guide:
         return verdict
 
     def _status_on(self, i: int, row: list[int], scope: str, pick: int, day: dt.date) -> int:
+        if self._unchanging(i, scope, pick):
+            return row[i]  # today's decision holds
         crit = self.c.plan.actives[i].criterion
-        record_level = crit.measure.scope != "applicant"
-        if (record_level and pick < 0) or self._unchanging(i, scope, pick):
-            return row[i]  # today's decision holds (no record to read: an absent or empty list)
-        return self._status(crit, pick if record_level else None, day)
+        return self._status(crit, pick if crit.measure.scope != "applicant" else None, day)
 
     def _timelines(
         self,

@@ -111,16 +111,8 @@ def test_two_workers_give_identical_answers_under_concurrency(server: Any, clien
         # and the metrics add up across them. A request is counted once its answer has been sent (the count
         # and its latency include the sending), so the client can read the last answer a moment before its
         # worker counts it: wait for the count rather than read it once (CI saw 639 of 640).
-        def counted() -> float:
-            metrics = http.get("/metrics").text
-            line = next(
-                line
-                for line in metrics.splitlines()
-                if line.startswith('credcheck_http_requests_total{method="POST",route="/v1/eligibility",status="200"}')
-            )
-            return float(line.split()[-1])
-
-        until(lambda: counted() >= len(results), 10, f"the metrics to count the {len(results)} answers")
+        answered = 'credcheck_http_requests_total{method="POST",route="/v1/eligibility",status="200"}'
+        until(lambda: _metric(http, answered) >= len(results), 10, f"the metrics to count the {len(results)} answers")
     assert proc.poll() is None  # no worker crashed the server
 
 
