@@ -112,7 +112,7 @@ class Guide:
         self.evaluate = evaluate
         self.horizon = _dates.add_months(as_of, 12 * HORIZON_YEARS)
         self.dates: set[dt.date] = set()
-        self._projected: dict[dt.date, Any] = {}
+        self._projected: dict[tuple[dt.date | None, dt.date | None], Any] = {}
         self._readings: dict[tuple[str, int | None, dt.date], Any] = {}
         self._bounds: dict[tuple[str, int | None], Any] = {}
         self._flips: dict[tuple[str, int | None], list[dt.date]] = {}
@@ -132,23 +132,42 @@ class Guide:
             and p.completion_date is not None
             and as_of < p.completion_date < self.horizon
         }
-        self.ongoing = any(e.end_date is None or e.end_date > as_of for e in self.applicant.work_experience or ())
+        jobs = self.applicant.work_experience or ()
+        self.ongoing = any(e.end_date is None or e.end_date > as_of for e in jobs)
+        # jobs without an end date whose hours are a total so far: the total grows with the days worked ahead
+        self.accruing = tuple(
+            j
+            for j, e in enumerate(jobs)
+            if e.end_date is None and e.hours_per_week is None and e.total_hours is not None and e.start_date <= as_of
+        )
 
     # ------------------------------------------------------------------ the applicant ahead
 
     def project(self, day: dt.date) -> Any:
-        """The applicant on ``day``: each program in progress whose expected end has come is completed."""
+        """The applicant on ``day``: each program in progress whose expected end has come is completed, and each
+        job still going whose hours are a total so far has worked on at its weekly average (``work-continues``)."""
         ended = [j for j, end in self.ending.items() if end <= day]
-        if not ended:
+        if not ended and not self.accruing:
             return self.applicant
-        key = max(self.ending[j] for j in ended)
+        key = (max((self.ending[j] for j in ended), default=None), day if self.accruing else None)
         found = self._projected.get(key)
         if found is None:
-            programs = list(self.applicant.programs)
-            for j in ended:
-                status = type(programs[j].status)(PROGRAM_COMPLETED)
-                programs[j] = programs[j].model_copy(update={"status": status})
-            found = self._projected[key] = self.applicant.model_copy(update={"programs": programs})
+            update: dict[str, Any] = {}
+            if ended:
+                programs = list(self.applicant.programs)
+                for j in ended:
+                    status = type(programs[j].status)(PROGRAM_COMPLETED)
+                    programs[j] = programs[j].model_copy(update={"status": status})
+                update["programs"] = programs
+            if self.accruing:
+                jobs = list(self.applicant.work_experience)
+                for j in self.accruing:
+                    job = jobs[j]
+                    so_far = (self.as_of - job.start_date).days + 1
+                    then = (day - job.start_date).days + 1
+                    jobs[j] = job.model_copy(update={"total_hours": job.total_hours * then / so_far})
+                update["work_experience"] = jobs
+            found = self._projected[key] = self.applicant.model_copy(update=update)
         return found
 
     def _read(self, crit: CriterionDef, record: int | None, day: dt.date) -> Any:

@@ -119,6 +119,9 @@ IsoDate = Annotated[
     AfterValidator(_date_bounds),
 ]
 Hours = Annotated[float, Field(ge=0, le=100_000), BeforeValidator(_json_number)]
+# A job's hours over its whole period: a century of every hour is 876,600. Guidance projects a job still going
+# (its total so far grows at its average), and the tests evaluate that projected applicant again.
+WorkHours = Annotated[float, Field(ge=0, le=1_000_000), BeforeValidator(_json_number)]
 Count = Annotated[int, Field(ge=0, le=1_000_000), BeforeValidator(_json_integer)]
 CreditHours = Annotated[float, Field(ge=0, le=1_000), BeforeValidator(_json_number)]
 WeeklyHours = Annotated[float, Field(ge=0, le=168), BeforeValidator(_json_number)]
@@ -298,7 +301,7 @@ def build_models(vocabularies: dict[str, Vocabulary], credential_ids: list[str])
             None, description="Last day of the job, not before start_date; leave out while ongoing."
         )
         hours_per_week: WeeklyHours | None = Field(None, description="Average hours worked per week.")
-        total_hours: Hours | None = Field(
+        total_hours: WorkHours | None = Field(
             None, description="Total hours worked in the period, when hours per week are not known."
         )
         supervised: StrictBool | None = Field(

@@ -324,13 +324,23 @@ def compare_guidance(case: Case, g: CredentialGuidance, book: Rulebook) -> list[
 
 
 def project(applicant: dict[str, Any], as_of: dt.date, day: dt.date) -> dict[str, Any]:
-    """The applicant on ``day``, as guidance assumes it: programs in progress that end by then are completed
-    (jobs without an end date go on by themselves). Written independently of ``engine._guidance``."""
+    """The applicant on ``day``, as guidance assumes it: programs in progress that end by then are completed;
+    jobs without an end date go on by themselves, and one whose hours are given as a total (so far, on
+    ``as_of``) keeps its hours per day: its total grows in proportion to its days, both ends counted. Written
+    independently of ``engine._guidance``."""
     out = copy.deepcopy(applicant)
     for program in out.get("programs") or ():
         end = program.get("completion_date")
         if program.get("status") == "in-progress" and end and as_of < dt.date.fromisoformat(end) <= day:
             program["status"] = "completed"
+    for job in out.get("work_experience") or ():
+        if job.get("end_date") or job.get("hours_per_week") is not None or job.get("total_hours") is None:
+            continue
+        first = job["start_date"]
+        first = dt.date.fromisoformat(first) if isinstance(first, str) else first
+        if first <= as_of:
+            per_day = job["total_hours"] / ((as_of - first).days + 1)
+            job["total_hours"] = per_day * ((day - first).days + 1)
     return out
 
 

@@ -11,7 +11,8 @@ applicants at routes and puts dates and numbers at and around the rules' thresho
 
 The projection of the facts to a later date is written again, independently of ``engine._guidance``
 (``tests.fixtures.project``, shared with the rule fixtures' ``eligible_from`` check): a program in progress
-whose expected completion date has come is completed; nothing else changes.
+whose expected completion date has come is completed, and a job still going whose hours are a total so far
+goes on at its average hours per day; nothing else changes.
 """
 
 from __future__ import annotations
@@ -160,6 +161,55 @@ def test_a_closed_window_is_precluded_and_the_route_she_can_act_on_is_the_neares
     assert work.on is not None and work.on > AS_OF  # the job goes on: the months come by themselves
     # the steps follow the effort order: work that accrues before coursework
     assert [s.criteria[0] for s in mlt.next_steps][-1] == "ascp.mlt.biology-6"
+
+
+def lab_technician(**hours: float) -> dict[str, Any]:
+    """An associate graduate with the MLT coursework, in a full-time laboratory job since 2025-01-07 (686 days,
+    98 weeks, to AS_OF), its hours given as ``hours``: the experience route's 36 months are still ahead."""
+    return {
+        "birth_date": "1995-01-01",
+        "high_school": {"credential": "diploma"},
+        "degrees": [
+            {
+                "level": "associate",
+                "field": "biological-science",
+                "conferred_date": "2020-05-01",
+                "institution_accreditation": "usde",
+            }
+        ],
+        "semester_hours": {"chemistry": 8, "biology": 8},
+        "work_experience": [
+            {
+                "role": "clinical-laboratory",
+                "start_date": "2025-01-07",
+                "setting": "accredited-clinical-laboratory",
+                "lab_areas": ["blood-banking", "chemistry", "hematology", "microbiology", "immunology", "urinalysis"],
+                **hours,
+            }
+        ],
+    }
+
+
+def test_an_ongoing_job_given_as_total_hours_goes_on_at_its_weekly_average(rulebook: Rulebook) -> None:
+    # "You keep working as you do now": 3,920 hours in 98 weeks of a job still going is 40 hours a week from now
+    # on too. Guidance once kept the total at 3,920 hours ahead, so the weekly average fell below ASCP's 35-hour
+    # full time and the job stopped counting: no date at all, against 2028-01-06 for "40 hours a week".
+    weekly = guidance_of(rulebook, lab_technician(hours_per_week=40), AS_OF, "ascp.mlt")
+    total = guidance_of(rulebook, lab_technician(total_hours=3920), AS_OF, "ascp.mlt")
+    assert weekly.eligible_from is not None
+    assert total.eligible_from == weekly.eligible_from
+    assert [(c.on, c.status, c.assumptions) for c in total.timeline] == [
+        (c.on, c.status, c.assumptions) for c in weekly.timeline
+    ]
+    assert Assumption.WORK_CONTINUES in total.timeline[0].assumptions
+    route = {r.id: r for r in total.routes}["ascp.mlt.clinical-experience"]
+    work = {s.criterion: s for s in route.shortfalls}["ascp.mlt.lab-work-3-of-10-years"]
+    assert work.on == total.eligible_from
+    # the projection the checks use (tests.fixtures.project) agrees: eligible on that day, not the day before
+    day = total.eligible_from
+    assert verdict_on(rulebook, lab_technician(total_hours=3920), AS_OF, day, "ascp.mlt") == Verdict.ELIGIBLE
+    before = verdict_on(rulebook, lab_technician(total_hours=3920), AS_OF, day - dt.timedelta(days=1), "ascp.mlt")
+    assert before != Verdict.ELIGIBLE
 
 
 def test_an_eligible_applicant_is_told_to_apply_and_until_when(rulebook: Rulebook) -> None:
