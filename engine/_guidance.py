@@ -261,9 +261,11 @@ class Guide:
             if a == b:
                 continue
             # Each signal is monotone between two boundaries: bisect for the first day it differs from `a`.
-            # A reading unknown on one side (`_UNREAD`, a single signal) is compared as a whole; where the day
-            # found is one on which the reading becomes known or unknown, the rest of the span is searched again
-            # (the known readings beyond it may change too).
+            # A reading unknown on one side (`_UNREAD`, a single signal) is compared as a whole. Where the signal
+            # on the day found is not yet the one at the end, the rest of the span is searched again: the reading
+            # became known or unknown there (the known readings beyond it may change too), or one bound of the
+            # reading passed the test before the other (the low and high bounds of a total with work that may
+            # count pass it on different days).
             whole = len(a) != len(b) or len(a) == 1
             for k in (None,) if whole else range(len(a)):
                 if k is not None and a[k] == b[k]:
@@ -276,7 +278,7 @@ class Guide:
                     else:
                         hi_day = mid
                 found.add(hi_day)
-                if hi_day < end and (signals(hi_day) == _UNREAD) != (a == _UNREAD):
+                if hi_day < end and not same(hi_day, b, k):
                     spans.append((hi_day, end))
         return sorted(d for d in found if d < self.horizon)
 

@@ -527,6 +527,40 @@ def test_an_eligibility_a_group_opens_is_seen_to_end_when_a_window_closes(tmp_pa
     ]
 
 
+SUPERVISED_WORK = """\
+criteria:
+  supervised-work:
+    label: At least 6 months of supervised work
+    measure: {kind: experience, roles: [clinical-laboratory], total: months, supervised: true}
+    test: {at_least: 6}
+    cite: {source: doc}
+routes:
+  - {id: work, label: Work, criteria: [supervised-work]}
+"""
+
+
+def test_a_test_whose_low_and_high_bounds_pass_on_different_days_has_both_days_on_the_timeline(
+    tmp_path: Path,
+) -> None:
+    # A job that may be supervised (not said) from 2026-12-01 and a supervised one from 2027-01-01: the upper
+    # bound reaches 6 months first (undetermined), the lower one a month later (eligible). The search for the
+    # days a test changes stopped at the first, so the day the applicant becomes eligible was missing.
+    book = load_rulebook(make_rule_set(tmp_path, credential(SUPERVISED_WORK)))
+    applicant = {
+        "work_experience": [
+            {"role": "clinical-laboratory", "start_date": "2026-12-01", "hours_per_week": 40},
+            {"role": "clinical-laboratory", "start_date": "2027-01-01", "hours_per_week": 40, "supervised": True},
+        ]
+    }
+    found = guidance_of(book, applicant, AS_OF, "test.cred")
+    assert [c.status for c in found.timeline] == [Verdict.UNDETERMINED, Verdict.ELIGIBLE]
+    maybe, sure = (c.on for c in found.timeline)
+    assert found.eligible_from == sure
+    for day, status in ((maybe, Verdict.UNDETERMINED), (sure, Verdict.ELIGIBLE)):
+        assert verdict_on(book, applicant, AS_OF, day, "test.cred") == status
+        assert verdict_on(book, applicant, AS_OF, day - dt.timedelta(days=1), "test.cred") != status
+
+
 TWO_BOUNDS = """\
 criteria:
   some-work:
