@@ -561,6 +561,26 @@ def test_a_test_whose_low_and_high_bounds_pass_on_different_days_has_both_days_o
         assert verdict_on(book, applicant, AS_OF, day - dt.timedelta(days=1), "test.cred") != status
 
 
+def test_a_supervised_job_beside_one_whose_supervision_is_not_said_dates_the_ccma_on_its_12th_month(
+    rulebook: Rulebook,
+) -> None:
+    # NHA's work route: 12 months of supervised work within 3 years. The job from 2026-09-01 is supervised;
+    # the one from 2026-06-01 may be. Guidance said eligible from 2029-05-31, missing the day the supervised
+    # job alone gives 12 months.
+    applicant = {
+        "birth_date": "1995-01-01",
+        "high_school": {"credential": "diploma"},
+        "work_experience": [
+            {"role": "medical-assistant", "start_date": "2026-06-01", "hours_per_week": 40},
+            {"role": "medical-assistant", "start_date": "2026-09-01", "hours_per_week": 40, "supervised": True},
+        ],
+    }
+    ccma = guidance_of(rulebook, applicant, AS_OF, "nha.ccma")
+    assert ccma.eligible_from == dt.date(2027, 8, 31)
+    assert verdict_on(rulebook, applicant, AS_OF, dt.date(2027, 8, 31), "nha.ccma") == Verdict.ELIGIBLE
+    assert verdict_on(rulebook, applicant, AS_OF, dt.date(2027, 8, 30), "nha.ccma") != Verdict.ELIGIBLE
+
+
 TWO_BOUNDS = """\
 criteria:
   some-work:
