@@ -594,6 +594,25 @@ def _experience(m: ExperienceMeasure, catalogue: dict[str, FieldSpec], key: str)
     total = m.total
     count_attr = total if total not in ("years", "months", "hours") else None
 
+    if total in ("years", "months"):
+        per_year = 1 if total == "years" else 12
+        # A window of calendar months is 28 to 31 days a month, both ends counted: work over all of it counts its
+        # length in months, and work over part of it never more (at 365/12 days a month, 6 months ending on
+        # 2026-08-31 are 185 days, 6.08 months). `since` windows have no length of their own.
+        window = None if since_get is not None or m.within is None else m.within
+        if window is None:
+            whole = None
+        elif window.unit == "days":
+            whole = window.amount * per_year / _DAYS_PER_YEAR
+        else:
+            whole = window.amount * (12 if window.unit == "years" else 1) * per_year / 12
+
+    def _in_window(days: int, window_start: dt.date | None, as_of: dt.date) -> float:
+        counted = days * per_year / _DAYS_PER_YEAR
+        if whole is None or window_start is None:
+            return counted
+        return whole if days >= (as_of - window_start).days + 1 else min(counted, whole)
+
     def read(applicant: Any, as_of: dt.date, index: int | None) -> Reading:
         entries = applicant.work_experience
         if entries is not None and not any(entry.role.value in roles for entry in entries):
@@ -647,9 +666,9 @@ def _experience(m: ExperienceMeasure, catalogue: dict[str, FieldSpec], key: str)
             (sure if certain else maybe).append((entry, start, end, j))
 
         if total in ("years", "months"):
-            per_year = 1 if total == "years" else 12
-            low = _union_days([(s, e) for _, s, e, _ in sure]) * per_year / _DAYS_PER_YEAR
-            high = _union_days([(s, e) for _, s, e, _ in sure + maybe]) * per_year / _DAYS_PER_YEAR if maybe else low
+            low_days = _union_days([(s, e) for _, s, e, _ in sure])
+            high_days = _union_days([(s, e) for _, s, e, _ in sure + maybe]) if maybe else low_days
+            low, high = _in_window(low_days, window_start, as_of), _in_window(high_days, window_start, as_of)
         else:
             low = high = 0.0
             for rows, certain in ((sure, True), (maybe, False)):

@@ -50,9 +50,10 @@ Semantics, as implemented here
   to the evaluation date, inclusive), or everything up to the evaluation date. Ongoing jobs run to the
   evaluation date; end dates are inclusive; a job with no day in the window contributes nothing.
   ``years``/``months`` count the days of the union of the jobs' days in the window (1 year = 365 days,
-  1 month = 365/12 days); ``hours`` add up per job ``hours_per_week * days / 7``, or ``total_hours`` spread
-  evenly over the job's days (the part inside the window); counts add up per job. Arithmetic is exact
-  (fractions), so boundary values compare exactly.
+  1 month = 365/12 days), but a ``within`` window counts at most its own length (``{months: 6}`` is 6 months,
+  ``{days: 180}`` 180 days), and exactly that when every one of its days is worked; ``hours`` add up per
+  job ``hours_per_week * days / 7``, or ``total_hours`` spread evenly over the job's days (the part inside
+  the window); counts add up per job. Arithmetic is exact (fractions), so boundary values compare exactly.
 * ``experience_areas``: the union of ``lab_areas`` of jobs in the roles with a day in the window; a job
   without ``lab_areas`` could have covered any area.
 * ``certifications``: the credential ids held (``status: active`` keeps active ones; an unknown status
@@ -677,10 +678,19 @@ class Oracle:
                     total += count
                 elif possible:
                     total = INF
-        if total_kind == "years":
-            return Fraction(union_days(spans), 365)
-        if total_kind == "months":
-            return Fraction(union_days(spans) * 12, 365)
+        if total_kind in ("years", "months"):
+            per_year = 1 if total_kind == "years" else 12
+            worked = union_days(spans)
+            counted = Fraction(worked * per_year, 365)
+            within = m.get("within") if not m.get("since") else None
+            if not within or first is None:
+                return counted
+            (unit, amount), = within.items()
+            # the window's own length in the total's unit: its calendar months, or its days at 365 a year
+            length = Fraction(amount * per_year, 365) if unit == "days" else Fraction(
+                amount * (12 if unit == "years" else 1) * per_year, 12
+            )
+            return length if worked == day_count(first, as_of) else min(counted, length)
         return total
 
     def areas(self, m: dict[str, Any], applicant: dict[str, Any], as_of: dt.date) -> Sets:

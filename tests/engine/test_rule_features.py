@@ -596,6 +596,52 @@ def test_jobs_a_day_apart_are_not_counted_as_one(tmp_path: Path) -> None:
     assert read["apart"].low == pytest.approx(round(19 * 12 / 365, 4))
 
 
+WHOLE_WINDOW = """\
+criteria:
+  last-half-year:
+    label: 6 months of laboratory work in the last 6 months
+    measure: {kind: experience, roles: [laboratory-assistant], total: months, within: {months: 6}}
+    test: {at_least: 6}
+    cite: {source: doc}
+  at-most-half-a-year:
+    label: At most half a year of laboratory work in the last 6 months
+    measure: {kind: experience, roles: [laboratory-assistant], total: years, within: {months: 6}}
+    test: {at_most: 0.5}
+    cite: {source: doc}
+routes:
+  - {id: recent, label: Recent, criteria: [last-half-year]}
+  - {id: at-most, label: At most, criteria: [at-most-half-a-year]}
+"""
+
+
+@pytest.mark.parametrize("as_of", ["2026-03-01", "2026-04-30", "2026-05-31", "2026-08-31", "2028-02-29"])
+def test_work_over_a_whole_calendar_window_counts_as_the_windows_length(tmp_path: Path, as_of: str) -> None:
+    # "Within the last 6 months" is 182 to 185 days, both ends counted, as months have their lengths; at 365/12
+    # days a month, a job over all of it counted 5.98 to 6.08 months: 6 months of work "in the last 6 months"
+    # failed on some days and passed on others, and "at most half a year" in them did the opposite.
+    day = dt.date.fromisoformat(as_of)
+    job = {"role": "laboratory-assistant", "start_date": "2020-01-01", "hours_per_week": 40}
+    cred = book_with(tmp_path, WHOLE_WINDOW).evaluate({"work_experience": [job]}, as_of=day).credentials[0]
+    assert routes(cred) == {"recent": "met", "at-most": "met"}
+    months, years = (r.criteria[0].measured for r in cred.routes)
+    assert (months.low, months.high, years.low, years.high) == (6, 6, 0.5, 0.5)
+
+
+def test_work_over_part_of_a_calendar_window_never_counts_more_than_the_window(tmp_path: Path) -> None:
+    # 2026-03-01 back 6 months is 2025-09-01: a job from 2025-09-02 misses one day of the window's 182.
+    job = {"role": "laboratory-assistant", "start_date": "2025-09-02", "hours_per_week": 40}
+    book = book_with(tmp_path, WHOLE_WINDOW)
+    short = book.evaluate({"work_experience": [job]}, as_of=dt.date(2026, 3, 1)).credentials[0]
+    assert short.routes[0].criteria[0].measured.low == pytest.approx(round(181 * 12 / 365, 4))
+    assert routes(short)["recent"] == "unmet"
+    # 2026-08-31 back 6 months is 2026-02-28: a job from 2026-03-01 has 184 of the window's 185 days, which at
+    # 365/12 days a month is more than 6 months: it counts 6, the window's length, not more.
+    job["start_date"] = "2026-03-01"
+    long = book.evaluate({"work_experience": [job]}, as_of=dt.date(2026, 8, 31)).credentials[0]
+    assert long.routes[0].criteria[0].measured.low == 6
+    assert long.routes[1].criteria[0].measured.low == 0.5
+
+
 HOURS_AND_CERT = """\
 criteria:
   hours-1000:
