@@ -847,19 +847,27 @@ def _certifications(m: CertificationsMeasure) -> CompiledMeasure:
 
 
 def _earned_events(within: Duration | None) -> Events:
-    """A credential leaves an `earned_within` window the day after the window's length has passed."""
+    """A credential enters an `earned_within` window on the day it is earned, and leaves it on the first day
+    whose window starts after that day: the window's length later, or up to 3 days more where the window's
+    start is clamped to a month's end (6 months back from 29, 30 and 31 August is 29 February)."""
 
     def events(applicant: Any, index: int | None, as_of: dt.date) -> tuple[dt.date, ...] | None:
         if within is None:
             return None
         out: set[dt.date] = set()
+        one = dt.timedelta(days=1)
         for cert in applicant.certifications or ():
-            if cert.earned_date is None:
+            earned = cert.earned_date
+            if earned is None:
                 continue
             if within.unit == "days":
-                edge = cert.earned_date + dt.timedelta(days=within.amount)
+                edge = earned + dt.timedelta(days=within.amount)
             else:
-                edge = _dates.add_months(cert.earned_date, within.amount * (12 if within.unit == "years" else 1))
+                edge = _dates.add_months(earned, within.amount * (12 if within.unit == "years" else 1))
+            leaves = edge
+            while _window_from(leaves, within.unit, within.amount) <= earned:
+                leaves += one
+            out.update((earned, leaves - one, leaves))
             out.update(edge + dt.timedelta(days=k) for k in (-1, 0, 1, 2))
         return tuple(sorted(d for d in out if d > as_of)) or None
 

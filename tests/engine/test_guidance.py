@@ -949,6 +949,35 @@ def test_a_credential_earned_within_a_window_is_eligible_to_the_windows_last_day
     assert verdict_on(book, applicant, as_of, until + dt.timedelta(days=1), "test.cred") != Verdict.ELIGIBLE
 
 
+def test_a_credential_earned_on_a_short_months_last_day_counts_to_the_end_of_the_month_six_months_on(
+    tmp_path: Path,
+) -> None:
+    # 6 months back from 2024-08-29, 30 and 31 is 2024-02-29 (month ends clamp): an MLS earned that day is
+    # within 6 months until 31 August, three days after 29 August, past the days guidance asked about. With
+    # a second one earned ahead, on 2026-02-27, the verdict is eligible at both ends of the days between, and
+    # the months without a credential in its window were missing from the timeline.
+    rules = RECENT_MLS.replace("{years: 1}", "{months: 6}")
+    book = load_rulebook(make_rule_set(tmp_path, credential(rules)))
+    applicant = {
+        "certifications": [
+            {"credential": "ascpi.mls", "earned_date": "2024-02-29", "status": "active"},
+            {"credential": "ascpi.mls", "earned_date": "2026-02-27", "status": "active"},
+        ]
+    }
+    as_of = dt.date(2024, 2, 29)
+    found = guidance_of(book, applicant, as_of, "test.cred")
+    changes = [
+        (dt.date(2024, 9, 1), Verdict.INELIGIBLE),
+        (dt.date(2026, 2, 27), Verdict.ELIGIBLE),
+        (dt.date(2026, 8, 28), Verdict.INELIGIBLE),
+    ]
+    assert found.status == Verdict.ELIGIBLE and found.eligible_until == dt.date(2024, 8, 31)
+    assert [(c.on, c.status) for c in found.timeline] == changes
+    for day, status in changes:
+        assert verdict_on(book, applicant, as_of, day, "test.cred") == status
+        assert verdict_on(book, applicant, as_of, day - dt.timedelta(days=1), "test.cred") != status
+
+
 def test_a_window_counted_in_days_ends_the_eligibility_on_its_last_day(tmp_path: Path) -> None:
     # `earned_within: {days: 90}`: earned on 2026-10-01, the credential counts through 2026-12-30 (90 days on).
     book = load_rulebook(make_rule_set(tmp_path, credential(RECENT_MLS.replace("{years: 1}", "{days: 90}"))))
