@@ -572,6 +572,16 @@ def _weekly_hours(entry: Any, as_of: dt.date) -> float | None:
     return None
 
 
+def _window_length(within: Duration | None, per_year: int) -> float | None:
+    """A window's own length in years (``per_year`` 1) or months (12). Calendar months are 28 to 31 days, both
+    ends counted, so "the last 6 months" is 182 to 185 days: at 365/12 days a month, 5.98 to 6.08 months."""
+    if within is None:
+        return None
+    if within.unit == "days":
+        return within.amount * per_year / _DAYS_PER_YEAR
+    return within.amount * (12 if within.unit == "years" else 1) * per_year / 12
+
+
 def _entry_hours(entry: Any, start: dt.date, end: dt.date, as_of: dt.date) -> float | None:
     """Hours of an entry inside [start, end]: hours per week, or total hours spread over its dates."""
     days_inside = (end - start).days + 1
@@ -594,20 +604,12 @@ def _experience(m: ExperienceMeasure, catalogue: dict[str, FieldSpec], key: str)
     total = m.total
     count_attr = total if total not in ("years", "months", "hours") else None
 
-    if total in ("years", "months"):
-        per_year = 1 if total == "years" else 12
-        # A window of calendar months is 28 to 31 days a month, both ends counted: work over all of it counts its
-        # length in months, and work over part of it never more (at 365/12 days a month, 6 months ending on
-        # 2026-08-31 are 185 days, 6.08 months). `since` windows have no length of their own.
-        window = None if since_get is not None or m.within is None else m.within
-        if window is None:
-            whole = None
-        elif window.unit == "days":
-            whole = window.amount * per_year / _DAYS_PER_YEAR
-        else:
-            whole = window.amount * (12 if window.unit == "years" else 1) * per_year / 12
+    per_year = 1 if total == "years" else 12  # for totals of time
+    whole = None if since_get is not None else _window_length(m.within, per_year)
 
     def _in_window(days: int, window_start: dt.date | None, as_of: dt.date) -> float:
+        """Days worked as a total of time: work over every day of a `within` window counts the window's length,
+        and work over part of it never more."""
         counted = days * per_year / _DAYS_PER_YEAR
         if whole is None or window_start is None:
             return counted
