@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from . import _dates
-from ._codes import ABSENT, EMPTY, MET, RECORDS, UNKNOWN, UNMET, VERDICT
+from ._codes import ABSENT, EMPTY, HORIZON_YEARS, MET, RECORDS, UNKNOWN, UNMET, VERDICT
 from ._measures import Alternatives
 from ._paths import api_path
 from ._vocab import PROGRAM_COMPLETED, PROGRAM_IN_PROGRESS
@@ -57,7 +57,6 @@ if TYPE_CHECKING:
 
 __all__ = ["HORIZON_YEARS", "Guide"]
 
-HORIZON_YEARS = 10  # how far ahead the timeline looks
 MAX_DATES = 48  # candidate dates per credential, earliest first (a safety bound; few applicants reach it)
 
 _COUNTS = frozenset({Unit.VENIPUNCTURES, Unit.CAPILLARY_PUNCTURES, Unit.EKGS, Unit.INJECTIONS, Unit.ARTERIAL_PUNCTURES})
@@ -253,7 +252,11 @@ class Guide:
             return s == a if k is None else (len(s) == len(a) and s[k] == a[k])
 
         points = [self.as_of, *bounds, self.horizon]
-        found: set[dt.date] = set(bounds)
+        # A boundary is a day of change when the signal differs there from the day before, or when guidance
+        # cannot read it (the engine is asked). Days on which only a trend may change are not: a window of
+        # calendar months changes its length on most months' last days.
+        one = dt.timedelta(days=1)
+        found: set[dt.date] = {d for d in bounds if signals(d) == _UNREAD or signals(d) != signals(d - one)}
         spans = [(start, end) for start, end in zip(points, points[1:], strict=False) if start < end]
         while spans:
             start, end = spans.pop()

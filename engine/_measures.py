@@ -16,6 +16,7 @@ A reading is a triple ``(low, high, missing)``:
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import functools
 import json
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from . import _dates
+from ._codes import HORIZON_YEARS
 from ._fields import FieldSpec, Scope
 from ._paths import FieldPath, api_path
 from ._schema import (
@@ -709,7 +711,9 @@ def _experience(m: ExperienceMeasure, catalogue: dict[str, FieldSpec], key: str)
         window=_within_window(m.within),
         facts=(lambda a, i: since_facts(a, i) + jobs(a, i)) if since_facts else jobs,
         source="experience",
-        events=_job_events(roles, m.within, since_get, since_spec.attr if since_spec else None),
+        events=_job_events(
+            roles, m.within, since_get, since_spec.attr if since_spec else None, hours=total == "hours"
+        ),
     )
 
 
@@ -718,9 +722,13 @@ def _job_events(
     within: Duration | None,
     since_get: Callable[[Any, int | None], tuple[Any, str]] | None = None,
     since_attr: str | None = None,
+    *,
+    hours: bool = False,
 ) -> Events:
     """Where a total over jobs changes its trend as the evaluation date moves: a job starts or ends, or the
-    window's start passes a job's first or last day (or the ``since`` date)."""
+    window's start passes a job's first or last day (or the ``since`` date). For ``hours`` over a window of
+    calendar months, also the days its length changes while a job covers all of it: hours, unlike months, are
+    as many as the days worked."""
 
     def events(applicant: Any, index: int | None, as_of: dt.date) -> tuple[dt.date, ...] | None:
         entries = [e for e in applicant.work_experience or () if e.role.value in roles]
@@ -738,6 +746,8 @@ def _job_events(
                     else:
                         ahead = _dates.add_months(edge, within.amount * (12 if within.unit == "years" else 1))
                     out.update((ahead - one, ahead, ahead + one))
+            if hours and within is not None and within.unit != "days" and (entry.end_date or as_of) >= as_of:
+                out.update(_length_changes(within, entry.start_date, entry.end_date, as_of))
         if since_get is not None and since_attr is not None:
             record, _ = since_get(applicant, index)
             since = None if record is None else getattr(record, since_attr)
@@ -746,6 +756,30 @@ def _job_events(
         return tuple(sorted(d for d in out if d > as_of))
 
     return events
+
+
+def _length_changes(within: Duration, start: dt.date, end: dt.date | None, as_of: dt.date) -> set[dt.date]:
+    """The days ahead (to the guidance horizon, and while a job from ``start`` to ``end`` covers the whole
+    window) on which a window of calendar months ending that day is longer or shorter than the day before.
+    Its first day only stops or jumps where it is clamped to a month's end, so only a month's 29th to 31st and
+    its 1st can change it: "the last 6 months" is 182 days on 1 March and 185 on 31 August."""
+    months = within.amount * (12 if within.unit == "years" else 1)
+    first = max(as_of, _dates.add_months(start, months))
+    last = min(end or dt.date.max, _dates.add_months(as_of, 12 * HORIZON_YEARS))
+
+    def length(day: dt.date) -> int:
+        return (day - _window_from(day, within.unit, within.amount)).days
+
+    out: set[dt.date] = set()
+    year, month = first.year, first.month
+    while dt.date(year, month, 1) <= last:
+        for day in (1, 29, 30, 31):
+            if day <= calendar.monthrange(year, month)[1]:
+                d = dt.date(year, month, day)
+                if first < d <= last and length(d) != length(d - dt.timedelta(days=1)):
+                    out.add(d)
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out
 
 
 def _within_window(

@@ -581,6 +581,35 @@ def test_a_supervised_job_beside_one_whose_supervision_is_not_said_dates_the_ccm
     assert verdict_on(rulebook, applicant, AS_OF, dt.date(2027, 8, 30), "nha.ccma") != Verdict.ELIGIBLE
 
 
+HALF_YEAR_HOURS = """\
+criteria:
+  part-time:
+    label: At most 1,040 hours of laboratory work in the last 6 months
+    measure: {kind: experience, roles: [clinical-laboratory], total: hours, within: {months: 6}}
+    test: {at_most: 1040}
+    cite: {source: doc}
+routes:
+  - {id: half-time, label: Part time, criteria: [part-time]}
+"""
+
+
+def test_hours_over_a_whole_calendar_window_change_with_its_length_and_the_timeline_has_every_change(
+    tmp_path: Path,
+) -> None:
+    # 40 hours a week over the last 6 months is 1,040 hours on a window of 182 days and 1,057 on one of 185:
+    # hours, unlike months, are as many as the days worked, so the verdict changes as months fall. Guidance
+    # took the total of a job over its whole window as steady and missed those days.
+    book = load_rulebook(make_rule_set(tmp_path, credential(HALF_YEAR_HOURS)))
+    applicant = {"work_experience": [{"role": "clinical-laboratory", "start_date": "2020-01-01", "hours_per_week": 40}]}
+    found = guidance_of(book, applicant, AS_OF, "test.cred")
+    year = [AS_OF + dt.timedelta(days=k) for k in range(1, 400)]
+    verdicts = [verdict_on(book, applicant, AS_OF, day, "test.cred") for day in year]
+    before = [found.status, *verdicts[:-1]]
+    seen = [(day, v) for day, v, b in zip(year, verdicts, before, strict=True) if v != b]
+    assert len(seen) > 4  # months of 31 days after short ones: not one steady verdict
+    assert [(c.on, c.status) for c in found.timeline if c.on <= year[-1]] == seen
+
+
 TWO_BOUNDS = """\
 criteria:
   some-work:
