@@ -164,30 +164,22 @@ def test_a_closed_window_is_precluded_and_the_route_she_can_act_on_is_the_neares
 
 
 def lab_technician(**hours: float) -> dict[str, Any]:
-    """An associate graduate with the MLT coursework, in a full-time laboratory job since 2025-01-07 (686 days,
-    98 weeks, to AS_OF), its hours given as ``hours``: the experience route's 36 months are still ahead."""
-    return {
-        "birth_date": "1995-01-01",
-        "high_school": {"credential": "diploma"},
-        "degrees": [
-            {
-                "level": "associate",
-                "field": "biological-science",
-                "conferred_date": "2020-05-01",
-                "institution_accreditation": "usde",
-            }
-        ],
-        "semester_hours": {"chemistry": 8, "biology": 8},
-        "work_experience": [
-            {
-                "role": "clinical-laboratory",
-                "start_date": "2025-01-07",
-                "setting": "accredited-clinical-laboratory",
-                "lab_areas": ["blood-banking", "chemistry", "hematology", "microbiology", "immunology", "urinalysis"],
-                **hours,
-            }
-        ],
-    }
+    """The MLT graduate's degree with all the coursework and no program, in a full-time laboratory job covering
+    every area since 2025-01-07 (686 days, 98 weeks, to AS_OF), its hours given as ``hours``: the experience
+    route's 36 months are still ahead."""
+    person = mlt_graduate()
+    del person["programs"]
+    person["semester_hours"] = {"chemistry": 8, "biology": 8}
+    person["work_experience"] = [
+        {
+            "role": "clinical-laboratory",
+            "start_date": "2025-01-07",
+            "setting": "accredited-clinical-laboratory",
+            "lab_areas": ["blood-banking", "chemistry", "hematology", "microbiology", "immunology", "urinalysis"],
+            **hours,
+        }
+    ]
+    return person
 
 
 def test_an_ongoing_job_given_as_total_hours_goes_on_at_its_weekly_average(rulebook: Rulebook) -> None:
