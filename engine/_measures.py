@@ -900,11 +900,10 @@ def _earned_events(within: Duration | None) -> Events:
                 edge = earned + dt.timedelta(days=within.amount)
             else:
                 edge = _dates.add_months(earned, within.amount * (12 if within.unit == "years" else 1))
-            leaves = edge
+            leaves = edge  # the window's length later: still in it (its start is clamped, if at all, to `earned`)
             while _window_from(leaves, within.unit, within.amount) <= earned:
                 leaves += one
-            out.update((earned, leaves - one, leaves))
-            out.update(edge + dt.timedelta(days=k) for k in (-1, 0, 1, 2))
+            out.update((earned, leaves))
         return tuple(sorted(d for d in out if d > as_of)) or None
 
     return events

@@ -585,21 +585,55 @@ routes:
 """
 
 
+@pytest.mark.parametrize(
+    ("window", "most", "start", "as_of"),
+    [
+        ("{months: 6}", 1040, "2020-01-01", AS_OF),  # a job over every window from today
+        ("{months: 6}", 1040, "2026-10-20", AS_OF),  # over whole windows from 2027-04-20 only
+        # a year is 366 days, both ends counted, and 367 when it holds a 29 February: 2,091 and 2,097 hours
+        ("{years: 1}", 2095, "2027-02-10", dt.date(2027, 2, 15)),
+    ],
+)
 def test_hours_over_a_whole_calendar_window_change_with_its_length_and_the_timeline_has_every_change(
-    tmp_path: Path,
+    tmp_path: Path, window: str, most: int, start: str, as_of: dt.date
 ) -> None:
     # 40 hours a week over the last 6 months is 1,040 hours on a window of 182 days and 1,057 on one of 185:
     # hours, unlike months, are as many as the days worked, so the verdict changes as months fall. Guidance
     # took the total of a job over its whole window as steady and missed those days.
-    book = load_rulebook(make_rule_set(tmp_path, credential(HALF_YEAR_HOURS)))
-    applicant = {"work_experience": [{"role": "clinical-laboratory", "start_date": "2020-01-01", "hours_per_week": 40}]}
-    found = guidance_of(book, applicant, AS_OF, "test.cred")
-    year = [AS_OF + dt.timedelta(days=k) for k in range(1, 400)]
-    verdicts = [verdict_on(book, applicant, AS_OF, day, "test.cred") for day in year]
+    rules = HALF_YEAR_HOURS.replace("{months: 6}", window).replace("at_most: 1040", f"at_most: {most}")
+    book = load_rulebook(make_rule_set(tmp_path, credential(rules)))
+    applicant = {"work_experience": [{"role": "clinical-laboratory", "start_date": start, "hours_per_week": 40}]}
+    found = guidance_of(book, applicant, as_of, "test.cred")
+    days = [as_of + dt.timedelta(days=k) for k in range(1, 800)]
+    verdicts = [verdict_on(book, applicant, as_of, day, "test.cred") for day in days]
     before = [found.status, *verdicts[:-1]]
-    seen = [(day, v) for day, v, b in zip(year, verdicts, before, strict=True) if v != b]
-    assert len(seen) > 4  # months of 31 days after short ones: not one steady verdict
-    assert [(c.on, c.status) for c in found.timeline if c.on <= year[-1]] == seen
+    seen = [(day, v) for day, v, b in zip(days, verdicts, before, strict=True) if v != b]
+    assert len(seen) > 1  # not one steady verdict
+    assert [(c.on, c.status) for c in found.timeline if c.on <= days[-1]] == seen
+
+
+ACCRUED_HOURS = """\
+criteria:
+  hours:
+    label: At least 2,000 hours of laboratory work
+    measure: {kind: experience, roles: [clinical-laboratory], total: hours}
+    test: {at_least: 2000}
+    cite: {source: doc}
+routes:
+  - {id: worked, label: Worked, criteria: [hours]}
+"""
+
+
+def test_a_total_of_hours_so_far_reaches_a_threshold_on_the_day_its_average_says(tmp_path: Path) -> None:
+    # 1,000 hours in the 100 days from 2026-08-16 to AS_OF, both counted: 10 hours a day from now on too, so
+    # 2,000 hours on the 200th day, 2027-03-03 (the day before, 1,990).
+    book = load_rulebook(make_rule_set(tmp_path, credential(ACCRUED_HOURS)))
+    job = {"role": "clinical-laboratory", "start_date": "2026-08-16", "total_hours": 1000}
+    applicant = {"work_experience": [job]}
+    found = guidance_of(book, applicant, AS_OF, "test.cred")
+    assert found.eligible_from == dt.date(2027, 3, 3)
+    assert verdict_on(book, applicant, AS_OF, dt.date(2027, 3, 3), "test.cred") == Verdict.ELIGIBLE
+    assert verdict_on(book, applicant, AS_OF, dt.date(2027, 3, 2), "test.cred") == Verdict.INELIGIBLE
 
 
 TWO_BOUNDS = """\

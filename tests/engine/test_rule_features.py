@@ -608,9 +608,15 @@ criteria:
     measure: {kind: experience, roles: [laboratory-assistant], total: years, within: {months: 6}}
     test: {at_most: 0.5}
     cite: {source: doc}
+  last-year:
+    label: 12 months of laboratory work in the last year
+    measure: {kind: experience, roles: [laboratory-assistant], total: months, within: {years: 1}}
+    test: {at_least: 12}
+    cite: {source: doc}
 routes:
   - {id: recent, label: Recent, criteria: [last-half-year]}
   - {id: at-most, label: At most, criteria: [at-most-half-a-year]}
+  - {id: year, label: A year, criteria: [last-year]}
 """
 
 
@@ -622,9 +628,9 @@ def test_work_over_a_whole_calendar_window_counts_as_the_windows_length(tmp_path
     day = dt.date.fromisoformat(as_of)
     job = {"role": "laboratory-assistant", "start_date": "2020-01-01", "hours_per_week": 40}
     cred = book_with(tmp_path, WHOLE_WINDOW).evaluate({"work_experience": [job]}, as_of=day).credentials[0]
-    assert routes(cred) == {"recent": "met", "at-most": "met"}
-    months, years = (r.criteria[0].measured for r in cred.routes)
-    assert (months.low, months.high, years.low, years.high) == (6, 6, 0.5, 0.5)
+    assert routes(cred) == {"recent": "met", "at-most": "met", "year": "met"}
+    months, years, year = (r.criteria[0].measured for r in cred.routes)
+    assert (months.low, months.high, years.low, years.high, year.low) == (6, 6, 0.5, 0.5, 12)
 
 
 def test_work_over_part_of_a_calendar_window_never_counts_more_than_the_window(tmp_path: Path) -> None:
