@@ -624,16 +624,58 @@ routes:
 """
 
 
-def test_a_total_of_hours_so_far_reaches_a_threshold_on_the_day_its_average_says(tmp_path: Path) -> None:
-    # 1,000 hours in the 100 days from 2026-08-16 to AS_OF, both counted: 10 hours a day from now on too, so
-    # 2,000 hours on the 200th day, 2027-03-03 (the day before, 1,990).
+@pytest.mark.parametrize(
+    ("start", "total", "day"),
+    [
+        # 1,000 hours in the 100 days from 2026-08-16 to AS_OF, both counted: 10 hours a day from now on too,
+        # so 2,000 hours on the 200th day, 2027-03-03 (the day before, 1,990)
+        ("2026-08-16", 1000, dt.date(2027, 3, 3)),
+        ("2026-11-23", 10, dt.date(2027, 6, 10)),  # a job begun today: 10 hours on its first day
+    ],
+)
+def test_a_total_of_hours_so_far_reaches_a_threshold_on_the_day_its_average_says(
+    tmp_path: Path, start: str, total: int, day: dt.date
+) -> None:
     book = load_rulebook(make_rule_set(tmp_path, credential(ACCRUED_HOURS)))
-    job = {"role": "clinical-laboratory", "start_date": "2026-08-16", "total_hours": 1000}
-    applicant = {"work_experience": [job]}
+    applicant = {"work_experience": [{"role": "clinical-laboratory", "start_date": start, "total_hours": total}]}
     found = guidance_of(book, applicant, AS_OF, "test.cred")
-    assert found.eligible_from == dt.date(2027, 3, 3)
-    assert verdict_on(book, applicant, AS_OF, dt.date(2027, 3, 3), "test.cred") == Verdict.ELIGIBLE
-    assert verdict_on(book, applicant, AS_OF, dt.date(2027, 3, 2), "test.cred") == Verdict.INELIGIBLE
+    assert found.eligible_from == day
+    assert verdict_on(book, applicant, AS_OF, day, "test.cred") == Verdict.ELIGIBLE
+    assert verdict_on(book, applicant, AS_OF, day - dt.timedelta(days=1), "test.cred") == Verdict.INELIGIBLE
+
+
+WORK_AND_PROGRAM = """\
+criteria:
+  some-work:
+    label: At least a month of medical assistant work
+    measure: {kind: experience, roles: [medical-assistant], total: months}
+    test: {at_least: 1}
+    cite: {source: doc}
+  program-ended:
+    label: A program's completion date has come
+    measure: {kind: time_since, date: program.completion_date}
+    test: {at_least: {days: 0}}
+    cite: {source: doc}
+routes:
+  - {id: both, label: Both, criteria: [some-work, program-ended]}
+"""
+
+
+def test_a_job_that_ends_today_is_not_assumed_to_go_on(tmp_path: Path) -> None:
+    # The eligibility ahead rests on the program completing, not on work continuing: the job ends on AS_OF.
+    book = load_rulebook(make_rule_set(tmp_path, credential(WORK_AND_PROGRAM)))
+    applicant = student(30)
+    applicant["work_experience"] = [
+        {"role": "medical-assistant", "start_date": "2026-01-01", "end_date": AS_OF.isoformat(), "hours_per_week": 40}
+    ]
+    found = guidance_of(book, applicant, AS_OF, "test.cred")
+    assert found.eligible_from == AS_OF + dt.timedelta(days=30)
+    assert found.timeline[0].assumptions == (Assumption.PROGRAM_COMPLETES,)
+    applicant["work_experience"][0].pop("end_date")  # a job still going: both
+    assert guidance_of(book, applicant, AS_OF, "test.cred").timeline[0].assumptions == (
+        Assumption.PROGRAM_COMPLETES,
+        Assumption.WORK_CONTINUES,
+    )
 
 
 TWO_BOUNDS = """\
