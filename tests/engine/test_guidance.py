@@ -1046,31 +1046,40 @@ def test_a_credential_earned_within_a_window_is_eligible_to_the_windows_last_day
     assert verdict_on(book, applicant, as_of, until + dt.timedelta(days=1), "test.cred") != Verdict.ELIGIBLE
 
 
-def test_a_credential_earned_on_a_short_months_last_day_counts_to_the_end_of_the_month_six_months_on(
-    tmp_path: Path,
+@pytest.mark.parametrize(
+    ("window", "second", "changes"),
+    [
+        # 6 months back from 2024-08-29, 30 and 31 is 2024-02-29 (month ends clamp): an MLS earned that day is
+        # within 6 months until 31 August, three days after 29 August, past the days guidance asked about; with
+        # a second one earned ahead the verdict was eligible at both ends of the days between, and the months
+        # without a credential in its window were missing from the timeline
+        ("{months: 6}", "2026-02-27", ["2024-09-01", "2026-02-27", "2026-08-28"]),
+        # the second earned before the first would leave a window counted a month too long
+        ("{months: 6}", "2024-12-01", ["2024-09-01", "2024-12-01", "2025-06-02"]),
+        ("{days: 90}", "2024-07-01", ["2024-05-30", "2024-07-01", "2024-09-30"]),
+        ("{years: 1}", "2025-03-15", ["2025-03-01", "2025-03-15", "2026-03-16"]),
+    ],
+)
+def test_the_days_a_credential_enters_and_leaves_its_window_are_on_the_timeline(
+    tmp_path: Path, window: str, second: str, changes: list[str]
 ) -> None:
-    # 6 months back from 2024-08-29, 30 and 31 is 2024-02-29 (month ends clamp): an MLS earned that day is
-    # within 6 months until 31 August, three days after 29 August, past the days guidance asked about. With
-    # a second one earned ahead, on 2026-02-27, the verdict is eligible at both ends of the days between, and
-    # the months without a credential in its window were missing from the timeline.
-    rules = RECENT_MLS.replace("{years: 1}", "{months: 6}")
+    rules = RECENT_MLS.replace("{years: 1}", window)
     book = load_rulebook(make_rule_set(tmp_path, credential(rules)))
     applicant = {
         "certifications": [
             {"credential": "ascpi.mls", "earned_date": "2024-02-29", "status": "active"},
-            {"credential": "ascpi.mls", "earned_date": "2026-02-27", "status": "active"},
+            {"credential": "ascpi.mls", "earned_date": second, "status": "active"},
         ]
     }
     as_of = dt.date(2024, 2, 29)
     found = guidance_of(book, applicant, as_of, "test.cred")
-    changes = [
-        (dt.date(2024, 9, 1), Verdict.INELIGIBLE),
-        (dt.date(2026, 2, 27), Verdict.ELIGIBLE),
-        (dt.date(2026, 8, 28), Verdict.INELIGIBLE),
+    expected = [
+        (dt.date.fromisoformat(day), status)
+        for day, status in zip(changes, (Verdict.INELIGIBLE, Verdict.ELIGIBLE, Verdict.INELIGIBLE), strict=True)
     ]
-    assert found.status == Verdict.ELIGIBLE and found.eligible_until == dt.date(2024, 8, 31)
-    assert [(c.on, c.status) for c in found.timeline] == changes
-    for day, status in changes:
+    assert found.status == Verdict.ELIGIBLE and found.eligible_until == expected[0][0] - dt.timedelta(days=1)
+    assert [(c.on, c.status) for c in found.timeline] == expected
+    for day, status in expected:
         assert verdict_on(book, applicant, as_of, day, "test.cred") == status
         assert verdict_on(book, applicant, as_of, day - dt.timedelta(days=1), "test.cred") != status
 
