@@ -12,7 +12,7 @@ from .outcome import Status, Verdict
 UNMET, UNKNOWN, MET = 0, 1, 2
 STATUS = (Status.UNMET, Status.UNKNOWN, Status.MET)
 VERDICT = (Verdict.INELIGIBLE, Verdict.UNDETERMINED, Verdict.ELIGIBLE)
-
-HORIZON_YEARS = 10  # how far ahead guidance's timeline looks (measures list their days of change up to it)
 RECORDS: dict[Scope, str] = {scope: attr for scope, _, attr, is_list in SECTIONS if is_list}  # program: programs
 ABSENT, EMPTY = -1, -2
+
+HORIZON_YEARS = 10  # how far ahead guidance's timeline looks (measures list their days of change up to it)

@@ -741,10 +741,7 @@ def _job_events(
             out.update(edges)
             if within is not None:
                 for edge in edges:
-                    if within.unit == "days":
-                        ahead = edge + dt.timedelta(days=within.amount)
-                    else:
-                        ahead = _dates.add_months(edge, within.amount * (12 if within.unit == "years" else 1))
+                    ahead = _shift(edge, within.amount, within.unit, 1)
                     out.update((ahead - one, ahead, ahead + one))
             if hours and within is not None and within.unit != "days" and (entry.end_date or as_of) >= as_of:
                 out.update(_length_changes(within, entry.start_date, entry.end_date, as_of))
@@ -763,8 +760,7 @@ def _length_changes(within: Duration, start: dt.date, end: dt.date | None, as_of
     window) on which a window of calendar months ending that day is longer or shorter than the day before.
     Its first day only stops or jumps where it is clamped to a month's end, so only a month's 29th to 31st and
     its 1st can change it: "the last 6 months" is 182 days on 1 March and 185 on 31 August."""
-    months = within.amount * (12 if within.unit == "years" else 1)
-    first = max(as_of, _dates.add_months(start, months))
+    first = max(as_of, _shift(start, within.amount, within.unit, 1))
     last = min(end or dt.date.max, _dates.add_months(as_of, 12 * HORIZON_YEARS))
 
     def length(day: dt.date) -> int:
@@ -896,11 +892,8 @@ def _earned_events(within: Duration | None) -> Events:
             earned = cert.earned_date
             if earned is None:
                 continue
-            if within.unit == "days":
-                edge = earned + dt.timedelta(days=within.amount)
-            else:
-                edge = _dates.add_months(earned, within.amount * (12 if within.unit == "years" else 1))
-            leaves = edge  # the window's length later: still in it (its start is clamped, if at all, to `earned`)
+            # the window's length later: still in it (its start is clamped, if at all, to `earned`)
+            leaves = _shift(earned, within.amount, within.unit, 1)
             while _window_from(leaves, within.unit, within.amount) <= earned:
                 leaves += one
             out.update((earned, leaves))
